@@ -1,0 +1,29 @@
+import { defineConfig } from 'vitest/config';
+
+// Three kinds of tests (see CONTRIBUTING.md):
+//   *.test.ts            unit tests, no servers
+//   *.it.test.ts         integration tests against the sandbox (Kafka, PostgreSQL, MariaDB)
+//   *.fault.test.ts      crash / restart / outage tests against the sandbox
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts', 'connectors/**/*.test.ts'],
+          exclude: ['**/*.it.test.ts', '**/*.fault.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.it.test.ts', 'test/fault/**/*.fault.test.ts', 'connectors/**/*.it.test.ts'],
+          globalSetup: ['test/helpers/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
