@@ -1,0 +1,133 @@
+import type { ChangeEvent, Row } from './event.js';
+import type { JsonValue } from './json.js';
+import type { PartitionOffset, SourcePosition, StoredSourceOffset } from './position.js';
+import type { TableId, TableSchema } from './schema.js';
+
+/** Structured logger handed to connectors. Never pass secrets in fields. */
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+  child(fields: Record<string, unknown>): Logger;
+}
+
+/** One preflight check: what was checked, whether it holds, and how to fix it when it does not. */
+export interface CheckResult {
+  name: string;
+  ok: boolean;
+  /** What was found, e.g. `binlog_format is STATEMENT`. */
+  detail?: string;
+  /** What the user should do, e.g. `SET GLOBAL binlog_format = 'ROW'`. */
+  fix?: string;
+}
+
+/** Table filters from the config: `db.table` glob patterns, plus excluded columns (`db.table.column`). */
+export interface TableFilter {
+  include: string[];
+  exclude: string[];
+  excludeColumns: string[];
+  /** Key columns for tables without a primary key: `db.table` → columns. */
+  keyColumns: Record<string, string[]>;
+}
+
+/** An open consistent view of the source for the initial snapshot. */
+export interface SnapshotSession {
+  /** The log position exactly matching this view; streaming starts here. */
+  readonly position: SourcePosition;
+  readonly tables: TableSchema[];
+  /** Estimated rows of a table (for progress; need not be exact). */
+  estimateRows(table: TableId): Promise<number>;
+  /**
+   * Reads up to `limit` rows in primary-key order with key greater than `afterKey`
+   * (null: from the start). Values are canonical (docs/values.md).
+   */
+  readChunk(table: TableSchema, afterKey: JsonValue[] | null, limit: number): Promise<Row[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * What a source stream yields, in log order.
+ * - `event`: a row change.
+ * - `schema`: a table's schema changed (DDL); events after it use the new version.
+ * - `checkpoint`: a transaction boundary (or heartbeat). Once Kafka acknowledged every event
+ *   before it, the runtime stores this position and calls `acknowledge` with it.
+ */
+export type SourceItem =
+  | { type: 'event'; event: ChangeEvent }
+  | { type: 'schema'; schema: TableSchema }
+  | { type: 'checkpoint'; position: SourcePosition; commitTsMs?: number };
+
+export interface SourceContext {
+  pipeline: string;
+  logger: Logger;
+  filter: TableFilter;
+  signal: AbortSignal;
+}
+
+/**
+ * A source connector knows one database engine. It does not know Kafka: the source runtime
+ * (src/runtime) drives it, publishes what it yields and stores positions after Kafka acks.
+ */
+export interface SourceConnector {
+  /** `mysql` or `postgresql`, as written in the envelope's source.connector. */
+  readonly kind: 'mysql' | 'postgresql';
+  /**
+   * Checks everything needed before anything is published (settings, privileges, keys).
+   * `stored` is the offset to resume from, if any, so the connector can check it still exists.
+   */
+  preflight(ctx: SourceContext, stored: StoredSourceOffset | null): Promise<CheckResult[]>;
+  /** Captured tables and their current schemas. */
+  discover(ctx: SourceContext): Promise<TableSchema[]>;
+  /** Opens a consistent view with its exact log position (MariaDB consistent snapshot, PG exported snapshot). */
+  openSnapshot(ctx: SourceContext): Promise<SnapshotSession>;
+  /**
+   * Streams changes from `from` (exclusive of what was already checkpointed there) until
+   * `ctx.signal` aborts or the connection fails (throws; the runtime reconnects with backoff
+   * by calling stream() again from the last stored position).
+   */
+  stream(ctx: SourceContext, from: SourcePosition): AsyncIterable<SourceItem>;
+  /** Kafka holds every event up to this checkpoint (e.g. PostgreSQL advances the slot here). */
+  acknowledge?(position: SourcePosition): Promise<void>;
+  /** Human-readable position, for logs and status: `binlog.000003:1234`, `0/16B3748`. */
+  describePosition(position: SourcePosition): string;
+  close(): Promise<void>;
+}
+
+/** Changes for one table in one sink batch, already reduced per key. */
+export interface TableChanges {
+  schema: TableSchema;
+  /** Empty the table before applying the rest (a TRUNCATE came last before these rows). */
+  truncate: boolean;
+  /** Full or partial row images to insert-or-update; partial rows carry UNCHANGED for some columns. */
+  upserts: Row[];
+  /** Primary keys of rows to delete. */
+  deletes: Row[];
+}
+
+/** One unit of work for a sink: applied, with its offsets, in ONE target transaction. */
+export interface SinkBatch {
+  tables: TableChanges[];
+  offsets: PartitionOffset[];
+}
+
+export interface SinkContext {
+  pipeline: string;
+  /** Consumer group; offsets in the target are kept per group. */
+  group: string;
+  logger: Logger;
+}
+
+/** A sink connector knows one target engine. The sink runtime drives it. */
+export interface SinkConnector {
+  readonly kind: 'postgres' | 'mysql';
+  /** Connects and creates the offsets table if needed; auth/privilege problems throw non-retriable FerryErrors. */
+  start(ctx: SinkContext): Promise<void>;
+  /** Creates the target table when missing, or evolves it to the given schema (add column at least). */
+  ensureTable(schema: TableSchema): Promise<void>;
+  /** Stored next offsets for the group's partitions of these topics. */
+  readOffsets(topics: string[]): Promise<PartitionOffset[]>;
+  /** Applies the batch and stores its offsets in one transaction. */
+  apply(batch: SinkBatch): Promise<void>;
+  close(): Promise<void>;
+}

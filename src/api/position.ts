@@ -1,0 +1,40 @@
+import type { JsonObject, JsonValue } from './json.js';
+import type { Row } from './event.js';
+
+/**
+ * A source position is opaque JSON to everything but its connector: MySQL keeps binlog file,
+ * position and GTID set; PostgreSQL keeps an LSN. The runtime stores it, compares nothing, and
+ * hands it back to the connector on restart.
+ */
+export type SourcePosition = JsonObject;
+
+/** Progress of an initial snapshot, stored with the position so a crash mid-snapshot resumes. */
+export interface SnapshotProgress {
+  /** Tables (`db.table`) fully read and acknowledged by Kafka. */
+  done: string[];
+  /** The table being read and the last primary key whose row Kafka acknowledged. */
+  current?: { table: string; lastKey: JsonValue[] };
+}
+
+/**
+ * What the source offset store keeps per source. `position` is where streaming (re)starts:
+ * during the snapshot it is the snapshot's own position, so changes made while the snapshot ran
+ * are replayed over it after a crash and the target converges (docs/snapshots.md).
+ */
+export interface StoredSourceOffset {
+  phase: 'snapshot' | 'stream';
+  position: SourcePosition;
+  snapshot?: SnapshotProgress;
+  /** ms since epoch when this offset was written. */
+  writtenAt: number;
+}
+
+/** Per-partition position of a sink: the next Kafka offset to apply. */
+export interface PartitionOffset {
+  topic: string;
+  partition: number;
+  /** Next offset to consume (last applied + 1), as a decimal string (Kafka offsets are int64). */
+  nextOffset: string;
+}
+
+export type { Row };

@@ -1,0 +1,108 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Engine-neutral column kinds. Every source maps its column types to one of these; every sink
+ * maps them back to a target type (docs/type-mapping.md). The canonical value encoding of each
+ * kind is described in docs/values.md and implemented in src/event/values.ts.
+ */
+export const COLUMN_KINDS = [
+  'boolean',
+  'int8',
+  'int16',
+  'int32',
+  'int64',
+  'uint64',
+  'decimal',
+  'float32',
+  'float64',
+  'string',
+  'bytes',
+  'uuid',
+  'json',
+  'enum',
+  'set',
+  'bit',
+  'year',
+  'date',
+  'time',
+  'timetz',
+  'timestamp',
+  'timestamptz',
+  'interval',
+  'array',
+] as const;
+
+export type ColumnKind = (typeof COLUMN_KINDS)[number];
+
+export interface ColumnSchema {
+  name: string;
+  kind: ColumnKind;
+  /** The type as the source declares it, e.g. `bigint unsigned`, `varchar(255)`, `numeric(10,2)`, `text[]`. */
+  sourceType: string;
+  nullable: boolean;
+  /** Character length or bit count, where the type has one. */
+  length?: number;
+  precision?: number;
+  scale?: number;
+  /** Integer types: MySQL UNSIGNED. */
+  unsigned?: boolean;
+  /** ENUM and SET: the allowed values, in declaration order. */
+  enumValues?: string[];
+  /** Arrays: the kind of the elements. */
+  elementKind?: ColumnKind;
+  /** Fractional-second digits of time types (0–6). */
+  fsp?: number;
+  /** Generated (computed) column at the source. Sinks store its value like any other column. */
+  generated?: boolean;
+}
+
+export interface TableId {
+  /** MySQL database or PostgreSQL schema. */
+  db: string;
+  table: string;
+}
+
+export interface TableSchema extends TableId {
+  columns: ColumnSchema[];
+  /** Primary key (or configured key) column names, in key order. Never empty for a captured table. */
+  primaryKey: string[];
+  /** Changes whenever the table's shape changes; see schemaVersion(). */
+  version: string;
+}
+
+/** `db.table`, the form used in logs, metrics labels and config patterns. */
+export function tableName(t: TableId): string {
+  return `${t.db}.${t.table}`;
+}
+
+/**
+ * The version of a table schema is a hash of its shape (columns, kinds, key), so the same shape
+ * always has the same version, across restarts and processes, and any DDL that changes the shape
+ * yields a new one.
+ */
+export function schemaVersion(schema: Omit<TableSchema, 'version'>): string {
+  const shape = JSON.stringify([
+    schema.db,
+    schema.table,
+    schema.primaryKey,
+    schema.columns.map((c) => [
+      c.name,
+      c.kind,
+      c.sourceType,
+      c.nullable,
+      c.length ?? null,
+      c.precision ?? null,
+      c.scale ?? null,
+      c.unsigned ?? false,
+      c.enumValues ?? null,
+      c.elementKind ?? null,
+      c.fsp ?? null,
+      c.generated ?? false,
+    ]),
+  ]);
+  return createHash('sha256').update(shape).digest('hex').slice(0, 16);
+}
+
+export function withVersion(schema: Omit<TableSchema, 'version'>): TableSchema {
+  return { ...schema, version: schemaVersion(schema) };
+}
