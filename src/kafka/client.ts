@@ -1,0 +1,42 @@
+import { Kafka, logLevel as KafkaLogLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
+import type { Logger } from '../api/index.js';
+
+export interface KafkaSettings {
+  brokers: string[];
+  clientId: string;
+  ssl?: boolean;
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+  /** ms; default 10 s. */
+  connectionTimeout?: number;
+}
+
+/**
+ * The one place a kafkajs client is made. kafkajs logs go through ferry's logger (so they are
+ * redacted and formatted like the rest), at warn level and above only: its info lines are noise.
+ */
+export function createKafka(settings: KafkaSettings, logger?: Logger): Kafka {
+  const config: KafkaConfig = {
+    clientId: settings.clientId,
+    brokers: settings.brokers,
+    connectionTimeout: settings.connectionTimeout ?? 10_000,
+    requestTimeout: 30_000,
+    retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 10_000 },
+    logLevel: KafkaLogLevel.WARN,
+    logCreator: () => (entry: LogEntry) => {
+      if (!logger) return;
+      const { message, ...fields } = entry.log;
+      const text = `kafka: ${message}`;
+      if (entry.level <= KafkaLogLevel.ERROR) logger.error(text, { ...fields, kafkaNamespace: entry.namespace });
+      else logger.warn(text, { ...fields, kafkaNamespace: entry.namespace });
+    },
+  };
+  if (settings.ssl) config.ssl = true;
+  if (settings.sasl) {
+    config.sasl = {
+      mechanism: settings.sasl.mechanism,
+      username: settings.sasl.username,
+      password: settings.sasl.password,
+    } as SASLOptions;
+  }
+  return new Kafka(config);
+}
