@@ -6,7 +6,9 @@ import { fileURLToPath } from 'node:url';
 
 const entry = new URL('../dist/src/cli/main.js', import.meta.url);
 if (!existsSync(fileURLToPath(entry))) {
-  process.stderr.write('ferry: the compiled sources are missing. Run `npm ci` (or `npm run build`) in the ferry folder first.\n');
+  process.stderr.write(
+    'ferry: the compiled sources are missing. Run `npm ci` (or `npm run build`) in the ferry folder first.\n',
+  );
   process.exit(2);
 }
 await import(entry.href);

@@ -1,5 +1,5 @@
 import type { ChangeEvent, Row } from './event.js';
-import type { JsonValue } from './json.js';
+import type { JsonObject, JsonValue } from './json.js';
 import type { PartitionOffset, SourcePosition, StoredSourceOffset } from './position.js';
 import type { TableId, TableSchema } from './schema.js';
 
@@ -36,6 +36,11 @@ export interface SnapshotSession {
   /** The log position exactly matching this view; streaming starts here. */
   readonly position: SourcePosition;
   readonly tables: TableSchema[];
+  /**
+   * Engine position fields for the `source` block of snapshot events (MySQL: server_id, file,
+   * pos, gtid; PostgreSQL: lsn). Optional; the runtime adds `connector` itself.
+   */
+  readonly source?: JsonObject;
   /** Estimated rows of a table (for progress; need not be exact). */
   estimateRows(table: TableId): Promise<number>;
   /**

@@ -10,7 +10,8 @@ export const ERROR_CODES = {
   FERRY_CONFIG_ENV: 'A ${VAR} in the configuration names an environment variable that is not set.',
   FERRY_USAGE: 'The command line is wrong: unknown command, option or argument.',
   FERRY_SANDBOX: 'A sandbox server (Kafka, PostgreSQL, MariaDB) could not be prepared, started or stopped.',
-  FERRY_PREFLIGHT: 'A source or target setting, privilege or table shape stops ferry from capturing or applying safely.',
+  FERRY_PREFLIGHT:
+    'A source or target setting, privilege or table shape stops ferry from capturing or applying safely.',
   FERRY_POSITION_LOST: 'The stored source position no longer exists on the server (binlog purged, slot dropped).',
   FERRY_CONNECTION: 'A connection to Kafka or a database failed; ferry retries with backoff.',
   FERRY_AUTH: 'A database or Kafka refused the credentials or privileges.',

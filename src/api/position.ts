@@ -1,5 +1,5 @@
-import type { JsonObject, JsonValue } from './json.js';
 import type { Row } from './event.js';
+import type { JsonObject, JsonValue } from './json.js';
 
 /**
  * A source position is opaque JSON to everything but its connector: MySQL keeps binlog file,

@@ -1,5 +1,5 @@
-import type { ChangeEvent, JsonObject, Op, Row } from '../api/index.js';
 import { FerryError } from '../api/errors.js';
+import type { ChangeEvent, JsonObject, Op, Row } from '../api/index.js';
 
 /** Version written in every envelope's source.version. */
 export const FERRY_VERSION = '0.1.0';
@@ -71,8 +71,10 @@ export function parseEnvelope(value: string): Envelope & { debeziumSchema?: Json
   }
   const before = parsed['before'] ?? null;
   const after = parsed['after'] ?? null;
-  if (before !== null && !isObject(before)) throw new FerryError('FERRY_DECODE', 'envelope field "before" is not an object');
-  if (after !== null && !isObject(after)) throw new FerryError('FERRY_DECODE', 'envelope field "after" is not an object');
+  if (before !== null && !isObject(before))
+    throw new FerryError('FERRY_DECODE', 'envelope field "before" is not an object');
+  if (after !== null && !isObject(after))
+    throw new FerryError('FERRY_DECODE', 'envelope field "after" is not an object');
   const source = parsed['source'];
   if (!isObject(source)) throw new FerryError('FERRY_DECODE', 'envelope field "source" is missing or not an object');
   if ((op === 'c' || op === 'r' || op === 'u') && after === null) {

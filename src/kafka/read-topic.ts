@@ -52,7 +52,8 @@ export async function readTopicToEnd(kafka: Kafka, topic: string, timeoutMs = 60
             }
             const last = batch.messages.at(-1);
             if (high !== undefined && last && BigInt(last.offset) + 1n >= high) pending.delete(batch.partition);
-            if (high !== undefined && BigInt(batch.highWatermark) >= high && batch.isEmpty()) pending.delete(batch.partition);
+            if (high !== undefined && BigInt(batch.highWatermark) >= high && batch.isEmpty())
+              pending.delete(batch.partition);
             if (pending.size === 0) {
               clearTimeout(timer);
               resolve();
