@@ -1,0 +1,174 @@
+/** The sandbox's Kafka 3.9.1 broker: single-node KRaft, started from the Maven Central jars. */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+import { FerryError } from '../api/errors.js';
+import type { ServerContext, ServerDriver } from './driver.js';
+import { renderLog4jProperties, renderServerProperties } from './kafka-config.js';
+import { ensureKafkaLibs } from './kafka-libs.js';
+import { logTail, spawnDetached, waitUntilReady } from './process.js';
+import { serverPort } from './state.js';
+import type { SandboxInfo } from './types.js';
+
+const execFileAsync = promisify(execFile);
+
+const READY_TIMEOUT_MS = 90_000;
+
+function javaBin(): string {
+  const home = process.env['JAVA_HOME'];
+  return home ? join(home, 'bin', 'java') : 'java';
+}
+
+function log4jFile(info: SandboxInfo): string {
+  return join(info.sandbox.servers.kafka.configFile, '..', 'log4j.properties');
+}
+
+function jvmArgs(info: SandboxInfo, libs: string): string[] {
+  return [
+    '-Xms256m',
+    '-Xmx512m',
+    '-XX:+UseG1GC',
+    '-XX:MaxGCPauseMillis=20',
+    '-XX:InitiatingHeapOccupancyPercent=35',
+    '-XX:+ExplicitGCInvokesConcurrent',
+    '-Djava.awt.headless=true',
+    `-Dlog4j.configuration=file:${log4jFile(info)}`,
+    `-Dkafka.logs.dir=${join(info.sandbox.servers.kafka.logFile, '..')}`,
+    '-cp',
+    `${libs}/*`,
+  ];
+}
+
+function writeConfig(info: SandboxInfo): void {
+  const k = info.sandbox.servers.kafka;
+  mkdirSync(join(k.configFile, '..'), { recursive: true });
+  mkdirSync(k.dataDir, { recursive: true });
+  writeFileSync(
+    k.configFile,
+    renderServerProperties({
+      nodeId: 1,
+      host: '127.0.0.1',
+      port: serverPort(info, 'kafka'),
+      controllerPort: k.controllerPort,
+      dataDir: k.dataDir,
+    }),
+  );
+  writeFileSync(log4jFile(info), renderLog4jProperties(k.logFile));
+}
+
+/** `kafka-storage format` once per data dir, with the cluster id kept in sandbox.json. */
+async function formatStorage(ctx: ServerContext, libs: string): Promise<void> {
+  const k = ctx.info.sandbox.servers.kafka;
+  if (existsSync(join(k.dataDir, 'meta.properties'))) return;
+  ctx.log(`kafka: formatting ${k.dataDir} (cluster id ${k.clusterId})`);
+  const args = [
+    ...jvmArgs(ctx.info, libs),
+    'kafka.tools.StorageTool',
+    'format',
+    '-t',
+    k.clusterId,
+    '-c',
+    k.configFile,
+    '--ignore-formatted',
+  ];
+  try {
+    await execFileAsync(javaBin(), args, { maxBuffer: 16 * 1024 * 1024, timeout: 120_000 });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { stdout?: string; stderr?: string };
+    const hint =
+      e.code === 'ENOENT' ? ' Install Java 17 (apt-get install openjdk-17-jre-headless) or set JAVA_HOME.' : '';
+    throw new FerryError(
+      'FERRY_SANDBOX',
+      `cannot format Kafka storage ${k.dataDir}: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}${hint}`,
+      { cause: err },
+    );
+  }
+}
+
+async function listTopics(info: SandboxInfo): Promise<boolean> {
+  const kafka = new Kafka({
+    clientId: 'ferry-sandbox',
+    brokers: info.kafka.brokers,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 2000,
+    requestTimeout: 5000,
+    retry: { retries: 0 },
+  });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    await admin.listTopics();
+    return true;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/**
+ * Makes the broker create __consumer_offsets now (FindCoordinator does that), so the first consumer
+ * group of a test or the demo does not meet "group coordinator not available".
+ */
+async function warmUpGroupCoordinator(info: SandboxInfo, logFile: string): Promise<void> {
+  const kafka = new Kafka({
+    clientId: 'ferry-sandbox',
+    brokers: info.kafka.brokers,
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 1000 },
+  });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    await admin.describeGroups(['ferry-sandbox-warmup']);
+  } catch (err) {
+    throw new FerryError(
+      'FERRY_SANDBOX',
+      `Kafka answers but its group coordinator does not start: ${(err as Error).message}. See ${logFile}:\n${logTail(logFile)}`,
+      { cause: err },
+    );
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+export const kafkaDriver: ServerDriver = {
+  name: 'kafka',
+  label: 'Kafka',
+  stopSignal: 'SIGTERM',
+  marker: (info) => info.sandbox.servers.kafka.configFile,
+
+  async launch(ctx) {
+    const k = ctx.info.sandbox.servers.kafka;
+    const libs = await ensureKafkaLibs(ctx.log);
+    writeConfig(ctx.info);
+    await formatStorage(ctx, libs);
+    if (!k.initialized) {
+      k.initialized = true;
+      ctx.save();
+    }
+    return spawnDetached(javaBin(), [...jvmArgs(ctx.info, libs), 'kafka.Kafka', k.configFile], {
+      logFile: k.logFile,
+      pidFile: k.pidFile,
+      cwd: join(k.configFile, '..'),
+    });
+  },
+
+  async ready(ctx, pid) {
+    const k = ctx.info.sandbox.servers.kafka;
+    await waitUntilReady({
+      pid,
+      timeoutMs: READY_TIMEOUT_MS,
+      intervalMs: 500,
+      probe: () => listTopics(ctx.info),
+      fail: (reason, lastError) =>
+        new FerryError(
+          'FERRY_SANDBOX',
+          `Kafka ${reason === 'died' ? 'exited while starting' : `did not answer on ${ctx.info.kafka.brokers[0]} within ${READY_TIMEOUT_MS / 1000} s`}` +
+            ` (last error: ${(lastError as Error | undefined)?.message ?? 'none'}). See ${k.logFile}:\n${logTail(k.logFile)}`,
+          { cause: lastError },
+        ),
+    });
+    await warmUpGroupCoordinator(ctx.info, k.logFile);
+  },
+};

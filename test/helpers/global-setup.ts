@@ -1,0 +1,30 @@
+/**
+ * vitest globalSetup of the integration project: brings up a sandbox (Kafka, PostgreSQL, MariaDB)
+ * in `<project>/.ferry/test-sandbox` (or FERRY_TEST_SANDBOX_DIR), shares its connection info with
+ * the tests (FERRY_SANDBOX_FILE and `inject('sandbox')`), and stops it afterwards unless
+ * FERRY_KEEP_SANDBOX=1 (faster reruns: a running sandbox is reused as is).
+ */
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { projectRoot, type SandboxInfo, sandboxDown, sandboxUp } from '../../src/sandbox/index.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    sandbox: SandboxInfo;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const dir = process.env['FERRY_TEST_SANDBOX_DIR'] ?? join(projectRoot(), '.ferry', 'test-sandbox');
+  const log = (line: string) => process.stderr.write(`[sandbox] ${line}\n`);
+  const info = await sandboxUp({ dir, log });
+  process.env['FERRY_SANDBOX_FILE'] = join(info.sandbox.dir, 'sandbox.json');
+  project.provide('sandbox', info);
+  return async () => {
+    if (process.env['FERRY_KEEP_SANDBOX'] === '1') {
+      log(`kept running (FERRY_KEEP_SANDBOX=1); stop it with: npx ferry sandbox down --dir ${dir}`);
+      return;
+    }
+    await sandboxDown({ dir, log });
+  };
+}
