@@ -6,6 +6,8 @@ import { defineConfig } from 'vitest/config';
 //   *.fault.test.ts      crash / restart / outage tests against the sandbox
 export default defineConfig({
   test: {
+    // The JSON report feeds the closing line of .ci/run.
+    reporters: ['default', ['json', { outputFile: '.ferry/test-results.json' }]],
     projects: [
       {
         test: {

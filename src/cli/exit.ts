@@ -1,0 +1,17 @@
+import { FerryError } from '../api/errors.js';
+
+/** Exit codes of every ferry command (docs/cli.md). */
+export const EXIT = {
+  ok: 0,
+  /** Runtime failure, failed check or verification mismatch. */
+  failure: 1,
+  /** Usage or configuration error. */
+  usage: 2,
+} as const;
+
+const USAGE_CODES = new Set(['FERRY_USAGE', 'FERRY_CONFIG_INVALID', 'FERRY_CONFIG_FILE', 'FERRY_CONFIG_ENV']);
+
+export function exitCodeFor(err: unknown): number {
+  if (err instanceof FerryError && USAGE_CODES.has(err.code)) return EXIT.usage;
+  return EXIT.failure;
+}

@@ -1,0 +1,53 @@
+import { Command, CommanderError } from 'commander';
+import { FerryError } from '../api/errors.js';
+import { FERRY_VERSION } from '../event/envelope.js';
+import { registerDemo } from './commands/demo.js';
+import { registerSandbox } from './commands/sandbox.js';
+import { EXIT, exitCodeFor } from './exit.js';
+import type { CliIo } from './io.js';
+
+/** Builds the `ferry` command tree. Separate from main.ts so tests can run it in-process. */
+export function buildProgram(io: CliIo): Command {
+  const program = new Command('ferry')
+    .description('ferry — change data capture: MySQL/MariaDB and PostgreSQL → Kafka → PostgreSQL or MySQL/MariaDB')
+    .version(FERRY_VERSION, '-V, --version')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.out(s.replace(/\n$/, '')),
+      writeErr: (s) => io.err(s.replace(/\n$/, '')),
+    });
+  registerSandbox(program, io);
+  registerDemo(program, io);
+  for (const cmd of program.commands) {
+    cmd.exitOverride();
+    for (const sub of cmd.commands) sub.exitOverride();
+  }
+  return program;
+}
+
+/** Runs the command line and returns the exit code (never calls process.exit itself). */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const program = buildProgram(io);
+  if (argv.length === 0) {
+    program.outputHelp();
+    return EXIT.usage;
+  }
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
+        return EXIT.ok;
+      }
+      // commander already printed its message (unknown command/option, missing argument).
+      io.err(`Run \`ferry --help\` (or \`ferry <command> --help\`) to see what is allowed.`);
+      return EXIT.usage;
+    }
+    const code = exitCodeFor(err);
+    if (err instanceof FerryError) io.err(`ferry: ${err.message} [${err.code}]`);
+    else io.err(`ferry: ${(err as Error)?.stack ?? String(err)}`);
+    return code;
+  }
+}
