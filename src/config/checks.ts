@@ -1,0 +1,90 @@
+/**
+ * Rules that involve two fields at once: the URL scheme must match the kind, and fields that
+ * only apply to one kind must not be set for the other. They run on the interpolated input
+ * next to the schema, so that all problems are reported together.
+ */
+import { ConfigError } from '../api/errors.js';
+import type { ConfigIssue } from './issues.js';
+import { SINK_KINDS, SOURCE_KINDS } from './schema.js';
+import { type DbKind, parseDbUrl } from './url.js';
+
+function record(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+}
+
+function kindOf(section: Record<string, unknown> | undefined, kinds: readonly string[]): DbKind | undefined {
+  const kind = section?.['kind'];
+  return typeof kind === 'string' && kinds.includes(kind) ? (kind as DbKind) : undefined;
+}
+
+function checkUrl(section: Record<string, unknown>, kind: DbKind, path: string, issues: ConfigIssue[]): void {
+  const url = section['url'];
+  if (typeof url !== 'string' || url.length === 0) return;
+  try {
+    parseDbUrl(url, kind, path);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    issues.push({ path, message: err.message.slice(path.length + 2) });
+  }
+}
+
+function onlyFor(
+  section: Record<string, unknown>,
+  keys: readonly string[],
+  sectionName: string,
+  wanted: DbKind,
+  actual: DbKind,
+  hint: string,
+  issues: ConfigIssue[],
+): void {
+  for (const key of keys) {
+    if (section[key] === undefined) continue;
+    issues.push({
+      path: `${sectionName}.${key}`,
+      message: `only applies when ${sectionName}.kind is ${wanted}, but it is ${actual}; ${hint}`,
+    });
+  }
+}
+
+/** Cross-field problems of an (interpolated) config object. Fields the schema rejects are skipped. */
+export function crossFieldIssues(input: unknown): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const root = record(input);
+  const source = record(root?.['source']);
+  const sink = record(root?.['sink']);
+  const sourceKind = kindOf(source, SOURCE_KINDS);
+  const sinkKind = kindOf(sink, SINK_KINDS);
+  if (source && sourceKind) {
+    checkUrl(source, sourceKind, 'source.url', issues);
+    if (sourceKind === 'postgres') onlyFor(source, ['serverId'], 'source', 'mysql', sourceKind, 'remove it', issues);
+    else
+      onlyFor(
+        source,
+        ['slot', 'publication', 'createPublication'],
+        'source',
+        'postgres',
+        sourceKind,
+        'remove it',
+        issues,
+      );
+  }
+  if (sink && sinkKind) {
+    checkUrl(sink, sinkKind, 'sink.url', issues);
+    if (sinkKind === 'postgres') {
+      onlyFor(
+        sink,
+        ['database'],
+        'sink',
+        'mysql',
+        sinkKind,
+        'a postgres sink uses sink.schema (sink.url names the database)',
+        issues,
+      );
+    } else {
+      onlyFor(sink, ['schema'], 'sink', 'postgres', sinkKind, 'a mysql sink uses sink.database', issues);
+    }
+  }
+  return issues;
+}

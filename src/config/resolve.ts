@@ -1,0 +1,153 @@
+/**
+ * The validated configuration with every default filled in, including the ones derived from
+ * the pipeline name, and the database URLs taken apart. This is what the rest of ferry reads.
+ */
+import { createHash } from 'node:crypto';
+import type { TableFilter } from '../api/connector.js';
+import type { ParsedPipeline } from './schema.js';
+import { type DbConnection, parseDbUrl } from './url.js';
+
+type ParsedKafka = ParsedPipeline['kafka'];
+type ParsedSource = ParsedPipeline['source'];
+type ParsedSink = ParsedPipeline['sink'];
+
+export interface KafkaConfig extends Omit<ParsedKafka, 'clientId'> {
+  /** Default `ferry-<name>`. */
+  clientId: string;
+}
+
+export type SaslConfig = NonNullable<ParsedKafka['sasl']>;
+
+type SourceCommon = Omit<ParsedSource, 'kind' | 'serverId' | 'slot' | 'publication' | 'createPublication'> & {
+  /** `url` taken apart; `password` is `source.password` when given, else the URL's. */
+  connection: DbConnection;
+};
+
+export interface MysqlSourceConfig extends SourceCommon {
+  kind: 'mysql';
+  /** Given, or derived from the name (defaultServerId). */
+  serverId: number;
+}
+
+export interface PostgresSourceConfig extends SourceCommon {
+  kind: 'postgres';
+  /** Given, or `ferry_<name>` with `-` → `_`. */
+  slot: string;
+  /** Given, or `ferry_<name>` with `-` → `_`. */
+  publication: string;
+  createPublication: boolean;
+}
+
+export type SourceConfig = MysqlSourceConfig | PostgresSourceConfig;
+
+type SinkCommon = Omit<ParsedSink, 'kind' | 'group' | 'schema' | 'database'> & {
+  /** Default `ferry-<name>-sink`. */
+  group: string;
+  /** `url` taken apart; `password` is `sink.password` when given, else the URL's. */
+  connection: DbConnection;
+};
+
+export interface PostgresSinkConfig extends SinkCommon {
+  kind: 'postgres';
+  /** Target schema for every table; undefined: the source table's database or schema name. */
+  schema: string | undefined;
+}
+
+export interface MysqlSinkConfig extends SinkCommon {
+  kind: 'mysql';
+  /** Target database for every table; undefined: the source table's database or schema name. */
+  database: string | undefined;
+}
+
+export type SinkConfig = PostgresSinkConfig | MysqlSinkConfig;
+
+export type MetricsConfig = ParsedPipeline['metrics'];
+export type LogConfig = ParsedPipeline['log'];
+
+/** A loaded, validated pipeline configuration with all defaults filled in. */
+export interface PipelineConfig {
+  name: string;
+  kafka: KafkaConfig;
+  source: SourceConfig;
+  sink: SinkConfig;
+  metrics: MetricsConfig;
+  log: LogConfig;
+}
+
+/**
+ * The default MySQL replication server id of a pipeline: 100000 + (first 4 bytes of
+ * SHA-256(name), big-endian) mod 4000000000. Stable across restarts, different per pipeline,
+ * and clear of the small ids servers usually have.
+ */
+export function defaultServerId(name: string): number {
+  const digest = createHash('sha256').update(name, 'utf8').digest();
+  return 100_000 + (digest.readUInt32BE(0) % 4_000_000_000);
+}
+
+/** Default PostgreSQL slot (and publication) name: `ferry_<name>` with `-` replaced by `_`. */
+export function defaultSlotName(name: string): string {
+  return `ferry_${name.replace(/-/g, '_')}`
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, '_')
+    .slice(0, 63);
+}
+
+function connection(url: string, kind: 'mysql' | 'postgres', path: string, password: string | undefined): DbConnection {
+  const parsed = parseDbUrl(url, kind, path);
+  return password === undefined ? parsed : { ...parsed, password };
+}
+
+/** Fills in derived defaults. The input has passed the schema and the cross-field checks. */
+export function resolveConfig(parsed: ParsedPipeline): PipelineConfig {
+  const { name } = parsed;
+  const { serverId, slot, publication, createPublication, kind: sourceKind, ...sourceRest } = parsed.source;
+  const sourceCommon: SourceCommon = {
+    ...sourceRest,
+    connection: connection(parsed.source.url, sourceKind, 'source.url', parsed.source.password),
+  };
+  const source: SourceConfig =
+    sourceKind === 'mysql'
+      ? { kind: 'mysql', ...sourceCommon, serverId: serverId ?? defaultServerId(name) }
+      : {
+          kind: 'postgres',
+          ...sourceCommon,
+          slot: slot ?? defaultSlotName(name),
+          publication: publication ?? defaultSlotName(name),
+          createPublication,
+        };
+  const { group, schema, database, kind: sinkKind, ...sinkRest } = parsed.sink;
+  const sinkCommon: SinkCommon = {
+    ...sinkRest,
+    group: group ?? `ferry-${name}-sink`,
+    connection: connection(parsed.sink.url, sinkKind, 'sink.url', parsed.sink.password),
+  };
+  const sink: SinkConfig =
+    sinkKind === 'postgres' ? { kind: 'postgres', ...sinkCommon, schema } : { kind: 'mysql', ...sinkCommon, database };
+  return {
+    name,
+    kafka: { ...parsed.kafka, clientId: parsed.kafka.clientId ?? `ferry-${name}` },
+    source,
+    sink,
+    metrics: parsed.metrics,
+    log: parsed.log,
+  };
+}
+
+/** The table filter the source connector receives (src/api TableFilter). */
+export function tableFilterOf(config: PipelineConfig): TableFilter {
+  return {
+    include: [...config.source.tables],
+    exclude: [...config.source.exclude],
+    excludeColumns: [...config.source.excludeColumns],
+    keyColumns: Object.fromEntries(Object.entries(config.source.keyColumns).map(([table, cols]) => [table, [...cols]])),
+  };
+}
+
+/**
+ * Where a source table lands in the target: `sink.schema` (postgres) or `sink.database`
+ * (mysql) when set, else the source table's own database or schema name.
+ */
+export function targetNamespace(config: PipelineConfig, sourceNamespace: string): string {
+  const override = config.sink.kind === 'postgres' ? config.sink.schema : config.sink.database;
+  return override ?? sourceNamespace;
+}

@@ -1,0 +1,422 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: this file is about the ${VAR} syntax of pipeline configs.
+/**
+ * The pipeline configuration schema: the ONE place that says which fields exist, their types,
+ * defaults, allowed values, descriptions, examples and which are secret. Validation
+ * (src/config/load.ts), the field reference (docs/configuration.md via src/config/docs.ts) and
+ * secret collection (src/config/secrets.ts) are all derived from it.
+ *
+ * Rules that need two fields at once (URL scheme against kind, kind-specific fields) live in
+ * src/config/checks.ts; defaults derived from `name` are filled in by src/config/resolve.ts and
+ * described here in `defaultText`.
+ */
+import * as z from 'zod';
+import { LOG_FORMATS, LOG_LEVELS } from '../log/logger.js';
+
+/** What every field carries besides its type, read back by the docs generator. */
+export interface FieldMeta {
+  description: string;
+  /** A value as it would appear in YAML. */
+  example?: unknown;
+  /** The value must never be printed or logged. */
+  secret?: boolean;
+  /** Replaces the literal default in the docs, for defaults derived from other fields. */
+  defaultText?: string;
+  /** The field only applies to one kind, e.g. `source.kind: mysql`. */
+  onlyFor?: string;
+  /** The part of the value that is secret although the field is not, e.g. `the password in the URL`. */
+  secretPart?: string;
+}
+
+/** Attaches the field's metadata (zod's global registry, `.meta()`). */
+function field<T extends z.ZodType>(schema: T, meta: FieldMeta): T {
+  return schema.meta({ ...meta });
+}
+
+/** Reads back what `field()` attached. */
+export function fieldMeta(schema: z.ZodType): FieldMeta | undefined {
+  const meta = z.globalRegistry.get(schema);
+  if (!meta || typeof meta.description !== 'string') return undefined;
+  return meta as unknown as FieldMeta;
+}
+
+export const PIPELINE_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,47}$/;
+export const SOURCE_KINDS = ['mysql', 'postgres'] as const;
+export type SourceKind = (typeof SOURCE_KINDS)[number];
+export const SINK_KINDS = ['postgres', 'mysql'] as const;
+export type SinkKind = (typeof SINK_KINDS)[number];
+export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+export const SNAPSHOT_MODES = ['initial', 'never'] as const;
+export const COMPRESSIONS = ['none', 'gzip'] as const;
+
+const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)$/;
+
+/** `host:port` with a numeric port in range; IPv6 hosts in brackets. */
+export function isHostPort(text: string, allowPortZero = false): boolean {
+  const colon = text.lastIndexOf(':');
+  if (colon <= 0) return false;
+  const host = text.slice(0, colon);
+  const port = text.slice(colon + 1);
+  if (!HOST.test(host) || !/^\d{1,5}$/.test(port)) return false;
+  const n = Number(port);
+  return n <= 65535 && (n > 0 || allowPortZero);
+}
+
+/** Environment variables are strings; accept `"12"` where a number is expected. */
+function integer(min: number, max: number) {
+  return z.preprocess(
+    (value) => (typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value),
+    z.number().int().min(min).max(max),
+  );
+}
+
+function boolean() {
+  return z.preprocess((value) => (value === 'true' ? true : value === 'false' ? false : value), z.boolean());
+}
+
+const nonEmpty = () => z.string().min(1);
+
+const TABLE_PATTERN = /^[^.\s]+\.[^.\s]+$/;
+const COLUMN_PATTERN = /^[^.\s]+\.[^.\s]+\.[^.\s]+$/;
+const TABLE_NAME = /^[^.\s*]+\.[^.\s*]+$/;
+
+const tablePattern = () =>
+  z
+    .string()
+    .regex(TABLE_PATTERN, { error: 'expected a "db.table" pattern ("*" matches any characters), e.g. "shop.*"' });
+
+const saslSchema = z.strictObject({
+  mechanism: field(z.enum(SASL_MECHANISMS), {
+    description: 'SASL mechanism the brokers expect.',
+    example: 'scram-sha-512',
+  }),
+  username: field(nonEmpty(), { description: 'SASL user name.', example: 'ferry' }),
+  password: field(nonEmpty(), {
+    description: 'SASL password. Use `${VAR}` to take it from the environment.',
+    example: '${KAFKA_PASSWORD}',
+    secret: true,
+  }),
+});
+
+const kafkaSchema = z.strictObject({
+  brokers: field(
+    z.preprocess(
+      (value) =>
+        typeof value === 'string'
+          ? value
+              .split(',')
+              .map((part) => part.trim())
+              .filter((part) => part.length > 0)
+          : value,
+      z
+        .array(z.string().refine((text) => isHostPort(text), { error: 'expected host:port, e.g. 127.0.0.1:9092' }))
+        .min(1),
+    ),
+    {
+      description:
+        'Bootstrap brokers as `host:port`. A comma-separated string is accepted too, so that ' +
+        '`brokers: ${KAFKA_BROKERS}` works.',
+      example: ['127.0.0.1:9092'],
+    },
+  ),
+  partitions: field(integer(1, 1000).default(6), {
+    description:
+      'Partitions of each table topic when ferry creates it. Events of one primary key always go to the ' +
+      'same partition; more partitions let more sink processes share the work. Existing topics keep theirs.',
+    example: 12,
+  }),
+  replicationFactor: field(integer(1, 100).default(1), {
+    description: 'Replication factor of the topics ferry creates (table topics, offsets, schemas, dead letters).',
+    example: 3,
+  }),
+  clientId: field(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,255}$/, { error: 'use only letters, digits, ".", "_" and "-"' })
+      .optional(),
+    {
+      description: 'Kafka client id, visible in broker logs and quotas.',
+      defaultText: '`ferry-<name>`',
+      example: 'ferry-shop-move',
+    },
+  ),
+  sasl: field(saslSchema.optional(), {
+    description: 'SASL authentication. Leave out for brokers without authentication.',
+    example: { mechanism: 'scram-sha-512', username: 'ferry', password: '${KAFKA_PASSWORD}' },
+  }),
+  ssl: field(boolean().default(false), {
+    description: 'Connect to the brokers with TLS (system CA certificates).',
+    example: true,
+  }),
+  tombstones: field(boolean().default(true), {
+    description:
+      'After each delete event, also send a tombstone (same key, null value) so that compacted topics can ' +
+      'drop the key.',
+    example: false,
+  }),
+  compression: field(z.enum(COMPRESSIONS).default('none'), {
+    description: 'Compression of produced batches. The Kafka client supports gzip without extra packages.',
+    example: 'gzip',
+  }),
+});
+
+const sourceSchema = z.strictObject({
+  kind: field(z.enum(SOURCE_KINDS), {
+    description: 'Source engine: `mysql` (MySQL or MariaDB, reads the binlog) or `postgres` (logical replication).',
+    example: 'mysql',
+  }),
+  url: field(nonEmpty(), {
+    description:
+      'Connection URL of the source database: `mysql://user:password@host:3306/database` or ' +
+      '`postgres://user:password@host:5432/database`; the scheme must match `source.kind` (`mariadb://` and ' +
+      '`postgresql://` are accepted too). User and password run to the last `@` and are percent-decoded, so a ' +
+      'password from `${VAR}` may contain `@ / ? #`; write a `%` in it as `%25`, or set `source.password`. ' +
+      'Query parameters are passed to the driver.',
+    example: 'mysql://ferry:${SOURCE_PASSWORD}@127.0.0.1:3306/shop',
+    secretPart: 'the password in the URL',
+  }),
+  password: field(z.string().optional(), {
+    description:
+      'Source password; overrides the one in `source.url`. Handy with `${VAR}` for passwords with special characters.',
+    example: '${SOURCE_PASSWORD}',
+    secret: true,
+  }),
+  tables: field(z.array(tablePattern()).min(1), {
+    description:
+      'Tables to capture, as `db.table` patterns where `*` matches any characters (`shop.*`, `shop.order_*`). ' +
+      'For PostgreSQL the first part is the schema (`public.orders`).',
+    example: ['shop.*'],
+  }),
+  exclude: field(z.array(tablePattern()).default([]), {
+    description: 'Tables NOT to capture even though `tables` matches them; same pattern form.',
+    example: ['shop.tmp_*'],
+  }),
+  excludeColumns: field(
+    z
+      .array(
+        z.string().regex(COLUMN_PATTERN, {
+          error: 'expected a "db.table.column" pattern ("*" matches any characters), e.g. "shop.users.password_hash"',
+        }),
+      )
+      .default([]),
+    {
+      description:
+        'Columns never captured, as `db.table.column` patterns (`*` allowed). Key columns cannot be excluded.',
+      example: ['shop.users.password_hash'],
+    },
+  ),
+  keyColumns: field(
+    z
+      .record(
+        z.string().regex(TABLE_NAME, { error: 'expected an exact "db.table" name (no "*"), e.g. "shop.audit_log"' }),
+        z.array(nonEmpty()).min(1),
+      )
+      .default({}),
+    {
+      description:
+        'Key columns for tables without a primary key: `db.table` -> list of columns. They become the Kafka ' +
+        'message key and the target table key; together they must identify a row.',
+      example: { 'shop.audit_log': ['id', 'ts'] },
+    },
+  ),
+  snapshot: field(z.enum(SNAPSHOT_MODES).default('initial'), {
+    description:
+      '`initial`: copy the existing rows first, then stream changes from the exact position of that copy. ' +
+      '`never`: stream changes only, from the current position. A restarted pipeline always resumes from its ' +
+      'stored position.',
+    example: 'never',
+  }),
+  snapshotChunkSize: field(integer(100, 1_000_000).default(10_000), {
+    description: 'Rows read per query during the snapshot, in primary-key order.',
+    example: 50_000,
+  }),
+  serverId: field(integer(1, 4_294_967_295).optional(), {
+    description:
+      'Replication server id ferry presents to MySQL/MariaDB. It must differ from every server and replica ' +
+      'id of the replication topology, and from other ferry pipelines on the same server. The default is ' +
+      '100000 + (the first 4 bytes of SHA-256(name), big-endian) mod 4000000000: stable across restarts ' +
+      'and different for each pipeline name.',
+    defaultText: 'derived from `name`',
+    example: 424242,
+    onlyFor: 'source.kind: mysql',
+  }),
+  slot: field(
+    z
+      .string()
+      .regex(/^[a-z0-9_]{1,63}$/, {
+        error: 'PostgreSQL slot names use only lowercase letters, digits and "_", at most 63 characters',
+      })
+      .optional(),
+    {
+      description:
+        'Logical replication slot ferry creates and reads. The slot keeps WAL on the server until ferry ' +
+        'confirmed it, so drop it when you delete the pipeline.',
+      defaultText: '`ferry_<name>` with `-` replaced by `_`',
+      example: 'ferry_shop_move',
+      onlyFor: 'source.kind: postgres',
+    },
+  ),
+  publication: field(
+    z
+      .string()
+      .regex(/^[a-z_][a-z0-9_$]{0,62}$/, {
+        error: 'use a lowercase PostgreSQL identifier: letters, digits and "_", at most 63 characters',
+      })
+      .optional(),
+    {
+      description: 'Publication that lists the captured tables.',
+      defaultText: '`ferry_<name>` with `-` replaced by `_`',
+      example: 'ferry_shop_move',
+      onlyFor: 'source.kind: postgres',
+    },
+  ),
+  createPublication: field(boolean().default(true), {
+    description:
+      'Create the publication (FOR the matched tables) when it does not exist. Set to `false` when a DBA ' +
+      'manages it; ferry then checks that it covers the captured tables.',
+    example: false,
+    onlyFor: 'source.kind: postgres',
+  }),
+  heartbeatIntervalMs: field(integer(100, 3_600_000).default(10_000), {
+    description:
+      'How often (ms) an idle source records its position, so lag stays accurate and PostgreSQL can release WAL.',
+    example: 5000,
+  }),
+  queueSize: field(integer(10, 1_000_000).default(10_000), {
+    description:
+      'Events held between reading the source and producing to Kafka. When full, reading pauses ' +
+      '(backpressure), so memory stays flat.',
+    example: 20_000,
+  }),
+});
+
+const sinkSchema = z.strictObject({
+  kind: field(z.enum(SINK_KINDS), {
+    description: 'Target engine: `postgres` or `mysql` (MySQL or MariaDB).',
+    example: 'postgres',
+  }),
+  url: field(nonEmpty(), {
+    description:
+      'Connection URL of the target database, same form as `source.url`; the scheme must match `sink.kind`. ' +
+      'Query parameters are passed to the driver.',
+    example: 'postgres://ferry:${TARGET_PASSWORD}@127.0.0.1:5432/shop',
+    secretPart: 'the password in the URL',
+  }),
+  password: field(z.string().optional(), {
+    description: 'Target password; overrides the one in `sink.url`.',
+    example: '${TARGET_PASSWORD}',
+    secret: true,
+  }),
+  schema: field(nonEmpty().optional(), {
+    description:
+      'PostgreSQL schema that receives every table. Without it, each table goes to the schema named like its ' +
+      'source database (MySQL) or source schema (PostgreSQL): `shop.orders` becomes `shop.orders` in the ' +
+      'database of `sink.url`.',
+    defaultText: "the source table's database or schema name",
+    example: 'public',
+    onlyFor: 'sink.kind: postgres',
+  }),
+  database: field(nonEmpty().optional(), {
+    description:
+      'MySQL database that receives every table. Without it, each table goes to the database named like its ' +
+      'source database or schema (`public.orders` becomes `public.orders`).',
+    defaultText: "the source table's database or schema name",
+    example: 'shop',
+    onlyFor: 'sink.kind: mysql',
+  }),
+  batchSize: field(integer(1, 1_000_000).default(5000), {
+    description: 'Most events applied in one target transaction.',
+    example: 10_000,
+  }),
+  lingerMs: field(integer(0, 60_000).default(50), {
+    description: 'How long (ms) to wait for more events before applying a batch that is not full.',
+    example: 200,
+  }),
+  createTables: field(boolean().default(true), {
+    description: 'Create missing target tables and add new columns. With `false`, a missing table stops the sink.',
+    example: false,
+  }),
+  group: field(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,255}$/, { error: 'use only letters, digits, ".", "_" and "-"' })
+      .optional(),
+    {
+      description:
+        'Kafka consumer group of the sink. Sink processes of one group share the partitions; offsets in the ' +
+        'target are kept per group.',
+      defaultText: '`ferry-<name>-sink`',
+      example: 'ferry-shop-move-sink',
+    },
+  ),
+  dlq: field(boolean().default(true), {
+    description:
+      'Send events the target rejects for a data reason to the `<name>.dlq` topic and carry on. With ' +
+      '`false`, such an event stops the sink.',
+    example: false,
+  }),
+  maxRetries: field(integer(0, 1_000_000).default(10), {
+    description:
+      'Retries (with exponential backoff) of a batch that failed for a systemic reason (connection, ' +
+      'deadlock) before the sink stops; 0 = retry forever.',
+    example: 0,
+  }),
+});
+
+const metricsSchema = z.strictObject({
+  listen: field(
+    z
+      .string()
+      .refine((text) => isHostPort(text, true), { error: 'expected host:port, e.g. 127.0.0.1:9464' })
+      .default('127.0.0.1:9464'),
+    {
+      description:
+        'Address of the Prometheus endpoint (`/metrics`). Use `0.0.0.0:9464` to scrape from another host; port 0 picks a free port.',
+      example: '0.0.0.0:9464',
+    },
+  ),
+  enabled: field(boolean().default(true), {
+    description: 'Serve metrics over HTTP.',
+    example: false,
+  }),
+});
+
+const logSchema = z.strictObject({
+  level: field(z.enum(LOG_LEVELS).default('info'), {
+    description: 'Lowest level written. The `--log-level` option overrides it.',
+    example: 'debug',
+  }),
+  format: field(z.enum(LOG_FORMATS).default('auto'), {
+    description: '`json` lines, `pretty` one-liners for humans, or `auto`: pretty on a terminal, json otherwise.',
+    example: 'json',
+  }),
+});
+
+/** A missing section parses as `{}`, so that its required fields are reported by name. */
+function section<T extends z.ZodObject>(schema: T) {
+  return schema.prefault({} as z.input<T>);
+}
+
+/** The whole file. Sections are filled with `{}` when missing so that their required fields are reported. */
+export const pipelineSchema = z.strictObject({
+  name: field(
+    z.string().regex(PIPELINE_NAME_PATTERN, {
+      error:
+        'must start with a lowercase letter and use only lowercase letters, digits, "_" and "-", at most 48 ' +
+        'characters, because it names the Kafka topics, consumer groups and the PostgreSQL slot and publication',
+    }),
+    {
+      description:
+        'Pipeline name. It prefixes the Kafka topics (`<name>.<db>.<table>`, `<name>.__offsets`, `<name>.dlq`) ' +
+        'and names the consumer group, the PostgreSQL slot and publication. Changing it starts a new pipeline.',
+      example: 'shop-move',
+    },
+  ),
+  kafka: field(section(kafkaSchema), { description: 'The Kafka cluster between source and sink.' }),
+  source: field(section(sourceSchema), { description: 'The database whose changes are captured.' }),
+  sink: field(section(sinkSchema), { description: 'The database the changes are applied to.' }),
+  metrics: field(section(metricsSchema), { description: 'Prometheus metrics.' }),
+  log: field(section(logSchema), { description: 'Logging.' }),
+});
+
+/** The config as the schema outputs it, before name-derived defaults are filled in. */
+export type ParsedPipeline = z.output<typeof pipelineSchema>;
