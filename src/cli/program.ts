@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { FerryError } from '../api/errors.js';
 import { FERRY_VERSION } from '../event/envelope.js';
+import { redactString } from '../log/index.js';
 import { registerDemo } from './commands/demo.js';
 import { registerSandbox } from './commands/sandbox.js';
 import { EXIT, exitCodeFor } from './exit.js';
@@ -27,7 +28,7 @@ export function buildProgram(io: CliIo): Command {
 }
 
 /** Runs the command line and returns the exit code (never calls process.exit itself). */
-export async function runCli(argv: string[], io: CliIo): Promise<number> {
+export async function runCli(argv: string[], io: CliIo, secrets: string[] = []): Promise<number> {
   const program = buildProgram(io);
   if (argv.length === 0) {
     program.outputHelp();
@@ -46,8 +47,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return EXIT.usage;
     }
     const code = exitCodeFor(err);
-    if (err instanceof FerryError) io.err(`ferry: ${err.message} [${err.code}]`);
-    else io.err(`ferry: ${(err as Error)?.stack ?? String(err)}`);
+    // Messages never carry secrets on purpose; redaction also catches URLs with credentials
+    // that a driver may have echoed back.
+    if (err instanceof FerryError) io.err(redactString(`ferry: ${err.message} [${err.code}]`, secrets));
+    else io.err(redactString(`ferry: ${(err as Error)?.stack ?? String(err)}`, secrets));
     return code;
   }
 }
