@@ -7,7 +7,7 @@
 export const ERROR_CODES = {
   FERRY_CONFIG_INVALID: 'The pipeline configuration does not match the schema; the message names the field.',
   FERRY_CONFIG_FILE: 'The configuration file cannot be read or is not valid YAML.',
-  FERRY_CONFIG_ENV: 'A ${VAR} in the configuration names an environment variable that is not set.',
+  FERRY_CONFIG_ENV: 'An environment variable referenced in the configuration is not set.',
   FERRY_USAGE: 'The command line is wrong: unknown command, option or argument.',
   FERRY_SANDBOX: 'A sandbox server (Kafka, PostgreSQL, MariaDB) could not be prepared, started or stopped.',
   FERRY_PREFLIGHT:
