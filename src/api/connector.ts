@@ -113,7 +113,20 @@ export interface TableChanges {
 /** One unit of work for a sink: applied, with its offsets, in ONE target transaction. */
 export interface SinkBatch {
   tables: TableChanges[];
+  /** Next offsets (and truncate barriers, written as given: null clears) of the partitions the batch consumed. */
   offsets: PartitionOffset[];
+  /**
+   * Truncate barriers to set on other partitions of a truncated table's topic (only the barrier
+   * is written; a partition without a stored offset gets next offset "0", i.e. from the start).
+   */
+  barriers?: Array<{ topic: string; partition: number; truncateBarrier: string }>;
+  /**
+   * Optimistic fence: what the runtime believes is stored for `offsets`' partitions (nextOffset
+   * null: no row). If the stored state differs (another sink process of the group applied them
+   * meanwhile, or an earlier commit's outcome was unknown), apply() changes nothing and throws a
+   * FerryError FERRY_APPLY with `retriable: true` and `details.fenced === true`.
+   */
+  expected?: Array<{ topic: string; partition: number; nextOffset: string | null; truncateBarrier: string | null }>;
 }
 
 export interface SinkContext {

@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   FERRY_POSITION_LOST: 'The stored source position no longer exists on the server (binlog purged, slot dropped).',
   FERRY_CONNECTION: 'A connection to Kafka or a database failed; ferry retries with backoff.',
   FERRY_AUTH: 'A database or Kafka refused the credentials or privileges.',
+  FERRY_MESSAGE_TOO_LARGE: 'An event is larger than the Kafka topic accepts (max.message.bytes).',
   FERRY_DECODE: 'An event or value could not be decoded.',
   FERRY_ENCODE: 'A value could not be encoded in the canonical form.',
   FERRY_SCHEMA: 'A table schema change cannot be applied to the target.',

@@ -35,6 +35,13 @@ export interface PartitionOffset {
   partition: number;
   /** Next offset to consume (last applied + 1), as a decimal string (Kafka offsets are int64). */
   nextOffset: string;
+  /**
+   * Sinks only: a truncate barrier. A source publishes a TRUNCATE to every partition of the table's
+   * topic; the sink applies the first copy it meets and marks every other partition of the topic
+   * with the truncate's id, so that their events up to their own copy (all older than the
+   * truncate) are skipped. null or absent: no barrier. Stored with the offset (docs/sinks.md).
+   */
+  truncateBarrier?: string | null;
 }
 
 export type { Row };

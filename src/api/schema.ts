@@ -68,6 +68,11 @@ export interface TableSchema extends TableId {
   primaryKey: string[];
   /** Changes whenever the table's shape changes; see schemaVersion(). */
   version: string;
+  /**
+   * Engine of the source, when known; sinks use it to pick same-engine target types. Not part of
+   * the version. The sink runtime fills it from the envelope's source.connector when absent.
+   */
+  sourceKind?: 'mysql' | 'postgresql';
 }
 
 /** `db.table`, the form used in logs, metrics labels and config patterns. */

@@ -1,11 +1,12 @@
-import { CompressionTypes, type Kafka, type Producer } from 'kafkajs';
+import { CompressionTypes, type Kafka, Partitioners, type Producer } from 'kafkajs';
 import { FerryError } from '../api/errors.js';
 
 export interface OutMessage {
   topic: string;
-  key: string | null;
+  /** A Buffer passes bytes through unchanged (e.g. a dead-lettered record that is not UTF-8). */
+  key: string | Buffer | null;
   /** null = tombstone. */
-  value: string | null;
+  value: string | Buffer | null;
   headers?: Record<string, string>;
   /** Explicit partition; normally Kafka's key hashing decides. */
   partition?: number;
@@ -30,6 +31,9 @@ export async function createRecordProducer(
 ): Promise<RecordProducer> {
   const producer: Producer = kafka.producer({
     allowAutoTopicCreation: false,
+    // Murmur2 key hashing, as the Java client does: a key lands on the same partition whichever
+    // client produced it (docs/delivery.md).
+    createPartitioner: Partitioners.DefaultPartitioner,
     idempotent: false,
     maxInFlightRequests: 1,
     retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 10_000 },
@@ -63,6 +67,16 @@ export async function createRecordProducer(
           })),
         });
       } catch (err) {
+        if (isTooLarge(err)) {
+          const biggest = Math.max(...messages.map((m) => (m.value?.length ?? 0) + (m.key?.length ?? 0)));
+          throw new FerryError(
+            'FERRY_MESSAGE_TOO_LARGE',
+            `Kafka refused an event of about ${biggest} bytes as too large (topic ${messages[0]?.topic}). ` +
+              "Raise the topic's max.message.bytes (and the broker's message.max.bytes), e.g. " +
+              '`kafka-configs --alter --entity-type topics --entity-name <topic> --add-config max.message.bytes=16777216`, then restart ferry: it resumes from the stored position.',
+            { cause: err, retriable: false },
+          );
+        }
         throw new FerryError('FERRY_CONNECTION', `Kafka did not acknowledge a batch: ${(err as Error).message}`, {
           cause: err,
           retriable: true,
@@ -71,4 +85,11 @@ export async function createRecordProducer(
     },
     disconnect: () => producer.disconnect(),
   };
+}
+
+function isTooLarge(err: unknown): boolean {
+  for (let e = err as { type?: string; message?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (e.type === 'MESSAGE_TOO_LARGE' || /larger than the max/i.test(e.message ?? '')) return true;
+  }
+  return false;
 }

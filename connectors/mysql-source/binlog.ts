@@ -1,0 +1,190 @@
+import ZongJi, { type AnyBinlogEvent, type TableMapEvent } from '@vlasky/zongji';
+import { FerryError, type Logger } from '../../src/api/index.js';
+import { connectionOptions, describeServer, type MysqlSourceConfig } from './config.js';
+import type { BinlogEvent } from './decode.js';
+import { describeMysqlPosition, type MysqlPosition, toSourcePosition } from './position.js';
+import { RESNAPSHOT_HINT } from './preflight.js';
+
+const EVENTS = ['rotate', 'tablemap', 'writerows', 'updaterows', 'deleterows', 'xid', 'query', 'mariadbgtid', 'gtid'];
+
+export interface BinlogReaderOptions {
+  config: MysqlSourceConfig;
+  start: MysqlPosition;
+  signal: AbortSignal;
+  logger: Logger;
+  /** zongji schema filter (databases whose row events are decoded); undefined: all. */
+  includeSchema?: Record<string, true>;
+}
+
+/**
+ * Reads the binlog from a position with zongji, as plain BinlogEvents. zongji pushes events;
+ * they are buffered and the socket is paused while `readBuffer` events wait, so a slow consumer
+ * holds the server back instead of filling memory. zongji never reconnects: a connection error
+ * (or the server closing the connection) ends the iteration with a retriable FerryError, and the
+ * runtime calls stream() again from the last stored position.
+ */
+export async function* readBinlog(o: BinlogReaderOptions): AsyncGenerator<BinlogEvent> {
+  const high = o.config.readBuffer ?? 2000;
+  const low = Math.floor(high / 2);
+  const zongji = new ZongJi(connectionOptions(o.config));
+  const buffer: BinlogEvent[] = [];
+  const keys = new Map<number, string[]>();
+  let failure: FerryError | null = null;
+  let paused = false;
+  let wake: (() => void) | null = null;
+  const notify = () => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+
+  zongji.on('binlog', (ev: AnyBinlogEvent) => {
+    const converted = convert(ev, keys);
+    if (!converted) return;
+    buffer.push(converted);
+    if (buffer.length >= high && !paused && zongji.connection) {
+      zongji.connection.pause();
+      paused = true;
+    }
+    notify();
+  });
+  zongji.on('error', (err: unknown) => {
+    failure ??= binlogError(err, o);
+    notify();
+  });
+  zongji.on('ready', () => {
+    // The server may close the dump connection without an error packet (shutdown): treat that
+    // as a lost connection too, or the stream would wait forever.
+    const stream = (zongji.connection as unknown as { stream?: NodeJS.EventEmitter } | null)?.stream;
+    stream?.once('close', () => {
+      failure ??= new FerryError('FERRY_CONNECTION', `the binlog connection to ${describeServer(o.config)} closed`, {
+        retriable: true,
+      });
+      notify();
+    });
+  });
+  const onAbort = () => notify();
+  o.signal.addEventListener('abort', onAbort, { once: true });
+
+  zongji.start({
+    serverId: o.config.serverId,
+    filename: o.start.file,
+    position: o.start.pos,
+    includeEvents: EVENTS,
+    ...(o.includeSchema ? { includeSchema: o.includeSchema } : {}),
+  });
+  try {
+    for (;;) {
+      if (o.signal.aborted) return;
+      const next = buffer.shift();
+      if (next) {
+        if (paused && buffer.length <= low && zongji.connection) {
+          zongji.connection.resume();
+          paused = false;
+        }
+        yield next;
+        continue;
+      }
+      if (failure) throw failure;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    }
+  } finally {
+    o.signal.removeEventListener('abort', onAbort);
+    zongji.removeAllListeners('binlog');
+    zongji.on('error', () => undefined);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 2000);
+      zongji.once('stopped', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      zongji.stop();
+    });
+  }
+}
+
+/** zongji event → BinlogEvent (null: not needed). TableMaps only feed the key-name cache. */
+export function convert(ev: AnyBinlogEvent, keys: Map<number, string[]>): BinlogEvent | null {
+  switch (ev.getEventName()) {
+    case 'rotate': {
+      const r = ev as Extract<AnyBinlogEvent, { binlogName: string; position: number }>;
+      return { type: 'rotate', file: r.binlogName, position: r.position };
+    }
+    case 'mariadbgtid':
+    case 'gtid':
+      return { type: 'gtid', gtid: String(ev.gtid ?? ''), timestamp: ev.timestamp };
+    case 'tablemap': {
+      const t = ev as TableMapEvent;
+      if (t.primaryKey && t.columnNames)
+        keys.set(
+          t.tableId,
+          t.primaryKey.map((i) => t.columnNames![i]!),
+        );
+      else keys.delete(t.tableId);
+      return null;
+    }
+    case 'writerows':
+    case 'updaterows':
+    case 'deleterows': {
+      const r = ev as Extract<AnyBinlogEvent, { rows: unknown[]; tableId: number }>;
+      const map = r.tableMap[r.tableId];
+      if (!map) return null;
+      const name = ev.getEventName();
+      const key = keys.get(r.tableId);
+      return {
+        type: 'rows',
+        op: name === 'writerows' ? 'write' : name === 'updaterows' ? 'update' : 'delete',
+        db: map.parentSchema,
+        table: map.tableName,
+        columns: map.columnSchemas.map((c) => ({ name: c.COLUMN_NAME, type: c.COLUMN_TYPE })),
+        ...(key ? { primaryKey: key } : {}),
+        rows: r.rows,
+        timestamp: ev.timestamp,
+      };
+    }
+    case 'xid':
+      return { type: 'xid', timestamp: ev.timestamp, nextPosition: ev.nextPosition };
+    case 'query': {
+      const q = ev as Extract<AnyBinlogEvent, { query: string; schema: string }>;
+      return { type: 'query', query: q.query, db: q.schema, timestamp: ev.timestamp, nextPosition: ev.nextPosition };
+    }
+    default:
+      return null;
+  }
+}
+
+const NETWORK = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|PROTOCOL_)/;
+
+/** Sorts a zongji/mysql2 error: lost position and auth stop the source; connection trouble is retried. */
+export function binlogError(err: unknown, o: Pick<BinlogReaderOptions, 'config' | 'start'>): FerryError {
+  if (err instanceof FerryError) return err;
+  const e = err as { errno?: number; code?: string; fatal?: boolean; message?: string };
+  const msg = e.message ?? String(err);
+  const server = describeServer(o.config);
+  const where = describeMysqlPosition(toSourcePosition(o.start));
+  if (e.errno === 1236) {
+    return new FerryError(
+      'FERRY_POSITION_LOST',
+      `the server ${server} cannot stream from ${where}: ${msg}. The binlog holding the stored position was ` +
+        `probably purged. ${RESNAPSHOT_HINT}`,
+      { cause: err, details: { position: where } },
+    );
+  }
+  if (e.errno === 1045 || e.errno === 1227 || e.errno === 1044 || e.errno === 1142) {
+    return new FerryError(
+      'FERRY_AUTH',
+      `${server} refused the binlog reader: ${msg}. The user needs REPLICATION SLAVE and REPLICATION CLIENT ` +
+        '(MariaDB: BINLOG MONITOR) privileges.',
+      { cause: err },
+    );
+  }
+  if ((e.code && (NETWORK.test(e.code) || e.code.startsWith('ER_'))) || e.fatal) {
+    return new FerryError('FERRY_CONNECTION', `binlog connection to ${server} failed: ${msg}`, {
+      cause: err,
+      retriable: true,
+    });
+  }
+  return new FerryError('FERRY_DECODE', `cannot read the binlog of ${server}: ${msg}`, { cause: err });
+}

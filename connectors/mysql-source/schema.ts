@@ -1,0 +1,189 @@
+import type { Connection, RowDataPacket } from 'mysql2/promise';
+import {
+  type ColumnSchema,
+  isColumnExcluded,
+  isTableCaptured,
+  literalDatabases,
+  type TableFilter,
+  type TableSchema,
+  withVersion,
+} from '../../src/api/index.js';
+import { type InfoColumn, mapMysqlColumn } from './types.js';
+
+/** A captured table that cannot be captured as it is, with the fix. */
+export interface TableProblem {
+  table: string;
+  reason: string;
+  fix: string;
+}
+
+/** A captured table: its schema (excluded columns left out) and every column as the server has it. */
+export interface CapturedTable {
+  schema: TableSchema;
+  info: InfoColumn[];
+}
+
+export interface SchemaRead {
+  tables: CapturedTable[];
+  problems: TableProblem[];
+}
+
+const SYSTEM_DBS = ['mysql', 'information_schema', 'performance_schema', 'sys'];
+
+/**
+ * Builds the TableSchema of one table from its information_schema columns (pure). Excluded
+ * columns are left out (key columns never are); the key is the primary key, or the configured
+ * key columns for a table without one.
+ */
+export function buildTableSchema(
+  db: string,
+  table: string,
+  columns: InfoColumn[],
+  primaryKey: string[],
+  filter: TableFilter,
+): { ok: true; schema: TableSchema } | { ok: false; problem: TableProblem } {
+  const name = `${db}.${table}`;
+  const configured = filter.keyColumns[name];
+  const key = primaryKey.length > 0 ? primaryKey : (configured ?? []);
+  if (key.length === 0) {
+    return {
+      ok: false,
+      problem: {
+        table: name,
+        reason: `${name} has no primary key`,
+        fix: `add one (ALTER TABLE ${quoteId(db)}.${quoteId(table)} ADD PRIMARY KEY (...)), configure source.keyColumns["${name}"], or exclude the table (source.exclude)`,
+      },
+    };
+  }
+  const missing = key.filter((k) => !columns.some((c) => c.name === k));
+  if (missing.length > 0) {
+    return {
+      ok: false,
+      problem: {
+        table: name,
+        reason: `key column(s) ${missing.join(', ')} of ${name} do not exist`,
+        fix: `fix source.keyColumns["${name}"]`,
+      },
+    };
+  }
+  const out: ColumnSchema[] = [];
+  for (const c of columns) {
+    if (!key.includes(c.name) && isColumnExcluded(filter, { db, table }, c.name)) continue;
+    const mapped = mapMysqlColumn(c);
+    if (!mapped.ok) {
+      return {
+        ok: false,
+        problem: {
+          table: name,
+          reason: `column ${c.name} of ${name}: ${mapped.reason}`,
+          fix: `exclude it with source.excludeColumns: ["${name}.${c.name}"]`,
+        },
+      };
+    }
+    out.push(mapped.column);
+  }
+  return { ok: true, schema: withVersion({ db, table, columns: out, primaryKey: key }) };
+}
+
+export function quoteId(name: string): string {
+  return `\`${name.replace(/`/g, '``')}\``;
+}
+
+type Rows = RowDataPacket[];
+
+/**
+ * Reads the schemas of the captured tables (or of `only` among them) from information_schema.
+ * Views and system databases are never captured.
+ */
+export async function readSchemas(conn: Connection, filter: TableFilter, only?: Set<string>): Promise<SchemaRead> {
+  const dbs = literalDatabases(filter);
+  const dbClause = dbs ? `AND TABLE_SCHEMA IN (${dbs.map(() => '?').join(',') || "''"})` : '';
+  const params = dbs ?? [];
+  const notSystem = `TABLE_SCHEMA NOT IN (${SYSTEM_DBS.map((d) => `'${d}'`).join(',')})`;
+  const [tableRows] = await conn.query<Rows>(
+    `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS t FROM information_schema.TABLES
+      WHERE TABLE_TYPE = 'BASE TABLE' AND ${notSystem} ${dbClause} ORDER BY TABLE_SCHEMA, TABLE_NAME`,
+    params,
+  );
+  const captured = tableRows
+    .map((r) => ({ db: String(r['db']), table: String(r['t']) }))
+    .filter((t) => isTableCaptured(filter, t) && (!only || only.has(`${t.db}.${t.table}`)));
+  if (captured.length === 0) return { tables: [], problems: [] };
+  const wanted = new Set(captured.map((t) => `${t.db}.${t.table}`));
+  const capturedDbs = [...new Set(captured.map((t) => t.db))];
+  const inDbs = `TABLE_SCHEMA IN (${capturedDbs.map(() => '?').join(',')})`;
+
+  const [colRows] = await conn.query<Rows>(
+    `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS t, COLUMN_NAME AS name, DATA_TYPE AS dataType,
+            COLUMN_TYPE AS columnType, IS_NULLABLE AS nullable, CHARACTER_MAXIMUM_LENGTH AS charLen,
+            NUMERIC_PRECISION AS nprec, NUMERIC_SCALE AS nscale, DATETIME_PRECISION AS dprec, EXTRA AS extra
+       FROM information_schema.COLUMNS WHERE ${inDbs} ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION`,
+    capturedDbs,
+  );
+  const [pkRows] = await conn.query<Rows>(
+    `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS t, COLUMN_NAME AS name FROM information_schema.STATISTICS
+      WHERE ${inDbs} AND INDEX_NAME = 'PRIMARY' ORDER BY TABLE_SCHEMA, TABLE_NAME, SEQ_IN_INDEX`,
+    capturedDbs,
+  );
+  const jsonCols = await readJsonChecks(conn, capturedDbs);
+
+  const columns = new Map<string, InfoColumn[]>();
+  for (const r of colRows) {
+    const t = `${r['db']}.${r['t']}`;
+    if (!wanted.has(t)) continue;
+    const name = String(r['name']);
+    const list = columns.get(t) ?? [];
+    list.push({
+      name,
+      dataType: String(r['dataType']),
+      columnType: String(r['columnType']),
+      nullable: r['nullable'] === 'YES',
+      charMaxLength: num(r['charLen']),
+      numericPrecision: num(r['nprec']),
+      numericScale: num(r['nscale']),
+      datetimePrecision: num(r['dprec']),
+      generated: /GENERATED/i.test(String(r['extra'] ?? '')),
+      json: jsonCols.has(`${t}.${name}`),
+    });
+    columns.set(t, list);
+  }
+  const pks = new Map<string, string[]>();
+  for (const r of pkRows) {
+    const t = `${r['db']}.${r['t']}`;
+    pks.set(t, [...(pks.get(t) ?? []), String(r['name'])]);
+  }
+  const out: SchemaRead = { tables: [], problems: [] };
+  for (const { db, table } of captured) {
+    const name = `${db}.${table}`;
+    const info = columns.get(name) ?? [];
+    const built = buildTableSchema(db, table, info, pks.get(name) ?? [], filter);
+    if (built.ok) out.tables.push({ schema: built.schema, info });
+    else out.problems.push(built.problem);
+  }
+  return out;
+}
+
+/** MariaDB JSON columns: LONGTEXT with a `json_valid(col)` check constraint. */
+async function readJsonChecks(conn: Connection, dbs: string[]): Promise<Set<string>> {
+  const out = new Set<string>();
+  try {
+    const [rows] = await conn.query<Rows>(
+      `SELECT CONSTRAINT_SCHEMA AS db, TABLE_NAME AS t, CHECK_CLAUSE AS clause FROM information_schema.CHECK_CONSTRAINTS
+        WHERE CONSTRAINT_SCHEMA IN (${dbs.map(() => '?').join(',')})`,
+      dbs,
+    );
+    for (const r of rows) {
+      const m = /^json_valid\(`((?:[^`]|``)+)`\)$/i.exec(String(r['clause']).trim());
+      if (m) out.add(`${r['db']}.${r['t']}.${m[1]!.replace(/``/g, '`')}`);
+    }
+  } catch {
+    // MySQL's CHECK_CONSTRAINTS has no TABLE_NAME; MySQL has a real JSON type anyway.
+  }
+  return out;
+}
+
+function num(v: unknown): number | null {
+  if (v === null || v === undefined) return null;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : null;
+}

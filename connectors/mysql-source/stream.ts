@@ -1,0 +1,79 @@
+import type { Connection, RowDataPacket } from 'mysql2/promise';
+import {
+  FerryError,
+  literalDatabases,
+  type SourceContext,
+  type SourceItem,
+  type SourcePosition,
+} from '../../src/api/index.js';
+import { readBinlog } from './binlog.js';
+import type { MysqlSourceConfig } from './config.js';
+import { closeQuietly, connect } from './connection.js';
+import { BinlogDecoder } from './decode.js';
+import { fromSourcePosition } from './position.js';
+import { readSchemas, type SchemaRead } from './schema.js';
+import { TableRegistry } from './table-registry.js';
+
+/**
+ * The MySQL source's stream(): binlog events from `from` (a transaction boundary), decoded into
+ * SourceItems. A second, ordinary connection re-reads table schemas after DDL. Both connections
+ * live as long as this iteration; any connection failure ends it with a retriable FerryError.
+ */
+export async function* streamMysql(
+  cfg: MysqlSourceConfig,
+  ctx: SourceContext,
+  from: SourcePosition,
+): AsyncGenerator<SourceItem> {
+  const start = fromSourcePosition(from);
+  const conn = await connect(cfg);
+  try {
+    const [sid] = await conn.query<RowDataPacket[]>('SELECT @@server_id AS id');
+    const serverId = Number(sid[0]?.['id'] ?? 0);
+    const registry = new TableRegistry(ctx.filter);
+    const initial = await schemas(conn, ctx);
+    registry.replace(initial.tables, initial.problems);
+    const decoder = new BinlogDecoder({
+      filter: ctx.filter,
+      start,
+      serverId,
+      heartbeatMs: cfg.heartbeatIntervalMs ?? 10_000,
+      registry,
+    });
+    const dbs = literalDatabases(ctx.filter);
+    const includeSchema = dbs ? Object.fromEntries(dbs.map((d) => [d, true as const])) : undefined;
+    ctx.logger.info('reading the binlog', { file: start.file, pos: start.pos, gtid: start.gtid });
+    for await (const ev of readBinlog({
+      config: cfg,
+      start,
+      signal: ctx.signal,
+      logger: ctx.logger,
+      ...(includeSchema ? { includeSchema } : {}),
+    })) {
+      const res = decoder.handle(ev);
+      yield* res.items;
+      if ('refreshSchemas' in res && ev.type === 'query') {
+        // A DDL can only concern captured tables if it runs in, or names, one of their databases.
+        const relevant = !dbs || dbs.some((d) => ev.db === d || ev.query.includes(d));
+        const read = relevant ? await schemas(conn, ctx) : null;
+        const changed = read ? registry.replace(read.tables, read.problems) : [];
+        for (const s of changed) {
+          ctx.logger.info('table schema changed', { table: `${s.db}.${s.table}`, version: s.version, ddl: ev.query });
+        }
+        yield* decoder.afterDdl(ev, changed);
+      }
+    }
+  } finally {
+    await closeQuietly(conn);
+  }
+}
+
+async function schemas(conn: Connection, ctx: SourceContext): Promise<SchemaRead> {
+  try {
+    return await readSchemas(conn, ctx.filter);
+  } catch (err) {
+    throw new FerryError('FERRY_CONNECTION', `reading table schemas failed: ${(err as Error).message}`, {
+      cause: err,
+      retriable: true,
+    });
+  }
+}

@@ -1,0 +1,143 @@
+import { FerryError, type TableFilter, type TableSchema } from '../../src/api/index.js';
+import { buildTableSchema, type CapturedTable, type TableProblem } from './schema.js';
+import type { InfoColumn } from './types.js';
+
+export type { CapturedTable };
+
+export interface ColumnHint {
+  name: string;
+  /** Approximate COLUMN_TYPE from the binlog metadata, e.g. `int`, `varchar(20)`. */
+  type: string;
+}
+
+/**
+ * The schemas the binlog decoder uses (pure). Filled from information_schema at stream start and
+ * after every DDL. A row event whose columns (names from FULL row metadata) differ from the
+ * current table shape was written under an older shape, e.g. when the stream replays events from
+ * before an ALTER: its schema is derived from the binlog metadata, taking each column's details
+ * from information_schema where the column still exists.
+ */
+export class TableRegistry {
+  private readonly filter: TableFilter;
+  private readonly tables = new Map<string, CapturedTable>();
+  private readonly problems = new Map<string, TableProblem>();
+  private readonly derived = new Map<string, CapturedTable>();
+  private readonly announced = new Set<string>();
+
+  constructor(filter: TableFilter) {
+    this.filter = filter;
+  }
+
+  /** Replaces the known tables; returns the schemas that are new or changed. */
+  replace(tables: CapturedTable[], problems: TableProblem[]): TableSchema[] {
+    const changed: TableSchema[] = [];
+    const previous = new Map(this.tables);
+    this.tables.clear();
+    this.problems.clear();
+    for (const t of tables) {
+      const name = `${t.schema.db}.${t.schema.table}`;
+      this.tables.set(name, t);
+      if (previous.get(name)?.schema.version !== t.schema.version) changed.push(t.schema);
+    }
+    for (const p of problems) this.problems.set(p.table, p);
+    return changed;
+  }
+
+  /** Marks a version as published in this stream; true when it was not yet (yield a schema item). */
+  announce(schema: TableSchema): boolean {
+    const key = versionKey(schema);
+    if (this.announced.has(key)) return false;
+    this.announced.add(key);
+    return true;
+  }
+
+  get(db: string, table: string): CapturedTable | undefined {
+    return this.tables.get(`${db}.${table}`);
+  }
+
+  all(): CapturedTable[] {
+    return [...this.tables.values()];
+  }
+
+  /** The table shape a row event was written under; `announce` when its schema is not yet published. */
+  resolve(
+    db: string,
+    table: string,
+    columns: ColumnHint[],
+    binlogKey: string[] = [],
+  ): { table: CapturedTable; announce: boolean } {
+    const name = `${db}.${table}`;
+    const current = this.tables.get(name);
+    const names = columns.map((c) => c.name);
+    let entry: CapturedTable;
+    if (current && sameNames(current.info, names)) {
+      entry = current;
+    } else {
+      entry = this.derive(db, table, columns, binlogKey, current);
+    }
+    return { table: entry, announce: this.announce(entry.schema) };
+  }
+
+  private derive(
+    db: string,
+    table: string,
+    columns: ColumnHint[],
+    binlogKey: string[],
+    current: CapturedTable | undefined,
+  ): CapturedTable {
+    const name = `${db}.${table}`;
+    const cacheKey = `${name}|${JSON.stringify(columns)}|${binlogKey.join(',')}`;
+    const cached = this.derived.get(cacheKey);
+    if (cached) return cached;
+    if (columns.length === 0 || columns.every((c) => c.name === '')) {
+      throw new FerryError(
+        'FERRY_PREFLIGHT',
+        `the binlog has no column names for ${name}; set binlog_row_metadata = FULL on the server`,
+      );
+    }
+    const info = columns.map((c) => current?.info.find((i) => i.name === c.name) ?? hintToInfo(c));
+    const currentKey = current?.schema.primaryKey ?? [];
+    const key = binlogKey.length > 0 ? binlogKey : currentKey.filter((k) => columns.some((c) => c.name === k));
+    const built = buildTableSchema(db, table, info, key, this.filter);
+    if (!built.ok) {
+      const problem = this.problems.get(name) ?? built.problem;
+      throw new FerryError('FERRY_SCHEMA', `cannot capture ${name}: ${problem.reason}; ${problem.fix}`, {
+        details: { table: name },
+      });
+    }
+    const entry = { schema: built.schema, info };
+    this.derived.set(cacheKey, entry);
+    return entry;
+  }
+}
+
+function versionKey(s: TableSchema): string {
+  return `${s.db}.${s.table}@${s.version}`;
+}
+
+function sameNames(info: InfoColumn[], names: string[]): boolean {
+  return info.length === names.length && info.every((c, i) => c.name === names[i]);
+}
+
+/** An information_schema-like column from binlog metadata alone (nullability unknown: nullable). */
+export function hintToInfo(c: ColumnHint): InfoColumn {
+  const type = c.type.toLowerCase();
+  const dataType = /^[a-z]+/.exec(type)?.[0] ?? type;
+  const len = /\((\d+)(?:,(\d+))?\)/.exec(type);
+  const first = len ? Number(len[1]) : null;
+  const second = len?.[2] === undefined ? null : Number(len[2]);
+  const isDecimal = dataType === 'decimal' || dataType === 'numeric';
+  const isTemporal = ['time', 'datetime', 'timestamp'].includes(dataType);
+  return {
+    name: c.name,
+    dataType,
+    columnType: type,
+    nullable: true,
+    charMaxLength: !isDecimal && !isTemporal && dataType !== 'bit' ? first : null,
+    numericPrecision: isDecimal || dataType === 'bit' ? first : null,
+    numericScale: isDecimal ? second : null,
+    datetimePrecision: isTemporal ? (first ?? 0) : null,
+    generated: false,
+    json: dataType === 'json',
+  };
+}

@@ -1,0 +1,304 @@
+/**
+ * Reading PostgreSQL's catalog: captured tables, their columns and keys, and the types those
+ * columns use. Results come back as one JSON document per query, so no pg.types parser is involved
+ * (every ferry session is text-only, config.ts).
+ */
+import type { Client } from 'pg';
+import {
+  type ColumnSchema,
+  FerryError,
+  isColumnExcluded,
+  isTableCaptured,
+  type TableFilter,
+  type TableSchema,
+  withVersion,
+} from '../../src/api/index.js';
+import { columnSchema, missingTypeOids, type PgTypeInfo, type RawColumn } from './types.js';
+
+/** Runs `sql` wrapped as `SELECT json_agg(q) FROM (sql) q` and returns the rows. */
+export async function queryJson<T>(client: Client, sql: string, params: unknown[] = []): Promise<T[]> {
+  const res = await client.query<{ j: string | null }>(`SELECT json_agg(q)::text AS j FROM (${sql}) q`, params);
+  const text = res.rows[0]?.j;
+  return text ? (JSON.parse(text) as T[]) : [];
+}
+
+export async function queryValue(client: Client, sql: string, params: unknown[] = []): Promise<string | null> {
+  const res = await client.query<Record<string, string | null>>(sql, params);
+  const row = res.rows[0];
+  if (!row) return null;
+  return Object.values(row)[0] ?? null;
+}
+
+/** What ferry knows of a table beyond its TableSchema. */
+export interface CatalogTable {
+  oid: number;
+  schema: string;
+  name: string;
+  /** relreplident: d default, n nothing, f full, i index. */
+  replicaIdentity: string;
+  columns: (RawColumn & { generated: boolean })[];
+  primaryKey: string[];
+  /** Columns of the REPLICA IDENTITY USING INDEX index. */
+  identityIndex: string[];
+  canSelect: boolean;
+}
+
+interface TableRow {
+  oid: number;
+  schema: string;
+  name: string;
+  replident: string;
+  can_select: boolean;
+}
+
+interface ColumnRow {
+  rel: number;
+  name: string;
+  type_oid: number;
+  typmod: number;
+  not_null: boolean;
+  generated: boolean;
+  source_type: string;
+}
+
+interface KeyRow {
+  rel: number;
+  primary: boolean;
+  columns: string[];
+}
+
+/** Ordinary tables (and leaf partitions) matched by the filter, with columns and keys. */
+export async function readTables(client: Client, filter: TableFilter): Promise<CatalogTable[]> {
+  const all = await queryJson<TableRow>(
+    client,
+    `SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, c.relreplident::text AS replident,
+            has_table_privilege(c.oid, 'SELECT') AS can_select
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind = 'r' AND c.relpersistence = 'p'
+        AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+      ORDER BY n.nspname, c.relname`,
+  );
+  const tables = all.filter((t) => isTableCaptured(filter, { db: t.schema, table: t.name }));
+  return readTableDetails(client, tables);
+}
+
+/** The same details for tables given by oid (used when a Relation message arrives). */
+export async function readTablesByOid(client: Client, oids: number[]): Promise<CatalogTable[]> {
+  const rows = await queryJson<TableRow>(
+    client,
+    `SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, c.relreplident::text AS replident,
+            has_table_privilege(c.oid, 'SELECT') AS can_select
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.oid = ANY($1::oid[])`,
+    [oids],
+  );
+  return readTableDetails(client, rows);
+}
+
+async function readTableDetails(client: Client, tables: TableRow[]): Promise<CatalogTable[]> {
+  if (tables.length === 0) return [];
+  const oids = tables.map((t) => t.oid);
+  const columns = await queryJson<ColumnRow>(
+    client,
+    `SELECT a.attrelid::int8 AS rel, a.attname AS name, a.atttypid::int8 AS type_oid, a.atttypmod AS typmod,
+            a.attnotnull AS not_null, a.attgenerated <> '' AS generated,
+            format_type(a.atttypid, a.atttypmod) AS source_type
+       FROM pg_attribute a
+      WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
+      ORDER BY a.attrelid, a.attnum`,
+    [oids],
+  );
+  const keys = await queryJson<KeyRow>(
+    client,
+    `SELECT i.indrelid::int8 AS rel, i.indisprimary AS primary,
+            array_agg(a.attname ORDER BY k.ord) AS columns
+       FROM pg_index i
+       CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+      WHERE i.indrelid = ANY($1::oid[]) AND (i.indisprimary OR i.indisreplident)
+      GROUP BY i.indrelid, i.indexrelid, i.indisprimary`,
+    [oids],
+  );
+  return tables.map((t) => ({
+    oid: t.oid,
+    schema: t.schema,
+    name: t.name,
+    replicaIdentity: t.replident,
+    canSelect: t.can_select,
+    columns: columns
+      .filter((c) => c.rel === t.oid)
+      .map((c) => ({
+        name: c.name,
+        typeOid: c.type_oid,
+        typmod: c.typmod,
+        notNull: c.not_null,
+        generated: c.generated,
+        sourceType: c.source_type,
+      })),
+    primaryKey: keys.find((k) => k.rel === t.oid && k.primary)?.columns ?? [],
+    identityIndex: keys.find((k) => k.rel === t.oid && !k.primary)?.columns ?? [],
+  }));
+}
+
+interface TypeRow {
+  oid: number;
+  schema: string;
+  name: string;
+  typtype: string;
+  category: string;
+  elem: number;
+  base: number;
+  base_typmod: number;
+  labels: string[] | null;
+}
+
+/** Loads the types (and, transitively, their elements and domain bases) into `cache`. */
+export async function loadTypes(client: Client, cache: Map<number, PgTypeInfo>, oids: Iterable<number>): Promise<void> {
+  for (let round = 0; round < 8; round++) {
+    const missing = missingTypeOids(cache, oids);
+    if (missing.length === 0) return;
+    const rows = await queryJson<TypeRow>(
+      client,
+      `SELECT t.oid::int8 AS oid, n.nspname AS schema, t.typname AS name, t.typtype::text AS typtype,
+              t.typcategory::text AS category, t.typelem::int8 AS elem, t.typbasetype::int8 AS base,
+              t.typtypmod AS base_typmod,
+              CASE WHEN t.typtype = 'e' THEN
+                (SELECT array_agg(e.enumlabel::text ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid)
+              END AS labels
+         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+        WHERE t.oid = ANY($1::oid[])`,
+      [missing],
+    );
+    for (const r of rows) {
+      cache.set(r.oid, {
+        oid: r.oid,
+        schema: r.schema,
+        name: r.name,
+        typtype: r.typtype,
+        category: r.category,
+        elemOid: r.elem,
+        baseOid: r.base,
+        baseTypmod: r.base_typmod,
+        enumLabels: r.labels,
+      });
+    }
+    if (rows.length === 0) return;
+  }
+}
+
+/** Forgets enum types so their labels are read again (ALTER TYPE … ADD VALUE). */
+export function forgetEnums(cache: Map<number, PgTypeInfo>): void {
+  for (const [oid, t] of cache) if (t.typtype === 'e') cache.delete(oid);
+}
+
+/**
+ * The key ferry uses for a table: its primary key, else the configured key columns, else the
+ * REPLICA IDENTITY USING INDEX columns, else (REPLICA IDENTITY FULL) every column. Empty: none.
+ */
+export function tableKey(t: CatalogTable, filter: TableFilter, columnNames: string[]): string[] {
+  if (t.primaryKey.length > 0) return t.primaryKey;
+  const configured = filter.keyColumns[`${t.schema}.${t.name}`];
+  if (configured && configured.length > 0) return configured;
+  if (t.replicaIdentity === 'i' && t.identityIndex.length > 0) return t.identityIndex;
+  if (t.replicaIdentity === 'f') return columnNames;
+  return [];
+}
+
+/**
+ * Builds a TableSchema from raw columns (from the catalog, or from a Relation message) plus the
+ * catalog's keys. Generated columns are left out (pgoutput does not send them), and so are
+ * excluded columns (never key columns). Both paths give the same version for the same shape.
+ */
+export function buildSchema(
+  t: CatalogTable,
+  raw: RawColumn[],
+  filter: TableFilter,
+  types: Map<number, PgTypeInfo>,
+): TableSchema {
+  const id = { db: t.schema, table: t.name };
+  const names = raw.map((c) => c.name);
+  const key = tableKey(t, filter, names);
+  const columns: ColumnSchema[] = raw
+    .filter((c) => key.includes(c.name) || !isColumnExcluded(filter, id, c.name))
+    .map((c) => columnSchema(c, types));
+  const missing = key.filter((k) => !names.includes(k));
+  if (missing.length > 0) {
+    throw new FerryError(
+      'FERRY_SCHEMA',
+      `table ${t.schema}.${t.name}: key column(s) ${missing.join(', ')} are not columns the table publishes`,
+      { details: { table: `${t.schema}.${t.name}` } },
+    );
+  }
+  return { ...withVersion({ db: t.schema, table: t.name, columns, primaryKey: key }), sourceKind: 'postgresql' };
+}
+
+/** The schema of a catalog table as it is now (generated columns left out). */
+export async function catalogSchema(
+  client: Client,
+  t: CatalogTable,
+  filter: TableFilter,
+  types: Map<number, PgTypeInfo>,
+): Promise<TableSchema> {
+  const raw = t.columns.filter((c) => !c.generated);
+  await loadTypes(
+    client,
+    types,
+    raw.map((c) => c.typeOid),
+  );
+  return buildSchema(t, raw, filter, types);
+}
+
+/** A pgoutput Relation message, as far as schema building needs it. */
+export interface RelationShape {
+  oid: number;
+  schema: string;
+  name: string;
+  replicaIdentity: string;
+  columns: { name: string; typeOid: number; typeMod: number; isKey: boolean }[];
+}
+
+/**
+ * The schema of a table as a Relation message describes it: columns, types and modifiers from
+ * the message (the shape the following rows have), nullability and keys from the catalog (the
+ * message does not carry them). A table that no longer exists in the catalog keeps the key the
+ * message flags.
+ */
+export async function relationSchema(
+  client: Client,
+  rel: RelationShape,
+  filter: TableFilter,
+  types: Map<number, PgTypeInfo>,
+): Promise<TableSchema> {
+  const [current] = await readTablesByOid(client, [rel.oid]);
+  const formatted = await queryJson<{ t: string }>(
+    client,
+    'SELECT format_type(x.o, x.m) AS t FROM unnest($1::oid[], $2::int4[]) WITH ORDINALITY AS x(o, m, i) ORDER BY x.i',
+    [rel.columns.map((c) => c.typeOid), rel.columns.map((c) => c.typeMod)],
+  );
+  await loadTypes(
+    client,
+    types,
+    rel.columns.map((c) => c.typeOid),
+  );
+  const byName = new Map((current?.columns ?? []).map((c) => [c.name, c]));
+  const raw: RawColumn[] = rel.columns.map((c, i) => ({
+    name: c.name,
+    typeOid: c.typeOid,
+    typmod: c.typeMod,
+    notNull: byName.get(c.name)?.notNull ?? false,
+    sourceType: formatted[i]?.t ?? String(c.typeOid),
+  }));
+  const table: CatalogTable = current
+    ? { ...current, schema: rel.schema, name: rel.name, replicaIdentity: rel.replicaIdentity }
+    : {
+        oid: rel.oid,
+        schema: rel.schema,
+        name: rel.name,
+        replicaIdentity: rel.replicaIdentity,
+        columns: [],
+        primaryKey: rel.columns.filter((c) => c.isKey).map((c) => c.name),
+        identityIndex: [],
+        canSelect: false,
+      };
+  return buildSchema(table, raw, filter, types);
+}

@@ -1,0 +1,286 @@
+/**
+ * PgoutputDecoder: pgoutput messages -> ferry source items, in log order. Pure apart from the
+ * injected `resolveRelation` (which reads the catalog): no sockets, no timers.
+ *
+ * - Begin/Commit frame a transaction; every Commit yields a checkpoint at the commit's end LSN.
+ * - Transactions whose commit record lies before `startLsn` were already published (PostgreSQL
+ *   may send them again after a restart) and are skipped.
+ * - Relation messages describe the shape of the rows that follow; a shape ferry has not
+ *   published yet becomes a `schema` item before those rows.
+ * - A primary-key change is a delete of the old key followed by a create of the new key.
+ * - An unchanged TOASTed column is UNCHANGED, never null.
+ */
+import {
+  type ChangeEvent,
+  type ColumnSchema,
+  encodeValue,
+  FerryError,
+  type JsonValue,
+  type Op,
+  type Row,
+  type SourceItem,
+  type TableSchema,
+  tableName,
+  UNCHANGED,
+} from '../../src/api/index.js';
+import { formatLsn, lsnNumber } from './lsn.js';
+import { type PgMessage, type PgRelation, type TupleValue, UNCHANGED_TOAST } from './pgoutput.js';
+
+/** Resolves a Relation message to the schema of a captured table, or null when the table is not captured. */
+export type RelationResolver = (rel: PgRelation) => Promise<TableSchema | null>;
+
+export interface DecoderOptions {
+  resolveRelation: RelationResolver;
+  /** Transactions whose commit record starts before this LSN are skipped (already published). */
+  startLsn: bigint;
+  /** Schema versions already published, by `schema.table`; a Relation with another shape yields a schema item. */
+  knownVersions?: Map<string, string>;
+  /** Prefix of ferry's own heartbeat messages (ignored like any other logical message). */
+  heartbeatPrefix?: string;
+}
+
+interface RelationEntry {
+  rel: PgRelation;
+  schema: TableSchema | null;
+  /** For each relation column: its schema column, or null when excluded. */
+  columns: (ColumnSchema | null)[];
+}
+
+interface TxState {
+  xid: number;
+  finalLsn: bigint;
+  commitTimeMs: number;
+  skip: boolean;
+  order: number;
+  perTable: Map<string, number>;
+}
+
+export class PgoutputDecoder {
+  private readonly relations = new Map<number, RelationEntry>();
+  private readonly known: Map<string, string>;
+  private tx: TxState | null = null;
+  private startLsn: bigint;
+  /** Commit time of the last transaction seen (for lag). */
+  lastCommitMs: number | null = null;
+
+  constructor(private readonly opts: DecoderOptions) {
+    this.known = opts.knownVersions ?? new Map();
+    this.startLsn = opts.startLsn;
+  }
+
+  /** True while inside a transaction (between Begin and Commit). */
+  get inTransaction(): boolean {
+    return this.tx !== null;
+  }
+
+  /**
+   * Turns one message into source items. `walLsn` is the WAL position of the message from the
+   * XLogData header (for row changes: the LSN of the change).
+   */
+  async decode(msg: PgMessage, walLsn: bigint): Promise<SourceItem[]> {
+    switch (msg.tag) {
+      case 'begin':
+        this.tx = {
+          xid: msg.xid,
+          finalLsn: msg.finalLsn,
+          commitTimeMs: msg.commitTimeMs,
+          skip: msg.finalLsn < this.startLsn,
+          order: 0,
+          perTable: new Map(),
+        };
+        return [];
+      case 'commit': {
+        const tx = this.tx;
+        this.tx = null;
+        this.lastCommitMs = msg.commitTimeMs;
+        if (tx?.skip || msg.commitLsn < this.startLsn) return [];
+        return [{ type: 'checkpoint', position: { lsn: formatLsn(msg.endLsn) }, commitTsMs: msg.commitTimeMs }];
+      }
+      case 'relation':
+        return this.relation(msg);
+      case 'insert':
+      case 'update':
+      case 'delete': {
+        const tx = this.requireTx(msg.tag);
+        if (tx.skip) return [];
+        const entry = this.entry(msg.relationOid);
+        if (!entry.schema) return [];
+        if (msg.tag === 'insert') {
+          const after = this.row(entry, msg.newTuple, null);
+          return [this.event(tx, entry.schema, 'c', this.key(entry.schema, after), null, after, walLsn)];
+        }
+        if (msg.tag === 'delete') return [this.deleteEvent(tx, entry, msg.keyTuple, msg.oldTuple, walLsn)];
+        return this.update(tx, entry, msg.keyTuple, msg.oldTuple, msg.newTuple, walLsn);
+      }
+      case 'truncate': {
+        const tx = this.requireTx('truncate');
+        if (tx.skip) return [];
+        const items: SourceItem[] = [];
+        for (const oid of msg.relationOids) {
+          const schema = this.entry(oid).schema;
+          if (schema) items.push(this.event(tx, schema, 't', null, null, null, walLsn));
+        }
+        return items;
+      }
+      case 'type':
+      case 'origin':
+      case 'message':
+        return [];
+    }
+  }
+
+  private requireTx(what: string): TxState {
+    if (!this.tx) throw new FerryError('FERRY_DECODE', `pgoutput ${what} outside a transaction`);
+    return this.tx;
+  }
+
+  private entry(oid: number): RelationEntry {
+    const entry = this.relations.get(oid);
+    if (!entry) {
+      throw new FerryError('FERRY_DECODE', `pgoutput change for relation ${oid} before its Relation message`);
+    }
+    return entry;
+  }
+
+  private async relation(rel: PgRelation): Promise<SourceItem[]> {
+    const schema = await this.opts.resolveRelation(rel);
+    const columns = rel.columns.map((c) => schema?.columns.find((s) => s.name === c.name) ?? null);
+    this.relations.set(rel.oid, { rel, schema, columns });
+    if (!schema) return [];
+    const name = tableName(schema);
+    if (this.known.get(name) === schema.version) return [];
+    this.known.set(name, schema.version);
+    return [{ type: 'schema', schema }];
+  }
+
+  /** Row image of a tuple; `fallback` (REPLICA IDENTITY FULL old row) fills unchanged TOAST values. */
+  private row(entry: RelationEntry, tuple: TupleValue[], fallback: TupleValue[] | null): Row {
+    const row: Row = {};
+    entry.columns.forEach((column, i) => {
+      if (!column) return;
+      let raw = tuple[i];
+      if (raw === undefined) {
+        throw new FerryError(
+          'FERRY_DECODE',
+          `pgoutput tuple for ${entry.rel.schema}.${entry.rel.name} has ${tuple.length} columns, the relation ${entry.columns.length}`,
+        );
+      }
+      if (raw === UNCHANGED_TOAST && fallback && fallback[i] !== undefined && fallback[i] !== UNCHANGED_TOAST) {
+        raw = fallback[i]!;
+      }
+      row[column.name] = raw === UNCHANGED_TOAST ? UNCHANGED : encodeValue(column, raw);
+    });
+    return row;
+  }
+
+  /** Only the replica-identity key columns of a 'K' tuple (the others are sent as NULL placeholders). */
+  private keyRow(entry: RelationEntry, tuple: TupleValue[]): Row {
+    const row: Row = {};
+    entry.columns.forEach((column, i) => {
+      if (!column || !entry.rel.columns[i]?.isKey) return;
+      const raw = tuple[i];
+      row[column.name] = raw === undefined || raw === UNCHANGED_TOAST ? UNCHANGED : encodeValue(column, raw);
+    });
+    return row;
+  }
+
+  private key(schema: TableSchema, row: Row): Row {
+    const key: Row = {};
+    for (const k of schema.primaryKey) {
+      const v = row[k];
+      if (v === undefined || v === UNCHANGED) {
+        throw new FerryError('FERRY_DECODE', `${tableName(schema)}: key column "${k}" has no value in the change`);
+      }
+      key[k] = v;
+    }
+    return key;
+  }
+
+  /** The key of an old image when it holds every key column, else null. */
+  private oldKey(schema: TableSchema, row: Row | null): Row | null {
+    if (!row) return null;
+    const key: Row = {};
+    for (const k of schema.primaryKey) {
+      const v: JsonValue | undefined = row[k];
+      if (v === undefined || v === UNCHANGED) return null;
+      key[k] = v;
+    }
+    return key;
+  }
+
+  private deleteEvent(
+    tx: TxState,
+    entry: RelationEntry,
+    keyTuple: TupleValue[] | null,
+    oldTuple: TupleValue[] | null,
+    walLsn: bigint,
+  ): SourceItem {
+    const schema = entry.schema!;
+    const before = oldTuple ? this.row(entry, oldTuple, null) : keyTuple ? this.keyRow(entry, keyTuple) : null;
+    const key = this.oldKey(schema, before);
+    if (!before || !key) {
+      throw new FerryError(
+        'FERRY_DECODE',
+        `${tableName(schema)}: a DELETE arrived without the old key; give the table a primary key or REPLICA IDENTITY FULL`,
+      );
+    }
+    return this.event(tx, schema, 'd', key, before, null, walLsn);
+  }
+
+  private update(
+    tx: TxState,
+    entry: RelationEntry,
+    keyTuple: TupleValue[] | null,
+    oldTuple: TupleValue[] | null,
+    newTuple: TupleValue[],
+    walLsn: bigint,
+  ): SourceItem[] {
+    const schema = entry.schema!;
+    const after = this.row(entry, newTuple, oldTuple);
+    const key = this.key(schema, after);
+    const before = oldTuple ? this.row(entry, oldTuple, null) : keyTuple ? this.keyRow(entry, keyTuple) : null;
+    const oldKey = this.oldKey(schema, before);
+    if (oldKey && JSON.stringify(oldKey) !== JSON.stringify(key)) {
+      return [
+        this.event(tx, schema, 'd', oldKey, before, null, walLsn),
+        this.event(tx, schema, 'c', key, null, after, walLsn),
+      ];
+    }
+    return [this.event(tx, schema, 'u', key, oldTuple ? before : null, after, walLsn)];
+  }
+
+  private event(
+    tx: TxState,
+    schema: TableSchema,
+    op: Op,
+    key: Row | null,
+    before: Row | null,
+    after: Row | null,
+    walLsn: bigint,
+  ): SourceItem {
+    const name = tableName(schema);
+    tx.order++;
+    const perTable = (tx.perTable.get(name) ?? 0) + 1;
+    tx.perTable.set(name, perTable);
+    const event: ChangeEvent = {
+      op,
+      db: schema.db,
+      table: schema.table,
+      key,
+      before,
+      after,
+      tsMs: tx.commitTimeMs,
+      schemaVersion: schema.version,
+      snapshot: false,
+      source: {
+        connector: 'postgresql',
+        schema: schema.db,
+        txId: tx.xid,
+        lsn: lsnNumber(walLsn),
+        commit_lsn: formatLsn(tx.finalLsn),
+      },
+      transaction: { id: String(tx.xid), totalOrder: tx.order, dataCollectionOrder: perTable },
+    };
+    return { type: 'event', event };
+  }
+}

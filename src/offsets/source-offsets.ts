@@ -1,0 +1,128 @@
+import type { Kafka } from 'kafkajs';
+import { FerryError } from '../api/errors.js';
+import type { SourcePosition, StoredSourceOffset } from '../api/position.js';
+import { withAdmin } from '../kafka/admin.js';
+import { createRecordProducer, type OutMessage } from '../kafka/producer.js';
+import { lastValuePerKey, type ReadRecord, readTopicToEnd } from '../kafka/read-topic.js';
+import { offsetsTopic } from '../kafka/topics.js';
+
+/**
+ * Source positions in Kafka (docs/delivery.md). One compacted topic per pipeline,
+ * `<pipeline>.__offsets`, one partition; the record key is the source id (by default the
+ * pipeline name) and the value is JSON:
+ *
+ *   {"format":1,"connector":"mysql","phase":"stream","position":{...},"snapshot":{...}?,
+ *    "writtenAt":1700000000000,"describe":"binlog.000003:1234"}
+ *
+ * The last record for the key wins; a tombstone (null value) forgets the position, so the next
+ * start takes a new snapshot.
+ */
+export const SOURCE_OFFSET_FORMAT = 1;
+
+export interface SourceOffsetRecord extends StoredSourceOffset {
+  format: number;
+  connector: string;
+  /** Human-readable position (`binlog.000003:1234`), for logs and `ferry status`. */
+  describe?: string;
+}
+
+export function encodeSourceOffset(offset: StoredSourceOffset, connector: string, describe?: string): string {
+  const record: SourceOffsetRecord = {
+    format: SOURCE_OFFSET_FORMAT,
+    connector,
+    phase: offset.phase,
+    position: offset.position,
+    ...(offset.snapshot ? { snapshot: offset.snapshot } : {}),
+    writtenAt: offset.writtenAt,
+    ...(describe === undefined ? {} : { describe }),
+  };
+  return JSON.stringify(record);
+}
+
+/** Parses a stored offset; FERRY_DECODE when the record is not one ferry wrote. */
+export function decodeSourceOffset(value: string): SourceOffsetRecord {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch (err) {
+    throw new FerryError('FERRY_DECODE', `stored source offset is not JSON: ${(err as Error).message}`, { cause: err });
+  }
+  const o = parsed as Partial<SourceOffsetRecord> | null;
+  if (
+    !o ||
+    typeof o !== 'object' ||
+    (o.phase !== 'snapshot' && o.phase !== 'stream') ||
+    !o.position ||
+    typeof o.position !== 'object' ||
+    Array.isArray(o.position)
+  ) {
+    throw new FerryError('FERRY_DECODE', `stored source offset has an unexpected shape: ${value.slice(0, 200)}`);
+  }
+  if (typeof o.format === 'number' && o.format > SOURCE_OFFSET_FORMAT) {
+    throw new FerryError(
+      'FERRY_DECODE',
+      `stored source offset has format ${o.format}, newer than this ferry understands (${SOURCE_OFFSET_FORMAT}); upgrade ferry`,
+    );
+  }
+  const record: SourceOffsetRecord = {
+    format: o.format ?? SOURCE_OFFSET_FORMAT,
+    connector: String(o.connector ?? ''),
+    phase: o.phase,
+    position: o.position as SourcePosition,
+    writtenAt: typeof o.writtenAt === 'number' ? o.writtenAt : 0,
+  };
+  if (o.snapshot) record.snapshot = o.snapshot;
+  if (typeof o.describe === 'string') record.describe = o.describe;
+  return record;
+}
+
+/** The Kafka message that stores `offset` for `sourceId`. */
+export function sourceOffsetMessage(
+  pipeline: string,
+  sourceId: string,
+  offset: StoredSourceOffset,
+  connector: string,
+  describe?: string,
+): OutMessage {
+  return {
+    topic: offsetsTopic(pipeline),
+    key: sourceId,
+    value: encodeSourceOffset(offset, connector, describe),
+    partition: 0,
+  };
+}
+
+/** The tombstone that forgets the stored position of `sourceId` (next start re-snapshots). */
+export function sourceOffsetTombstone(pipeline: string, sourceId: string): OutMessage {
+  return { topic: offsetsTopic(pipeline), key: sourceId, value: null, partition: 0 };
+}
+
+/** Latest stored offset of `sourceId` among the records of the offsets topic. */
+export function latestSourceOffset(records: ReadRecord[], sourceId: string): SourceOffsetRecord | null {
+  const value = lastValuePerKey(records).get(sourceId);
+  return value === undefined ? null : decodeSourceOffset(value);
+}
+
+/** Reads the stored offset of a source (for `ferry status` and tests). */
+export async function readSourceOffset(
+  kafka: Kafka,
+  pipeline: string,
+  sourceId: string = pipeline,
+): Promise<SourceOffsetRecord | null> {
+  return latestSourceOffset(await readTopicToEnd(kafka, offsetsTopic(pipeline)), sourceId);
+}
+
+/**
+ * Forgets the stored position of a source, so that its next start takes a new initial snapshot
+ * (e.g. after the binlog holding the old position was purged). Used by `ferry source --resnapshot`.
+ */
+export async function resetSourceOffset(kafka: Kafka, pipeline: string, sourceId: string = pipeline): Promise<void> {
+  const exists = await withAdmin(kafka, async (admin) => (await admin.listTopics()).includes(offsetsTopic(pipeline)));
+  if (!exists) return;
+  const producer = await createRecordProducer(kafka);
+  try {
+    await producer.send([sourceOffsetTombstone(pipeline, sourceId)]);
+  } finally {
+    await producer.disconnect();
+  }
+}

@@ -1,0 +1,339 @@
+import { EventEmitter } from 'node:events';
+import type {
+  CheckResult,
+  Logger,
+  SourceContext,
+  SourcePosition,
+  StoredSourceOffset,
+  TableSchema,
+} from '../api/index.js';
+import { FerryError } from '../api/index.js';
+import { dataTopic, offsetsTopic, schemasTopic } from '../kafka/topics.js';
+import { latestSourceOffset, sourceOffsetTombstone } from '../offsets/source-offsets.js';
+import { BoundedQueue } from './queue.js';
+import { backoffDelay, retry, sleep } from './retry.js';
+import type { QueueItem, SourceProgress } from './source-items.js';
+import { type ResolvedSourceOptions, resolveSourceOptions, type SourceRuntimeOptions } from './source-options.js';
+import { SourcePublisher } from './source-publisher.js';
+import { readSnapshot } from './source-snapshot.js';
+import { SourceStatus } from './source-status.js';
+import { isReconnectable, streamWithReconnect } from './source-stream.js';
+import { createKafkaTransport, type SourceTransport } from './source-transport.js';
+
+export type { SourceRuntimeOptions };
+
+export interface SourceRuntimeEvents {
+  progress: [SourceProgress];
+  stored: [StoredSourceOffset];
+}
+
+/**
+ * Drives any SourceConnector into Kafka (docs/delivery.md, docs/snapshots.md): loads the stored
+ * position, runs the connector's preflight, creates topics, publishes table schemas, takes or
+ * resumes the initial snapshot, then streams; reconnects with backoff from the last stored
+ * position; stores a position only after Kafka acknowledged everything before it.
+ */
+export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
+  private readonly o: ResolvedSourceOptions;
+  private readonly opts: SourceRuntimeOptions;
+  private readonly transport: SourceTransport;
+  private readonly sourceId: string;
+  private readonly log: Logger;
+  private readonly abort = new AbortController();
+  private readonly hardAbort = new AbortController();
+  private readonly queue: BoundedQueue<QueueItem>;
+  private readonly status: SourceStatus;
+  private running: Promise<void> | null = null;
+  private publishing: Promise<void> | null = null;
+  private fatal: unknown = null;
+
+  constructor(opts: SourceRuntimeOptions) {
+    super();
+    if (!opts.transport && !opts.kafka)
+      throw new FerryError('FERRY_INTERNAL', 'SourceRuntime needs `kafka` or `transport`');
+    this.opts = opts;
+    this.o = resolveSourceOptions(opts);
+    this.transport =
+      opts.transport ?? createKafkaTransport(opts.kafka!, opts.compression ? { compression: opts.compression } : {});
+    this.sourceId = opts.sourceId ?? opts.pipeline;
+    this.log = opts.logger.child({ component: 'source', pipeline: opts.pipeline });
+    this.queue = new BoundedQueue(this.o.queueSize);
+    this.status = new SourceStatus(
+      opts.metrics,
+      (p) => opts.connector.describePosition(p),
+      () => this.queue.size,
+      () => {
+        if (this.listenerCount('progress') > 0) this.emit('progress', this.status.progress());
+      },
+    );
+    if (opts.signal) {
+      if (opts.signal.aborted) this.abort.abort();
+      else opts.signal.addEventListener('abort', () => void this.stop(), { once: true });
+    }
+  }
+
+  /** Runs until stop() (resolves) or a non-retriable error (rejects with it). */
+  run(): Promise<void> {
+    if (!this.running) this.running = this.main();
+    return this.running;
+  }
+
+  /** Graceful stop: stop reading, flush Kafka, store the last acknowledged position, close. */
+  async stop(): Promise<void> {
+    if (!this.abort.signal.aborted) {
+      this.log.info('stopping the source');
+      this.status.setPhase('stopping');
+      this.abort.abort();
+    }
+    const timer = setTimeout(() => this.hardAbort.abort(), this.o.stopTimeoutMs);
+    try {
+      await this.running?.catch(() => undefined);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  progress(): SourceProgress {
+    return this.status.progress();
+  }
+
+  /** The last position stored in Kafka by this process (null before the first). */
+  storedOffset(): StoredSourceOffset | null {
+    return this.status.lastStored;
+  }
+
+  private get stopping(): boolean {
+    return this.abort.signal.aborted;
+  }
+
+  private ctx(): SourceContext {
+    return { pipeline: this.o.pipeline, logger: this.log, filter: this.o.filter, signal: this.abort.signal };
+  }
+
+  private async main(): Promise<void> {
+    const publisher = this.createPublisher();
+    try {
+      await this.startAndStream(publisher);
+    } catch (err) {
+      // A reading-side error: what is queued is still published and its position stored.
+      if (!this.fatal) this.fail(err, true);
+    }
+    await this.shutdown();
+    if (this.fatal) throw this.fatal;
+  }
+
+  /** Loads, checks, creates topics, starts publishing, snapshots, then streams until stopping. */
+  private async startAndStream(publisher: SourcePublisher): Promise<void> {
+    const connector = this.o.connector;
+    const stored = await this.loadOffset();
+    await this.preflight(stored);
+    if (this.stopping) return;
+    if (this.opts.resnapshot) await this.forgetOffset();
+    const tables = await connector.discover(this.ctx());
+    await this.createTopics(tables, publisher);
+    this.publishing = publisher.run().catch((err: unknown) => this.fail(err, false));
+    for (const schema of tables) await this.queue.put({ kind: 'schema', schema });
+
+    let from: SourcePosition | null = stored?.position ?? null;
+    if ((stored === null && this.o.snapshot === 'initial') || stored?.phase === 'snapshot') {
+      from = await this.snapshotWithRetry(stored);
+    } else if (stored === null) {
+      from = await this.currentPosition();
+    }
+    if (this.stopping || from === null) return;
+    this.status.setPhase('stream');
+    await streamWithReconnect({
+      connector,
+      ctx: this.ctx(),
+      from,
+      queue: this.queue,
+      logger: this.log,
+      minMs: this.o.reconnectMinMs,
+      maxMs: this.o.reconnectMaxMs,
+      stopping: () => this.stopping,
+      setConnected: (c) => this.status.setConnected(c),
+      lastStored: () => this.status.lastStored,
+      onError: (err) => this.status.error(err),
+      onEvent: (event, commitTsMs) => this.status.read(event, commitTsMs),
+    });
+  }
+
+  /**
+   * Takes (or resumes) the initial snapshot; on a retriable error, waits until everything queued
+   * is stored and resumes from the stored progress with a new view. Returns where streaming
+   * starts, or null when stopped before the end.
+   */
+  private async snapshotWithRetry(stored: StoredSourceOffset | null): Promise<SourcePosition | null> {
+    let resumeFrom = stored;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.snapshot(resumeFrom);
+      } catch (err) {
+        if (this.stopping || !isReconnectable(err)) throw err;
+        this.status.error(err);
+        const delayMs = backoffDelay(attempt, { minMs: this.o.reconnectMinMs, maxMs: this.o.reconnectMaxMs });
+        this.log.warn('the snapshot failed; resuming it from the stored progress', {
+          error: err instanceof Error ? err.message : String(err),
+          attempt,
+          delayMs,
+        });
+        await new Promise<void>((done) => {
+          this.queue.put({ kind: 'barrier', done }).catch(() => done());
+        });
+        if (this.status.lastStored?.phase === 'snapshot') resumeFrom = this.status.lastStored;
+        await sleep(delayMs, this.abort.signal).catch(() => undefined);
+        if (this.stopping) return null;
+      }
+    }
+  }
+
+  private async snapshot(stored: StoredSourceOffset | null): Promise<SourcePosition | null> {
+    this.status.setPhase('snapshot');
+    const session = await this.o.connector.openSnapshot(this.ctx());
+    try {
+      const streamFrom = stored?.position ?? session.position;
+      this.log.info(stored ? 'resuming the initial snapshot' : 'taking the initial snapshot', {
+        viewPosition: this.o.connector.describePosition(session.position),
+        streamFrom: this.o.connector.describePosition(streamFrom),
+        tables: session.tables.length,
+      });
+      const outcome = await readSnapshot({
+        session,
+        connectorKind: this.o.connector.kind,
+        streamFrom,
+        ...(stored?.snapshot ? { resume: stored.snapshot } : {}),
+        chunkSize: this.o.chunkSize,
+        queue: this.queue,
+        logger: this.log,
+        stopping: () => this.stopping,
+        onTableStart: (table, estimated) => this.status.tableStarted(table, estimated),
+      });
+      return outcome === 'complete' ? streamFrom : null;
+    } finally {
+      await session
+        .close()
+        .catch((err: unknown) => this.log.warn('closing the snapshot view failed', { error: String(err) }));
+    }
+  }
+
+  /** `snapshot: never` with nothing stored: the position of a view opened and closed at once. */
+  private async currentPosition(): Promise<SourcePosition> {
+    const session = await this.o.connector.openSnapshot(this.ctx());
+    await session.close();
+    this.log.info('no stored position and snapshot is never: streaming from the current position', {
+      position: this.o.connector.describePosition(session.position),
+    });
+    return session.position;
+  }
+
+  private async loadOffset(): Promise<StoredSourceOffset | null> {
+    if (this.opts.resnapshot) return null;
+    const topic = offsetsTopic(this.o.pipeline);
+    const records = await retry(() => this.transport.readTopic(topic), { retries: 5, signal: this.abort.signal });
+    const stored = latestSourceOffset(records, this.sourceId);
+    if (stored) {
+      this.status.lastStored = stored;
+      this.log.info('resuming from the stored position', {
+        phase: stored.phase,
+        position: this.o.connector.describePosition(stored.position),
+      });
+    }
+    return stored;
+  }
+
+  /** `--resnapshot`, once the preflight passed: a tombstone for the stored position. */
+  private async forgetOffset(): Promise<void> {
+    const topic = offsetsTopic(this.o.pipeline);
+    const records = await this.transport.readTopic(topic);
+    if (latestSourceOffset(records, this.sourceId)) {
+      await this.transport.send([sourceOffsetTombstone(this.o.pipeline, this.sourceId)]);
+    }
+    this.log.warn('forgot the stored source position (--resnapshot): taking a new snapshot');
+  }
+
+  private async preflight(stored: StoredSourceOffset | null): Promise<void> {
+    const results: CheckResult[] = await this.o.connector.preflight(this.ctx(), stored);
+    const failed = results.filter((r) => !r.ok);
+    for (const r of results.filter((x) => x.ok)) this.log.debug('preflight check passed', { check: r.name });
+    if (failed.length === 0) return;
+    const lines = failed.map((r) => `  - ${r.name}: ${r.detail ?? 'failed'}${r.fix ? `\n    fix: ${r.fix}` : ''}`);
+    throw new FerryError(
+      'FERRY_PREFLIGHT',
+      `the source is not ready for change capture (${failed.length} failing check${failed.length > 1 ? 's' : ''}); ` +
+        `nothing was published:\n${lines.join('\n')}`,
+      { details: { checks: failed } },
+    );
+  }
+
+  private async createTopics(tables: TableSchema[], publisher: SourcePublisher): Promise<void> {
+    const { pipeline, partitions, replicationFactor } = this.o;
+    const specs = [
+      { topic: offsetsTopic(pipeline), partitions: 1, replicationFactor, compacted: true },
+      { topic: schemasTopic(pipeline), partitions: 1, replicationFactor, compacted: true },
+      ...tables.map((t) => ({ topic: dataTopic(pipeline, t.db, t.table), partitions, replicationFactor })),
+    ];
+    await retry(() => this.transport.ensureTopics(specs), { retries: 5, signal: this.abort.signal });
+    publisher.markTopicsKnown(specs.map((s) => s.topic));
+  }
+
+  private createPublisher(): SourcePublisher {
+    const connector = this.o.connector;
+    return new SourcePublisher({
+      pipeline: this.o.pipeline,
+      sourceId: this.sourceId,
+      connectorKind: connector.kind,
+      describePosition: (p) => connector.describePosition(p),
+      transport: this.transport,
+      queue: this.queue,
+      logger: this.log,
+      ...(this.opts.metrics ? { metrics: this.opts.metrics } : {}),
+      tombstones: this.o.tombstones,
+      partitions: this.o.partitions,
+      replicationFactor: this.o.replicationFactor,
+      maxBatchEvents: this.o.maxBatchEvents,
+      maxBatchBytes: this.o.maxBatchBytes,
+      offsetDelayMs: this.o.offsetDelayMs,
+      signal: this.hardAbort.signal,
+      onStored: (offset) => {
+        this.status.stored(offset);
+        this.emit('stored', offset);
+      },
+      onPublished: (events) => this.status.published(events),
+      ...(connector.acknowledge ? { acknowledge: (p) => connector.acknowledge!(p) } : {}),
+    });
+  }
+
+  /** Records a fatal error and stops reading; `drain`: still publish what is queued. */
+  private fail(err: unknown, drain: boolean): void {
+    if (this.fatal) return;
+    this.fatal = err;
+    this.status.error(err);
+    this.log.error('the source stopped on an error', {
+      code: err instanceof FerryError ? err.code : undefined,
+      error: err instanceof Error ? err.message : String(err),
+    });
+    this.status.setPhase('failed');
+    this.abort.abort();
+    if (drain) return;
+    this.hardAbort.abort();
+    for (const item of this.queue.clear()) if (item.kind === 'barrier') item.done();
+    this.queue.close();
+  }
+
+  private async shutdown(): Promise<void> {
+    this.queue.close();
+    if (this.publishing) await this.publishing;
+    this.status.setConnected(false);
+    await this.o.connector
+      .close()
+      .catch((err: unknown) => this.log.warn('closing the connector failed', { error: String(err) }));
+    await this.transport.close().catch((err: unknown) => this.log.warn('closing Kafka failed', { error: String(err) }));
+    if (this.opts.metrics) this.opts.metrics.queueDepth = 0;
+    if (!this.fatal) {
+      this.status.setPhase('stopped');
+      this.log.info('source stopped', {
+        position: this.status.lastStored ? this.o.connector.describePosition(this.status.lastStored.position) : null,
+      });
+    }
+  }
+}
