@@ -1,0 +1,94 @@
+/**
+ * Sorts MySQL/MariaDB and network errors into ferry's kinds (docs/sinks.md#errors): connection
+ * (retriable), transient conflicts (retriable), auth/privileges, schema mismatches, and data
+ * errors (the server rejected a value; the runtime routes the row to the dead-letter topic).
+ */
+import { FerryError, isFerryError } from '../../src/api/index.js';
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR',
+  'PROTOCOL_ENQUEUE_AFTER_QUIT',
+  'ER_SERVER_SHUTDOWN',
+  'ER_CON_COUNT_ERROR',
+]);
+const CONNECTION_ERRNOS = new Set([1040, 1053, 1152, 1158, 1159, 1160, 1161, 1927, 2002, 2003, 2006, 2013, 2055]);
+const TRANSIENT_ERRNOS = new Set([1205, 1213, 1614, 1637]);
+const AUTH_ERRNOS = new Set([1044, 1045, 1049, 1142, 1143, 1227, 1370, 1698, 1862]);
+const SCHEMA_ERRNOS = new Set([1054, 1059, 1064, 1071, 1103, 1118, 1146, 1166, 1170, 1072, 1074, 1101, 1163]);
+const DATA_ERRNOS = new Set([
+  1048, 1062, 1136, 1264, 1265, 1292, 1298, 1366, 1367, 1406, 1411, 1416, 1451, 1452, 1690, 3140, 3819, 4025, 4078,
+  4079,
+]);
+
+interface MySqlLikeError {
+  code?: string;
+  errno?: number;
+  sqlState?: string;
+  sqlMessage?: string;
+  fatal?: boolean;
+}
+
+export function classifyMySqlError(err: unknown, context: string): FerryError {
+  if (isFerryError(err)) return err;
+  const e = (err ?? {}) as MySqlLikeError;
+  const code = typeof e.code === 'string' ? e.code : '';
+  const errno = typeof e.errno === 'number' ? e.errno : 0;
+  const state = typeof e.sqlState === 'string' ? e.sqlState : '';
+  const message = err instanceof Error ? err.message : String(err);
+  const details: Record<string, unknown> = {
+    code: code || undefined,
+    errno: errno || undefined,
+    sqlState: state || undefined,
+  };
+  const text = `${context}: ${message}`;
+  if (NETWORK_CODES.has(code) || CONNECTION_ERRNOS.has(errno) || state.startsWith('08') || e.fatal === true) {
+    return new FerryError('FERRY_CONNECTION', `${text}. Retrying with backoff.`, {
+      cause: err,
+      retriable: true,
+      details,
+    });
+  }
+  if (TRANSIENT_ERRNOS.has(errno) || state === '40001') {
+    return new FerryError('FERRY_APPLY', `${text}. Retrying.`, { cause: err, retriable: true, details });
+  }
+  if (AUTH_ERRNOS.has(errno) || state === '28000') {
+    return new FerryError(
+      'FERRY_AUTH',
+      `${text}. Check sink.url: the user, its password, the database, and that the user may CREATE, ALTER, INSERT, ` +
+        'UPDATE and DELETE in the target databases.',
+      { cause: err, details },
+    );
+  }
+  if (DATA_ERRNOS.has(errno) || state.startsWith('22') || state.startsWith('23')) {
+    return new FerryError('FERRY_APPLY', text, { cause: err, details: { ...details, data: true } });
+  }
+  if (SCHEMA_ERRNOS.has(errno) || state.startsWith('42')) {
+    return new FerryError(
+      'FERRY_SCHEMA',
+      `${text}. The target table does not match the events; see docs/sinks.md#schema-changes.`,
+      {
+        cause: err,
+        details,
+      },
+    );
+  }
+  if (errno > 0) {
+    return new FerryError('FERRY_APPLY', `${text}. Unexpected server error; retrying.`, {
+      cause: err,
+      retriable: true,
+      details,
+    });
+  }
+  return new FerryError('FERRY_INTERNAL', text, { cause: err, details });
+}

@@ -1,0 +1,218 @@
+/**
+ * SQL builders for the PostgreSQL sink. Pure: they return statement text and parameters. Names
+ * are quoted by the dialect; values are always parameters: a text[] per column, expanded by
+ * unnest() and cast to the target column's type, so one statement carries any number of rows
+ * (the 65,535-parameter limit never applies).
+ */
+import { qualify, quoteIdent, quoteList } from './dialect.js';
+
+export interface PgStatement {
+  text: string;
+  values: unknown[];
+}
+
+/** A column of a DML statement: its name and the type its text parameter is cast to. */
+export interface PgCastColumn {
+  name: string;
+  /** format_type(type, -1) from the catalog: the type without modifiers (no silent truncation by the cast). */
+  castType: string;
+}
+
+const alias = (i: number): string => `c${i + 1}`;
+
+function unnestFrom(count: number, first = 1): string {
+  const args = Array.from({ length: count }, (_, i) => `$${first + i}::text[]`).join(', ');
+  const names = Array.from({ length: count }, (_, i) => alias(i)).join(', ');
+  return `unnest(${args}) AS u(${names})`;
+}
+
+/**
+ * Multi-row upsert: INSERT … SELECT … FROM unnest($1::text[], …) ON CONFLICT (key) DO UPDATE
+ * SET c = EXCLUDED.c for the non-key columns given (DO NOTHING when there are none).
+ * `columnValues[i]` holds the texts of column i for every row (column-major).
+ */
+export function upsertStatement(
+  schema: string,
+  table: string,
+  columns: PgCastColumn[],
+  key: string[],
+  columnValues: Array<Array<string | null>>,
+): PgStatement {
+  const select = columns.map((c, i) => `u.${alias(i)}::${c.castType}`).join(', ');
+  const keySet = new Set(key);
+  const updates = columns
+    .filter((c) => !keySet.has(c.name))
+    .map((c) => `${quoteIdent(c.name)} = EXCLUDED.${quoteIdent(c.name)}`);
+  const conflict = updates.length > 0 ? `DO UPDATE SET ${updates.join(', ')}` : 'DO NOTHING';
+  const text =
+    `INSERT INTO ${qualify(schema, table)} (${quoteList(columns.map((c) => c.name))}) ` +
+    `SELECT ${select} FROM ${unnestFrom(columns.length)} ON CONFLICT (${quoteList(key)}) ${conflict}`;
+  return { text, values: columnValues };
+}
+
+/** Batched delete by key: DELETE … USING unnest($1::text[], …) WHERE t.k = u.c1::type AND …. */
+export function deleteStatement(
+  schema: string,
+  table: string,
+  keyColumns: PgCastColumn[],
+  columnValues: Array<Array<string | null>>,
+): PgStatement {
+  const where = keyColumns.map((c, i) => `t.${quoteIdent(c.name)} = u.${alias(i)}::${c.castType}`).join(' AND ');
+  const text = `DELETE FROM ${qualify(schema, table)} AS t USING ${unnestFrom(keyColumns.length)} WHERE ${where}`;
+  return { text, values: columnValues };
+}
+
+export function truncateStatement(schema: string, table: string): PgStatement {
+  return { text: `TRUNCATE TABLE ${qualify(schema, table)}`, values: [] };
+}
+
+/** A column definition of CREATE TABLE / ADD COLUMN. `type` comes from the type mapping, never from user text. */
+export interface PgColumnDef {
+  name: string;
+  type: string;
+  notNull: boolean;
+}
+
+export function createSchemaStatement(schema: string): PgStatement {
+  return { text: `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`, values: [] };
+}
+
+export function createTableStatement(
+  schema: string,
+  table: string,
+  columns: PgColumnDef[],
+  key: string[],
+): PgStatement {
+  const defs = columns.map((c) => `${quoteIdent(c.name)} ${c.type}${c.notNull ? ' NOT NULL' : ''}`);
+  defs.push(`PRIMARY KEY (${quoteList(key)})`);
+  return { text: `CREATE TABLE IF NOT EXISTS ${qualify(schema, table)} (${defs.join(', ')})`, values: [] };
+}
+
+export function addColumnStatement(schema: string, table: string, column: PgColumnDef): PgStatement {
+  return {
+    text: `ALTER TABLE ${qualify(schema, table)} ADD COLUMN IF NOT EXISTS ${quoteIdent(column.name)} ${column.type}`,
+    values: [],
+  };
+}
+
+export function alterTypeStatement(schema: string, table: string, column: string, type: string): PgStatement {
+  return { text: `ALTER TABLE ${qualify(schema, table)} ALTER COLUMN ${quoteIdent(column)} TYPE ${type}`, values: [] };
+}
+
+export function dropNotNullStatement(schema: string, table: string, column: string): PgStatement {
+  return { text: `ALTER TABLE ${qualify(schema, table)} ALTER COLUMN ${quoteIdent(column)} DROP NOT NULL`, values: [] };
+}
+
+/** Columns, types and nullability of a table (none when it does not exist). */
+export function describeTableStatement(schema: string, table: string): PgStatement {
+  return {
+    text:
+      'SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, format_type(a.atttypid, -1) AS cast_type, ' +
+      'a.attnotnull AS not_null FROM pg_catalog.pg_attribute a ' +
+      'JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace ' +
+      "WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped " +
+      'ORDER BY a.attnum',
+    values: [schema, table],
+  };
+}
+
+/** Primary-key columns of a table, in key order. */
+export function primaryKeyStatement(schema: string, table: string): PgStatement {
+  return {
+    text:
+      'SELECT a.attname AS name FROM pg_catalog.pg_index i ' +
+      'JOIN pg_catalog.pg_class c ON c.oid = i.indrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace ' +
+      'CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) ' +
+      'JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum ' +
+      'WHERE n.nspname = $1 AND c.relname = $2 AND i.indisprimary ORDER BY k.ord',
+    values: [schema, table],
+  };
+}
+
+// ---- offsets table (docs/sinks.md#offsets) ----
+
+export const OFFSETS_TABLE = 'ferry_offsets';
+
+export function createOffsetsTableStatement(schema: string): PgStatement {
+  return {
+    text:
+      `CREATE TABLE IF NOT EXISTS ${qualify(schema, OFFSETS_TABLE)} (` +
+      'pipeline text NOT NULL, consumer_group text NOT NULL, topic text NOT NULL, "partition" integer NOT NULL, ' +
+      'next_offset bigint NOT NULL, truncate_barrier text, updated_at timestamptz NOT NULL DEFAULT now(), ' +
+      'PRIMARY KEY (pipeline, consumer_group, topic, "partition"))',
+    values: [],
+  };
+}
+
+export interface OffsetRow {
+  topic: string;
+  partition: number;
+  nextOffset: string;
+  truncateBarrier: string | null;
+}
+
+export function readOffsetsStatement(schema: string, pipeline: string, group: string, topics: string[]): PgStatement {
+  return {
+    text:
+      'SELECT topic, "partition", next_offset::text AS next_offset, truncate_barrier ' +
+      `FROM ${qualify(schema, OFFSETS_TABLE)} WHERE pipeline = $1 AND consumer_group = $2 AND topic = ANY($3::text[])`,
+    values: [pipeline, group, topics],
+  };
+}
+
+/** Locks and reads the offsets rows of some partitions (the optimistic fence). */
+export function lockOffsetsStatement(
+  schema: string,
+  pipeline: string,
+  group: string,
+  partitions: Array<{ topic: string; partition: number }>,
+): PgStatement {
+  return {
+    text:
+      'SELECT topic, "partition", next_offset::text AS next_offset, truncate_barrier ' +
+      `FROM ${qualify(schema, OFFSETS_TABLE)} WHERE pipeline = $1 AND consumer_group = $2 ` +
+      'AND (topic, "partition") IN (SELECT * FROM unnest($3::text[], $4::integer[])) FOR UPDATE',
+    values: [pipeline, group, partitions.map((p) => p.topic), partitions.map((p) => p.partition)],
+  };
+}
+
+export function writeOffsetsStatement(schema: string, pipeline: string, group: string, rows: OffsetRow[]): PgStatement {
+  return {
+    text:
+      `INSERT INTO ${qualify(schema, OFFSETS_TABLE)} (pipeline, consumer_group, topic, "partition", next_offset, truncate_barrier, updated_at) ` +
+      'SELECT $1, $2, u.t, u.p, u.o, u.b, now() FROM unnest($3::text[], $4::integer[], $5::bigint[], $6::text[]) AS u(t, p, o, b) ' +
+      'ON CONFLICT (pipeline, consumer_group, topic, "partition") DO UPDATE SET next_offset = EXCLUDED.next_offset, ' +
+      'truncate_barrier = EXCLUDED.truncate_barrier, updated_at = EXCLUDED.updated_at',
+    values: [
+      pipeline,
+      group,
+      rows.map((r) => r.topic),
+      rows.map((r) => r.partition),
+      rows.map((r) => r.nextOffset),
+      rows.map((r) => r.truncateBarrier),
+    ],
+  };
+}
+
+/** Sets truncate barriers on partitions without touching their next offsets ("0" for a new row). */
+export function writeBarriersStatement(
+  schema: string,
+  pipeline: string,
+  group: string,
+  rows: Array<{ topic: string; partition: number; truncateBarrier: string }>,
+): PgStatement {
+  return {
+    text:
+      `INSERT INTO ${qualify(schema, OFFSETS_TABLE)} (pipeline, consumer_group, topic, "partition", next_offset, truncate_barrier, updated_at) ` +
+      'SELECT $1, $2, u.t, u.p, 0, u.b, now() FROM unnest($3::text[], $4::integer[], $5::text[]) AS u(t, p, b) ' +
+      'ON CONFLICT (pipeline, consumer_group, topic, "partition") DO UPDATE SET ' +
+      'truncate_barrier = EXCLUDED.truncate_barrier, updated_at = EXCLUDED.updated_at',
+    values: [
+      pipeline,
+      group,
+      rows.map((r) => r.topic),
+      rows.map((r) => r.partition),
+      rows.map((r) => r.truncateBarrier),
+    ],
+  };
+}
