@@ -15,3 +15,11 @@ export function exitCodeFor(err: unknown): number {
   if (err instanceof FerryError && USAGE_CODES.has(err.code)) return EXIT.usage;
   return EXIT.failure;
 }
+
+/** Thrown by a command that already reported its outcome and only needs a non-zero exit code. */
+export class CliExit extends Error {
+  constructor(readonly exitCode: number) {
+    super(`exit ${exitCode}`);
+    this.name = 'CliExit';
+  }
+}

@@ -3,8 +3,12 @@ import { FerryError } from '../api/errors.js';
 import { FERRY_VERSION } from '../event/envelope.js';
 import { redactString } from '../log/index.js';
 import { registerDemo } from './commands/demo.js';
+import { registerRun } from './commands/run.js';
 import { registerSandbox } from './commands/sandbox.js';
-import { EXIT, exitCodeFor } from './exit.js';
+import { registerStatus } from './commands/status.js';
+import { registerValidate } from './commands/validate.js';
+import { registerVerify } from './commands/verify.js';
+import { CliExit, EXIT, exitCodeFor } from './exit.js';
 import type { CliIo } from './io.js';
 
 /** Builds the `ferry` command tree. Separate from main.ts so tests can run it in-process. */
@@ -18,6 +22,10 @@ export function buildProgram(io: CliIo): Command {
       writeOut: (s) => io.out(s.replace(/\n$/, '')),
       writeErr: (s) => io.err(s.replace(/\n$/, '')),
     });
+  registerRun(program);
+  registerValidate(program, io);
+  registerStatus(program, io);
+  registerVerify(program, io);
   registerSandbox(program, io);
   registerDemo(program, io);
   for (const cmd of program.commands) {
@@ -38,6 +46,7 @@ export async function runCli(argv: string[], io: CliIo, secrets: string[] = []):
     await program.parseAsync(argv, { from: 'user' });
     return EXIT.ok;
   } catch (err) {
+    if (err instanceof CliExit) return err.exitCode;
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
         return EXIT.ok;

@@ -1,23 +1,32 @@
-import type { Command } from 'commander';
-import { defaultSandboxDir, sandboxUp } from '../../sandbox/index.js';
+import { type Command, InvalidArgumentError } from 'commander';
+import { runDemo } from '../../demo/demo.js';
+import { defaultSandboxDir } from '../../sandbox/index.js';
+import { CliExit, EXIT } from '../exit.js';
 import type { CliIo } from '../io.js';
+
+function positive(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1');
+  return n;
+}
 
 export function registerDemo(program: Command, io: CliIo): void {
   program
     .command('demo')
-    .description('bring up the local sandbox (Kafka, PostgreSQL, MariaDB) and show what is running')
+    .description(
+      'a live MariaDB → Kafka → PostgreSQL move on the local sandbox while an application writes, ending in a verification report',
+    )
     .option('--dir <dir>', 'sandbox directory', defaultSandboxDir())
-    .action(async (opts: { dir: string }) => {
-      io.err('ferry demo: starting the sandbox (the first start downloads Kafka from Maven Central)…');
-      const info = await sandboxUp({ dir: opts.dir, log: (line) => io.err(`  ${line}`) });
-      io.out('');
-      io.out('The ferry sandbox is running:');
-      io.out(`  Kafka       ${info.kafka.brokers.join(', ')}`);
-      io.out(`  MariaDB     ${info.mysql.host}:${info.mysql.port} (binlog ROW, FULL row image and metadata)`);
-      io.out(
-        `  PostgreSQL  ${info.postgres.host}:${info.postgres.port} (wal_level=logical), database ${info.postgres.database}`,
-      );
-      io.out(`Connection details: ${opts.dir}/sandbox.json`);
-      io.out('Stop it with: npx ferry sandbox down');
+    .option('--seconds <n>', 'how long the application keeps writing', positive, 20)
+    .option('--orders <n>', 'orders in the initial data', positive, 30_000)
+    .action(async (opts: { dir: string; seconds: number; orders: number }) => {
+      const equal = await runDemo({
+        dir: opts.dir,
+        writeSeconds: opts.seconds,
+        sizes: { customers: 2000, products: 500, orders: opts.orders },
+        out: io.out,
+        err: io.err,
+      });
+      if (!equal) throw new CliExit(EXIT.failure);
     });
 }

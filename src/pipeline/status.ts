@@ -1,0 +1,132 @@
+import type { Logger } from '../api/index.js';
+import { tableName } from '../api/index.js';
+import type { PipelineConfig } from '../config/index.js';
+import { readTopicToEnd } from '../kafka/read-topic.js';
+import { dataTopic, schemasTopic } from '../kafka/topics.js';
+import { readSourceOffset, type SourceOffsetRecord } from '../offsets/source-offsets.js';
+import { parseSchemaRecord } from '../runtime/sink-schemas.js';
+import { readSinkProgress } from '../runtime/sink-status.js';
+import { sinkConnectorFor } from './connectors.js';
+import { kafkaFor } from './pipeline.js';
+
+export interface TableStatus {
+  table: string;
+  topic: string;
+  /** done | in progress | pending | not taken (snapshot: never) */
+  snapshot: string;
+  /** Kafka end offsets summed over the topic's partitions. */
+  kafkaEndOffset: number;
+  /** Records the sink applied (stored next offsets, summed). */
+  appliedOffset: number;
+  lagEvents: number;
+}
+
+export interface StatusReport {
+  pipeline: string;
+  source: {
+    phase: 'snapshot' | 'stream' | 'not started';
+    position: string | null;
+    storedAt: string | null;
+  };
+  tables: TableStatus[];
+  lagEvents: number;
+  /** From the running process's /metrics; null when it cannot be reached and events are pending. */
+  lagSeconds: number | null;
+  running: boolean;
+}
+
+function snapshotState(table: string, stored: SourceOffsetRecord | null, config: PipelineConfig): string {
+  if (config.source.snapshot === 'never') return 'not taken';
+  if (!stored) return 'pending';
+  if (stored.phase === 'stream') return 'done';
+  if (stored.snapshot?.done.includes(table)) return 'done';
+  if (stored.snapshot?.current?.table === table)
+    return `in progress (after key ${JSON.stringify(stored.snapshot.current.lastKey)})`;
+  return 'pending';
+}
+
+async function scrapeLagSeconds(listen: string): Promise<number | null> {
+  try {
+    const res = await fetch(`http://${listen}/metrics`, { signal: AbortSignal.timeout(2000) });
+    const text = await res.text();
+    const m = /^ferry_sink_lag_seconds\{[^}]*\} ([0-9.eE+-]+)$/m.exec(text);
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** What `ferry status` reports: source position, per-table snapshot state, Kafka and sink offsets, lag. */
+export async function collectStatus(config: PipelineConfig, logger: Logger): Promise<StatusReport> {
+  const kafka = kafkaFor(config, logger, 'status');
+  const stored = await readSourceOffset(kafka, config.name);
+  const tables = new Map<string, string>(); // topic -> db.table
+  for (const r of await readTopicToEnd(kafka, schemasTopic(config.name))) {
+    const s = r.value ? parseSchemaRecord(r.value) : undefined;
+    if (s) tables.set(dataTopic(config.name, s.db, s.table), tableName(s));
+  }
+  const sink = sinkConnectorFor(config);
+  let progress: Awaited<ReturnType<typeof readSinkProgress>>;
+  try {
+    await sink.start({ pipeline: config.name, group: config.sink.group, logger });
+    progress = await readSinkProgress({ kafka, connector: sink, pipeline: config.name });
+  } finally {
+    await sink.close().catch(() => undefined);
+  }
+  const byTopic = new Map<string, TableStatus>();
+  for (const p of progress.partitions) {
+    const table = tables.get(p.topic) ?? p.topic;
+    let t = byTopic.get(p.topic);
+    if (!t) {
+      t = {
+        table,
+        topic: p.topic,
+        snapshot: snapshotState(table, stored, config),
+        kafkaEndOffset: 0,
+        appliedOffset: 0,
+        lagEvents: 0,
+      };
+      byTopic.set(p.topic, t);
+    }
+    t.kafkaEndOffset += Number(p.endOffset);
+    t.appliedOffset += Number(p.nextOffset ?? p.startOffset);
+    t.lagEvents += p.lag;
+  }
+  const scraped = config.metrics.enabled ? await scrapeLagSeconds(config.metrics.listen) : null;
+  return {
+    pipeline: config.name,
+    source: {
+      phase: stored ? stored.phase : 'not started',
+      position: stored ? (stored.describe ?? JSON.stringify(stored.position)) : null,
+      storedAt: stored ? new Date(stored.writtenAt).toISOString() : null,
+    },
+    tables: [...byTopic.values()].sort((a, b) => a.table.localeCompare(b.table)),
+    lagEvents: progress.totalLag,
+    lagSeconds: scraped ?? (progress.totalLag === 0 ? 0 : null),
+    running: scraped !== null,
+  };
+}
+
+export function formatStatus(r: StatusReport): string[] {
+  const nf = new Intl.NumberFormat('en-US');
+  const lines = [
+    `pipeline ${r.pipeline}  (${r.running ? 'running' : 'not reachable on its metrics address'})`,
+    `source   ${r.source.phase}${r.source.position ? ` at ${r.source.position}` : ''}${r.source.storedAt ? `, stored ${r.source.storedAt}` : ''}`,
+    `lag      ${nf.format(r.lagEvents)} events, ${r.lagSeconds === null ? 'unknown' : `${r.lagSeconds.toFixed(1)} s`}`,
+    '',
+  ];
+  const head = ['table', 'snapshot', 'kafka end', 'applied', 'lag'];
+  const rows = r.tables.map((t) => [
+    t.table,
+    t.snapshot,
+    nf.format(t.kafkaEndOffset),
+    nf.format(t.appliedOffset),
+    nf.format(t.lagEvents),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const fmt = (row: string[]) =>
+    row.map((c, i) => (i >= 2 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ');
+  lines.push(fmt(head), fmt(widths.map((w) => '-'.repeat(w))), ...rows.map(fmt));
+  if (rows.length === 0) lines.push('(no tables published yet)');
+  return lines;
+}
