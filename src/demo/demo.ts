@@ -145,7 +145,12 @@ export async function runDemo(o: DemoOptions): Promise<boolean> {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   let childExit: number | null = null;
-  const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve((childExit = code ?? 1))));
+  const exited = new Promise<number>((resolve) =>
+    child.once('exit', (code) => {
+      childExit = code ?? 1;
+      resolve(childExit);
+    }),
+  );
   const stopChild = async () => {
     if (childExit === null) {
       child.kill('SIGTERM');

@@ -43,6 +43,7 @@ export function sinkConnectorFor(config: PipelineConfig): SinkConnector {
     user: c.user,
     ...(c.password === undefined ? {} : { password: c.password }),
     ...(c.database === undefined ? {} : { database: c.database }),
+    createTables: sink.createTables,
   };
   return sink.kind === 'postgres'
     ? createSinkConnector({ kind: 'postgres', ...common })

@@ -61,6 +61,7 @@ export class Pipeline {
           chunkSize: config.source.snapshotChunkSize,
           queueSize: config.source.queueSize,
           tombstones: config.kafka.tombstones,
+          compression: config.kafka.compression,
           filter: tableFilterOf(config),
           logger: opts.logger.child({ role: 'source' }),
           metrics: opts.metrics,
