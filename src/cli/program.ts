@@ -1,7 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { FerryError } from '../api/errors.js';
 import { FERRY_VERSION } from '../event/envelope.js';
-import { redactString } from '../log/index.js';
+import { isSecretKey, MASK, redactString } from '../log/index.js';
+import { registerCutover } from './commands/cutover.js';
 import { registerDemo } from './commands/demo.js';
 import { registerRun } from './commands/run.js';
 import { registerSandbox } from './commands/sandbox.js';
@@ -10,6 +11,7 @@ import { registerValidate } from './commands/validate.js';
 import { registerVerify } from './commands/verify.js';
 import { CliExit, EXIT, exitCodeFor } from './exit.js';
 import type { CliIo } from './io.js';
+import { rememberedSecrets } from './secrets.js';
 
 /** Builds the `ferry` command tree. Separate from main.ts so tests can run it in-process. */
 export function buildProgram(io: CliIo): Command {
@@ -26,6 +28,7 @@ export function buildProgram(io: CliIo): Command {
   registerValidate(program, io);
   registerStatus(program, io);
   registerVerify(program, io);
+  registerCutover(program, io);
   registerSandbox(program, io);
   registerDemo(program, io);
   for (const cmd of program.commands) {
@@ -33,6 +36,17 @@ export function buildProgram(io: CliIo): Command {
     for (const sub of cmd.commands) sub.exitOverride();
   }
   return program;
+}
+
+/**
+ * Masks the value of every `key: value` line whose key looks secret. A YAML syntax error quotes
+ * the offending line of the config, which can be `password: <the password>`; the config did not
+ * load, so its secrets are not known yet.
+ */
+export function maskSecretLines(text: string): string {
+  return text.replace(/^(\s*(?:-\s+)?["']?)([A-Za-z0-9_.-]+)(["']?[ \t]*:[ \t]+)(\S.*)$/gm, (line, pre, key, sep) =>
+    isSecretKey(key) ? `${pre}${key}${sep}${MASK}` : line,
+  );
 }
 
 /** Runs the command line and returns the exit code (never calls process.exit itself). */
@@ -56,10 +70,14 @@ export async function runCli(argv: string[], io: CliIo, secrets: string[] = []):
       return EXIT.usage;
     }
     const code = exitCodeFor(err);
+    const known = [...secrets, ...rememberedSecrets()];
     // Messages never carry secrets on purpose; redaction also catches URLs with credentials
     // that a driver may have echoed back.
-    if (err instanceof FerryError) io.err(redactString(`ferry: ${err.message} [${err.code}]`, secrets));
-    else io.err(redactString(`ferry: ${(err as Error)?.stack ?? String(err)}`, secrets));
+    const text =
+      err instanceof FerryError
+        ? `ferry: ${err.message} [${err.code}]`
+        : `ferry: ${(err as Error)?.stack ?? String(err)}`;
+    io.err(redactString(maskSecretLines(text), known));
     return code;
   }
 }

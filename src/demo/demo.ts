@@ -23,6 +23,7 @@ export interface DemoOptions {
 }
 
 const DB = 'shop';
+const nf = new Intl.NumberFormat('en-US');
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -140,7 +141,9 @@ export async function runDemo(o: DemoOptions): Promise<boolean> {
   const env = { ...process.env, SOURCE_PASSWORD: info.mysql.password, TARGET_PASSWORD: info.postgres.password };
 
   o.err(`3/6 running \`ferry run -c ${configFile}\` (metrics on http://127.0.0.1:${metricsPort}/metrics)`);
-  const child: ChildProcess = spawn(process.execPath, [ferryBin(), 'run', '-c', configFile], {
+  // --no-progress: the demo prints its own progress lines; a live view drawn by the child on the
+  // same terminal would be torn by them (and its final clear would erase the demo's last lines).
+  const child: ChildProcess = spawn(process.execPath, [ferryBin(), 'run', '-c', configFile, '--no-progress'], {
     env,
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -157,6 +160,7 @@ export async function runDemo(o: DemoOptions): Promise<boolean> {
       await exited;
     }
   };
+  let ticker: NodeJS.Timeout | undefined;
   try {
     o.err(
       `4/6 an application writes to MariaDB for ${o.writeSeconds}s (inserts, updates, deletes, key changes) while ferry copies and streams`,
@@ -170,12 +174,16 @@ export async function runDemo(o: DemoOptions): Promise<boolean> {
     });
     const writing = new AbortController();
     const writer = runWriter(conn, o.sizes, writing.signal);
-    const ticker = setInterval(() => {
+    ticker = setInterval(() => {
       void scrape(metricsPort).then((m) => {
-        if (childExit !== null) return;
+        if (childExit !== null || ticker === undefined) return;
+        const n = (name: string) => {
+          const v = m.get(name);
+          return v === undefined ? '?' : nf.format(v);
+        };
         o.err(
-          `    published ${m.get('ferry_source_events_total') ?? 0}, applied ${m.get('ferry_sink_applied_events_total') ?? 0}, ` +
-            `snapshot rows ${m.get('ferry_snapshot_rows_total') ?? 0}, lag ${m.get('ferry_sink_lag_events') ?? '?'} events`,
+          `    published ${n('ferry_source_events_total')}, applied ${n('ferry_sink_applied_events_total')}, ` +
+            `snapshot rows ${n('ferry_snapshot_rows_total')}, lag ${n('ferry_sink_lag_events')} events`,
         );
       });
     }, 2000);
@@ -202,6 +210,7 @@ export async function runDemo(o: DemoOptions): Promise<boolean> {
       lastApplied = applied;
     }
     clearInterval(ticker);
+    ticker = undefined;
     o.err('6/6 verifying: row counts and checksums of key ranges in MariaDB and PostgreSQL');
     const config = loadConfig(configFile, env);
     const report = await verifyPipeline(config, { recheck: { attempts: 5, delayMs: 2000 } });
@@ -210,11 +219,14 @@ export async function runDemo(o: DemoOptions): Promise<boolean> {
     o.out('');
     o.out(
       report.equal
-        ? `✓ the target equals the source: ${report.tables.reduce((n, t) => n + t.sourceRows, 0)} rows in ${report.tables.length} tables, moved live in ${Math.round((Date.now() - t0) / 1000)}s`
+        ? `✓ the target equals the source: ${nf.format(report.tables.reduce((n, t) => n + t.sourceRows, 0))} rows in ${report.tables.length} tables, moved live in ${Math.round((Date.now() - t0) / 1000)}s`
         : '✗ the target differs from the source (see above)',
     );
     return report.equal;
   } finally {
+    // Also on a failure: a running interval would keep the process from exiting.
+    if (ticker) clearInterval(ticker);
+    ticker = undefined;
     await stopChild();
     o.out('');
     o.out(`The sandbox keeps running (connection details in ${join(o.dir, 'sandbox.json')}).`);

@@ -2,6 +2,7 @@ import type { CheckResult, Logger } from '../api/index.js';
 import { type PipelineConfig, tableFilterOf } from '../config/index.js';
 import { withAdmin } from '../kafka/admin.js';
 import { readSourceOffset } from '../offsets/source-offsets.js';
+import { readSinkProgress } from '../runtime/sink-status.js';
 import { sinkConnectorFor, sourceConnectorFor } from './connectors.js';
 import { kafkaFor } from './pipeline.js';
 
@@ -19,14 +20,24 @@ function failed(name: string, err: unknown, fix: string): CheckResult {
  * (settings, privileges, keys, stored position), and the target reachable and writable.
  * Changes nothing anywhere (the sink's offsets table is created only if missing).
  */
-export async function runChecks(config: PipelineConfig, logger: Logger): Promise<CheckSection[]> {
+export async function runChecks(
+  config: PipelineConfig,
+  logger: Logger,
+  onSection?: (section: CheckSection) => void,
+): Promise<CheckSection[]> {
   const sections: CheckSection[] = [];
+  const add = (section: CheckSection) => {
+    sections.push(section);
+    onSection?.(section);
+  };
   const kafka = kafkaFor(config, logger, 'validate');
 
   const kafkaChecks: CheckResult[] = [];
   let stored = null;
+  let kafkaUp = false;
   try {
     const topics = await withAdmin(kafka, (admin) => admin.listTopics());
+    kafkaUp = true;
     kafkaChecks.push({
       name: `Kafka reachable at ${config.kafka.brokers.join(', ')}`,
       ok: true,
@@ -53,7 +64,7 @@ export async function runChecks(config: PipelineConfig, logger: Logger): Promise
       ),
     );
   }
-  sections.push({ title: 'Kafka', checks: kafkaChecks });
+  add({ title: 'Kafka', checks: kafkaChecks });
 
   const source = sourceConnectorFor(config);
   const ctl = new AbortController();
@@ -62,13 +73,13 @@ export async function runChecks(config: PipelineConfig, logger: Logger): Promise
       { pipeline: config.name, logger, filter: tableFilterOf(config), signal: ctl.signal },
       stored,
     );
-    sections.push({
+    add({
       title: `Source (${config.source.kind} ${config.source.connection.host}:${config.source.connection.port})`,
       checks,
     });
   } catch (err) {
-    sections.push({
-      title: `Source (${config.source.kind})`,
+    add({
+      title: `Source (${config.source.kind} ${config.source.connection.host}:${config.source.connection.port})`,
       checks: [failed('source preflight', err, 'check source.url and that the server is running')],
     });
   } finally {
@@ -84,8 +95,23 @@ export async function runChecks(config: PipelineConfig, logger: Logger): Promise
       ok: true,
       detail: 'connected; ferry_offsets table present',
     });
-    const offsets = await sink.readOffsets([]);
-    sinkChecks.push({ name: 'sink offsets readable', ok: true, detail: `${offsets.length} partitions stored` });
+    if (kafkaUp) {
+      // The stored offsets of this pipeline's topics against Kafka: how far the sink is.
+      const progress = await readSinkProgress({ kafka, connector: sink, pipeline: config.name });
+      const topics = new Set(progress.partitions.map((p) => p.topic)).size;
+      const applied = progress.partitions.filter((p) => p.nextOffset !== null).length;
+      sinkChecks.push({
+        name: 'sink offsets readable',
+        ok: true,
+        detail:
+          topics === 0
+            ? 'no data topics yet'
+            : `${applied} of ${progress.partitions.length} partitions of ${topics} topics applied to, ${progress.totalLag} events pending`,
+      });
+    } else {
+      await sink.readOffsets([]);
+      sinkChecks.push({ name: 'sink offsets readable', ok: true });
+    }
   } catch (err) {
     sinkChecks.push(
       failed(
@@ -97,7 +123,7 @@ export async function runChecks(config: PipelineConfig, logger: Logger): Promise
   } finally {
     await sink.close().catch(() => undefined);
   }
-  sections.push({ title: 'Target', checks: sinkChecks });
+  add({ title: 'Target', checks: sinkChecks });
   return sections;
 }
 

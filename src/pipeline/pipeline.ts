@@ -1,7 +1,8 @@
 import type { Kafka } from 'kafkajs';
 import type { Logger } from '../api/index.js';
-import { type PipelineConfig, tableFilterOf } from '../config/index.js';
+import { type PipelineConfig, secretsOf, tableFilterOf } from '../config/index.js';
 import { createKafka } from '../kafka/client.js';
+import { redactString } from '../log/index.js';
 import type { FerryMetrics } from '../metrics/metrics.js';
 import { SinkRuntime } from '../runtime/sink-runtime.js';
 import type { SourceProgress } from '../runtime/source-items.js';
@@ -116,7 +117,11 @@ export class Pipeline {
 
   /** For /readyz: connected and not failing. */
   ready(): { ready: boolean; reason?: string } {
-    if (this.failure !== null) return { ready: false, reason: (this.failure as Error).message ?? 'failed' };
+    if (this.failure !== null) {
+      // Served over HTTP: redacted like every other output.
+      const reason = redactString(String((this.failure as Error)?.message ?? 'failed'), secretsOf(this.config));
+      return { ready: false, reason };
+    }
     const p = this.source?.progress();
     if (p && !p.connected && p.phase !== 'snapshot')
       return { ready: false, reason: `source not connected (${p.phase})` };

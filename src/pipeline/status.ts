@@ -32,7 +32,10 @@ export interface StatusReport {
   lagEvents: number;
   /** From the running process's /metrics; null when it cannot be reached and events are pending. */
   lagSeconds: number | null;
+  /** Whether a running process answered on the config's metrics address. */
   running: boolean;
+  /** The metrics address asked (metrics.listen), null when metrics are disabled. */
+  metricsAddress: string | null;
 }
 
 function snapshotState(table: string, stored: SourceOffsetRecord | null, config: PipelineConfig): string {
@@ -45,12 +48,17 @@ function snapshotState(table: string, stored: SourceOffsetRecord | null, config:
   return 'pending';
 }
 
-async function scrapeLagSeconds(listen: string): Promise<number | null> {
+/** The lag gauge of this pipeline's running process (another pipeline may answer on the address). */
+async function scrapeLagSeconds(listen: string, pipeline: string): Promise<number | null> {
   try {
     const res = await fetch(`http://${listen}/metrics`, { signal: AbortSignal.timeout(2000) });
     const text = await res.text();
-    const m = /^ferry_sink_lag_seconds\{[^}]*\} ([0-9.eE+-]+)$/m.exec(text);
-    return m ? Number(m[1]) : null;
+    const label = `pipeline=${JSON.stringify(pipeline)}`;
+    for (const line of text.split('\n')) {
+      const m = /^ferry_sink_lag_seconds\{([^}]*)\} ([0-9.eE+-]+)$/.exec(line);
+      if (m?.[1]?.split(',').includes(label)) return Number(m[2]);
+    }
+    return null;
   } catch {
     return null;
   }
@@ -92,7 +100,7 @@ export async function collectStatus(config: PipelineConfig, logger: Logger): Pro
     t.appliedOffset += Number(p.nextOffset ?? p.startOffset);
     t.lagEvents += p.lag;
   }
-  const scraped = config.metrics.enabled ? await scrapeLagSeconds(config.metrics.listen) : null;
+  const scraped = config.metrics.enabled ? await scrapeLagSeconds(config.metrics.listen, config.name) : null;
   return {
     pipeline: config.name,
     source: {
@@ -104,15 +112,34 @@ export async function collectStatus(config: PipelineConfig, logger: Logger): Pro
     lagEvents: progress.totalLag,
     lagSeconds: scraped ?? (progress.totalLag === 0 ? 0 : null),
     running: scraped !== null,
+    metricsAddress: config.metrics.enabled ? config.metrics.listen : null,
   };
 }
 
-export function formatStatus(r: StatusReport): string[] {
+function ago(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s ago`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m ago`;
+  return `${Math.floor(s / 86_400)}d ago`;
+}
+
+/** The readable form of `ferry status` (pure; `now` for the age of the stored position). */
+export function formatStatus(r: StatusReport, now = Date.now()): string[] {
   const nf = new Intl.NumberFormat('en-US');
+  const state = r.running
+    ? `running, metrics on ${r.metricsAddress}`
+    : r.metricsAddress
+      ? `not running: nothing answers on ${r.metricsAddress}`
+      : 'metrics disabled: cannot tell whether it runs';
+  const stored = r.source.storedAt ? Date.parse(r.source.storedAt) : Number.NaN;
+  const storedText = Number.isNaN(stored) ? '' : `, stored ${r.source.storedAt} (${ago(now - stored)})`;
+  const lagSeconds =
+    r.lagSeconds === null ? 'seconds unknown (only a running pipeline knows them)' : `${r.lagSeconds.toFixed(1)} s`;
   const lines = [
-    `pipeline ${r.pipeline}  (${r.running ? 'running' : 'not reachable on its metrics address'})`,
-    `source   ${r.source.phase}${r.source.position ? ` at ${r.source.position}` : ''}${r.source.storedAt ? `, stored ${r.source.storedAt}` : ''}`,
-    `lag      ${nf.format(r.lagEvents)} events, ${r.lagSeconds === null ? 'unknown' : `${r.lagSeconds.toFixed(1)} s`}`,
+    `pipeline ${r.pipeline}  (${state})`,
+    `source   ${r.source.phase}${r.source.position ? ` at ${r.source.position}` : ''}${storedText}`,
+    `lag      ${nf.format(r.lagEvents)} events, ${lagSeconds}`,
     '',
   ];
   const head = ['table', 'snapshot', 'kafka end', 'applied', 'lag'];
@@ -125,8 +152,11 @@ export function formatStatus(r: StatusReport): string[] {
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
   const fmt = (row: string[]) =>
-    row.map((c, i) => (i >= 2 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ');
-  lines.push(fmt(head), fmt(widths.map((w) => '-'.repeat(w))), ...rows.map(fmt));
+    row
+      .map((c, i) => (i >= 2 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
   if (rows.length === 0) lines.push('(no tables published yet)');
+  else lines.push(fmt(head), fmt(widths.map((w) => '-'.repeat(w))), ...rows.map(fmt));
   return lines;
 }

@@ -1,20 +1,28 @@
-import type { Command } from 'commander';
+import { constants } from 'node:os';
+import { type Command, InvalidArgumentError } from 'commander';
 import { loadConfig, secretsOf } from '../../config/index.js';
 import { createLogger } from '../../log/index.js';
 import { FerryMetrics } from '../../metrics/metrics.js';
 import { type MetricsServer, startMetricsServer } from '../../metrics/server.js';
 import { Pipeline, type PipelineRoles } from '../../pipeline/pipeline.js';
 import { ProgressView } from '../progress.js';
+import { rememberSecrets } from '../secrets.js';
 
 interface RunFlags {
   config: string;
   resnapshot?: boolean;
   progress?: boolean;
-  stopTimeout: string;
+  stopTimeout: number;
 }
 
 /** After the first SIGINT/SIGTERM, how long a graceful stop may take before ferry exits anyway. */
 const DEFAULT_STOP_TIMEOUT_S = 30;
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !(n > 0)) throw new InvalidArgumentError('expected seconds, more than 0');
+  return n;
+}
 
 export function registerRun(program: Command): void {
   const roles: Array<[string, PipelineRoles, string]> = [
@@ -32,7 +40,12 @@ export function registerRun(program: Command): void {
       .description(description)
       .requiredOption('-c, --config <file>', 'pipeline config (YAML)')
       .option('--no-progress', 'no live progress view on a terminal')
-      .option('--stop-timeout <seconds>', 'graceful stop bound after SIGINT/SIGTERM', String(DEFAULT_STOP_TIMEOUT_S));
+      .option(
+        '--stop-timeout <seconds>',
+        'graceful stop bound after SIGINT/SIGTERM; beyond it ferry exits with 1',
+        seconds,
+        DEFAULT_STOP_TIMEOUT_S,
+      );
     if (role.source) cmd.option('--resnapshot', 'forget the stored source position and take a new initial snapshot');
     cmd.action(async (flags: RunFlags) => runPipeline(flags, role));
   }
@@ -41,6 +54,7 @@ export function registerRun(program: Command): void {
 async function runPipeline(flags: RunFlags, roles: PipelineRoles): Promise<void> {
   const config = loadConfig(flags.config);
   const secrets = secretsOf(config);
+  rememberSecrets(secrets);
   const metrics = new FerryMetrics(config.name);
   const tty = Boolean(process.stderr.isTTY) && flags.progress !== false;
   let view: ProgressView | null = null;
@@ -67,16 +81,17 @@ async function runPipeline(flags: RunFlags, roles: PipelineRoles): Promise<void>
     logger.info(`metrics on http://${server.address}/metrics (health: /healthz, /readyz)`);
   }
   if (tty) {
-    view = new ProgressView(process.stderr, metrics, () => pipeline.sourceProgress());
+    view = new ProgressView(process.stderr, metrics, () => pipeline.sourceProgress(), roles);
     view.start();
   }
 
-  const stopTimeoutMs = Math.max(1, Number(flags.stopTimeout) || DEFAULT_STOP_TIMEOUT_S) * 1000;
+  const stopTimeoutMs = flags.stopTimeout * 1000;
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
       logger.warn(`${signal} again: exiting now without a graceful stop (offsets already stored stay valid)`);
-      process.exit(130);
+      // 128 + the signal's number, as shells report a process killed by it (130 / 143).
+      process.exit(128 + (constants.signals[signal] ?? 2));
     }
     stopping = true;
     logger.info(`${signal}: stopping gracefully (send it again to exit at once)`);

@@ -3,6 +3,7 @@ import { loadConfig, secretsOf } from '../../config/index.js';
 import { createLogger, redactString } from '../../log/index.js';
 import { collectStatus, formatStatus } from '../../pipeline/status.js';
 import type { CliIo } from '../io.js';
+import { rememberSecrets } from '../secrets.js';
 
 export function registerStatus(program: Command, io: CliIo): void {
   program
@@ -13,7 +14,9 @@ export function registerStatus(program: Command, io: CliIo): void {
     .action(async (flags: { config: string; json?: boolean }) => {
       const config = loadConfig(flags.config);
       const secrets = secretsOf(config);
-      const logger = createLogger({ level: 'error', format: 'json', secrets, fields: { pipeline: config.name } });
+      rememberSecrets(secrets);
+      // Problems end in the error ferry prints; kafkajs would log every connection retry on top.
+      const logger = createLogger({ level: 'silent', secrets, fields: { pipeline: config.name } });
       const report = await collectStatus(config, logger);
       const text = flags.json ? JSON.stringify(report, null, 2) : formatStatus(report).join('\n');
       io.out(redactString(text, secrets));

@@ -4,6 +4,7 @@ import { createLogger, redactString } from '../../log/index.js';
 import { formatChecks, runChecks } from '../../pipeline/checks.js';
 import { CliExit, EXIT } from '../exit.js';
 import type { CliIo } from '../io.js';
+import { rememberSecrets } from '../secrets.js';
 
 export function registerValidate(program: Command, io: CliIo): void {
   program
@@ -17,6 +18,7 @@ export function registerValidate(program: Command, io: CliIo): void {
     .action(async (flags: { config: string; configOnly?: boolean; json?: boolean }) => {
       const config = loadConfig(flags.config);
       const secrets = secretsOf(config);
+      rememberSecrets(secrets);
       if (flags.configOnly) {
         io.out(
           flags.json
@@ -25,15 +27,17 @@ export function registerValidate(program: Command, io: CliIo): void {
         );
         return;
       }
-      const logger = createLogger({ level: 'error', format: 'json', secrets, fields: { pipeline: config.name } });
-      const sections = await runChecks(config, logger);
+      // Every problem becomes a ✗ line with its fix; driver and kafkajs logs would only repeat
+      // them (kafkajs logs each connection retry).
+      const logger = createLogger({ level: 'silent', secrets, fields: { pipeline: config.name } });
+      if (!flags.json) io.out(`✓ config ${flags.config} (${config.name})`);
+      // Text: each section as soon as it is checked (an unreachable server takes a while).
+      const sections = await runChecks(config, logger, (section) => {
+        if (!flags.json) for (const line of formatChecks([section])) io.out(redactString(line, secrets));
+      });
       const ok = sections.every((s) => s.checks.every((c) => c.ok));
       if (flags.json) io.out(redactString(JSON.stringify({ ok, sections }, null, 2), secrets));
-      else {
-        io.out(`✓ config ${flags.config} (${config.name})`);
-        for (const line of formatChecks(sections)) io.out(redactString(line, secrets));
-        io.out(ok ? 'all checks passed' : 'some checks failed: fix them and run `ferry validate` again');
-      }
+      else io.out(ok ? 'all checks passed' : 'some checks failed: fix them and run `ferry validate` again');
       if (!ok) throw new CliExit(EXIT.failure);
     });
 }

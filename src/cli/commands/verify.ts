@@ -4,6 +4,7 @@ import { loadConfig, secretsOf } from '../../config/index.js';
 import { createLogger } from '../../log/index.js';
 import { DEFAULT_SETTINGS, formatVerifyReport, verifyPipeline, verifyReportJson } from '../../verify/index.js';
 import type { CliIo } from '../io.js';
+import { rememberSecrets } from '../secrets.js';
 
 interface VerifyCliOptions {
   config: string;
@@ -52,6 +53,7 @@ export function registerVerify(program: Command, io: CliIo): void {
     .option('--json', 'print the report as JSON')
     .action(async (opts: VerifyCliOptions) => {
       const config = loadConfig(opts.config);
+      rememberSecrets(secretsOf(config));
       const logger = createLogger({
         level: config.log.level,
         format: config.log.format,
