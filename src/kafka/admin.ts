@@ -55,7 +55,15 @@ export async function endOffsets(admin: Admin, topic: string): Promise<Map<numbe
 
 export async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T>): Promise<T> {
   const admin = kafka.admin();
-  await admin.connect();
+  try {
+    await admin.connect();
+  } catch (err) {
+    throw new FerryError(
+      'FERRY_CONNECTION',
+      `cannot reach Kafka: ${(err as Error).message}. Check kafka.brokers and that the broker is running.`,
+      { cause: err, retriable: true },
+    );
+  }
   try {
     return await fn(admin);
   } finally {

@@ -8,6 +8,11 @@ export interface KafkaSettings {
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
   /** ms; default 10 s. */
   connectionTimeout?: number;
+  /**
+   * Retries of a failed request before kafkajs gives up; default 8 (about 30 s of backoff).
+   * One-shot commands (validate, status) use fewer so an unreachable broker is reported fast.
+   */
+  retries?: number;
 }
 
 /**
@@ -20,7 +25,7 @@ export function createKafka(settings: KafkaSettings, logger?: Logger): Kafka {
     brokers: settings.brokers,
     connectionTimeout: settings.connectionTimeout ?? 10_000,
     requestTimeout: 30_000,
-    retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 10_000 },
+    retry: { initialRetryTime: 200, retries: settings.retries ?? 8, maxRetryTime: 10_000 },
     logLevel: KafkaLogLevel.WARN,
     logCreator: () => (entry: LogEntry) => {
       if (!logger) return;

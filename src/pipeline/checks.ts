@@ -30,7 +30,7 @@ export async function runChecks(
     sections.push(section);
     onSection?.(section);
   };
-  const kafka = kafkaFor(config, logger, 'validate');
+  const kafka = kafkaFor(config, logger, 'validate', true);
 
   const kafkaChecks: CheckResult[] = [];
   let stored = null;

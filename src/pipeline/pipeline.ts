@@ -23,13 +23,15 @@ export interface PipelineOptions {
   topicRefreshMs?: number;
 }
 
-export function kafkaFor(config: PipelineConfig, logger: Logger, role: string): Kafka {
+/** A Kafka client for one role of a pipeline. `oneShot`: few retries, for commands that report and exit. */
+export function kafkaFor(config: PipelineConfig, logger: Logger, role: string, oneShot = false): Kafka {
   return createKafka(
     {
       brokers: config.kafka.brokers,
       clientId: `${config.kafka.clientId}-${role}`,
       ssl: config.kafka.ssl,
       ...(config.kafka.sasl ? { sasl: config.kafka.sasl } : {}),
+      ...(oneShot ? { retries: 2, connectionTimeout: 5000 } : {}),
     },
     logger,
   );

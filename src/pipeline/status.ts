@@ -66,7 +66,7 @@ async function scrapeLagSeconds(listen: string, pipeline: string): Promise<numbe
 
 /** What `ferry status` reports: source position, per-table snapshot state, Kafka and sink offsets, lag. */
 export async function collectStatus(config: PipelineConfig, logger: Logger): Promise<StatusReport> {
-  const kafka = kafkaFor(config, logger, 'status');
+  const kafka = kafkaFor(config, logger, 'status', true);
   const stored = await readSourceOffset(kafka, config.name);
   const tables = new Map<string, string>(); // topic -> db.table
   for (const r of await readTopicToEnd(kafka, schemasTopic(config.name))) {
