@@ -67,7 +67,9 @@ function scalar(column: string, kind: ColumnKind, value: JsonValue, target: MySq
     case 'float32':
     case 'float64':
       if (typeof value !== 'number') throw dataError(column, `MySQL cannot store the float ${String(value)}`, value);
-      return String(value);
+      // A float32's canonical text is its shortest form (3.4028235e38), which MySQL reads as a
+      // double and may find beyond FLOAT's range; the float's exact double value never is.
+      return kind === 'float32' && target.type.startsWith('float') ? String(Math.fround(value)) : String(value);
     case 'bytes':
       if (typeof value !== 'string') throw dataError(column, 'expected base64 text', value);
       return decodeBytes(value);
