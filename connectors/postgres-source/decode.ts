@@ -7,8 +7,9 @@
  *   may send them again after a restart) and are skipped.
  * - Relation messages describe the shape of the rows that follow; a shape ferry has not
  *   published yet becomes a `schema` item before those rows.
- * - A primary-key change is a delete of the old key followed by a create of the new key.
- * - An unchanged TOASTed column is UNCHANGED, never null.
+ * - A primary-key change is a delete of the old key followed by a create of the new key; TOASTed
+ *   columns it left unchanged are read from the table (`fetchRow`), as a create must be whole.
+ * - An unchanged TOASTed column of an update is UNCHANGED, never null.
  */
 import {
   type ChangeEvent,
@@ -29,6 +30,16 @@ import { type PgMessage, type PgRelation, type TupleValue, UNCHANGED_TOAST } fro
 /** Resolves a Relation message to the schema of a captured table, or null when the table is not captured. */
 export type RelationResolver = (rel: PgRelation) => Promise<TableSchema | null>;
 
+/**
+ * Reads the current values (server text, in the order of `columns`) of the row whose key columns
+ * equal the given texts (as pgoutput sent them), or null when there is no such row.
+ */
+export type RowFetcher = (
+  table: TableSchema,
+  key: Array<{ column: string; text: string }>,
+  columns: string[],
+) => Promise<(string | null)[] | null>;
+
 export interface DecoderOptions {
   resolveRelation: RelationResolver;
   /** Transactions whose commit record starts before this LSN are skipped (already published). */
@@ -37,6 +48,12 @@ export interface DecoderOptions {
   knownVersions?: Map<string, string>;
   /** Prefix of ferry's own heartbeat messages (ignored like any other logical message). */
   heartbeatPrefix?: string;
+  /**
+   * Reads TOASTed values a primary-key change left unchanged: the WAL does not carry them (unless
+   * REPLICA IDENTITY FULL), and the create of the new key has no earlier row to keep them from.
+   * Without it, such a change is a decode error rather than a silent loss.
+   */
+  fetchRow?: RowFetcher;
 }
 
 interface RelationEntry {
@@ -110,7 +127,7 @@ export class PgoutputDecoder {
           return [this.event(tx, entry.schema, 'c', this.key(entry.schema, after), null, after, walLsn)];
         }
         if (msg.tag === 'delete') return [this.deleteEvent(tx, entry, msg.keyTuple, msg.oldTuple, walLsn)];
-        return this.update(tx, entry, msg.keyTuple, msg.oldTuple, msg.newTuple, walLsn);
+        return await this.update(tx, entry, msg.keyTuple, msg.oldTuple, msg.newTuple, walLsn);
       }
       case 'truncate': {
         const tx = this.requireTx('truncate');
@@ -227,26 +244,59 @@ export class PgoutputDecoder {
     return this.event(tx, schema, 'd', key, before, null, walLsn);
   }
 
-  private update(
+  private async update(
     tx: TxState,
     entry: RelationEntry,
     keyTuple: TupleValue[] | null,
     oldTuple: TupleValue[] | null,
     newTuple: TupleValue[],
     walLsn: bigint,
-  ): SourceItem[] {
+  ): Promise<SourceItem[]> {
     const schema = entry.schema!;
     const after = this.row(entry, newTuple, oldTuple);
     const key = this.key(schema, after);
     const before = oldTuple ? this.row(entry, oldTuple, null) : keyTuple ? this.keyRow(entry, keyTuple) : null;
     const oldKey = this.oldKey(schema, before);
     if (oldKey && JSON.stringify(oldKey) !== JSON.stringify(key)) {
-      return [
-        this.event(tx, schema, 'd', oldKey, before, null, walLsn),
-        this.event(tx, schema, 'c', key, null, after, walLsn),
-      ];
+      const items = [this.event(tx, schema, 'd', oldKey, before, null, walLsn)];
+      if (await this.fillUnchanged(entry, newTuple, after))
+        items.push(this.event(tx, schema, 'c', key, null, after, walLsn));
+      return items;
     }
     return [this.event(tx, schema, 'u', key, oldTuple ? before : null, after, walLsn)];
+  }
+
+  /**
+   * The create of a new key must be a whole row: unchanged TOASTed columns are read from the
+   * table. The value read may be newer than this change; the later changes that made it so come
+   * after it in the log, so the target still ends at the source's state. False when the row is
+   * gone by now: a later change in the log deletes the new key, so its create can be left out.
+   */
+  private async fillUnchanged(entry: RelationEntry, newTuple: TupleValue[], after: Row): Promise<boolean> {
+    const schema = entry.schema!;
+    const missing = schema.columns.filter((c) => after[c.name] === UNCHANGED);
+    if (missing.length === 0) return true;
+    const names = missing.map((c) => c.name);
+    if (!this.opts.fetchRow) {
+      throw new FerryError(
+        'FERRY_DECODE',
+        `${tableName(schema)}: a primary-key change left TOASTed column(s) ${names.join(', ')} unchanged and their ` +
+          'values are not in the WAL; give the table REPLICA IDENTITY FULL',
+      );
+    }
+    const key = schema.primaryKey.map((k) => {
+      const text = newTuple[entry.columns.findIndex((c) => c?.name === k)];
+      if (typeof text !== 'string') {
+        throw new FerryError('FERRY_DECODE', `${tableName(schema)}: key column "${k}" has no value in the change`);
+      }
+      return { column: k, text };
+    });
+    const values = await this.opts.fetchRow(schema, key, names);
+    if (!values) return false;
+    missing.forEach((c, i) => {
+      after[c.name] = encodeValue(c, values[i] ?? null);
+    });
+    return true;
   }
 
   private event(

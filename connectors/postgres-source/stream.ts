@@ -29,6 +29,7 @@ import { ItemQueue } from './item-queue.js';
 import { formatLsn, isLsn, parseLsn } from './lsn.js';
 import { decodePgoutput, type PgMessage } from './pgoutput.js';
 import { connectReplication, createSlot, readSlot } from './slot.js';
+import { qualified, quoteIdent } from './sql.js';
 import type { PgTypeInfo } from './types.js';
 
 type ReplicationPlugin = Parameters<LogicalReplicationService['subscribe']>[0];
@@ -164,6 +165,20 @@ export async function* streamChanges(env: StreamEnv, from: SourcePosition): Asyn
           env.filter,
           env.types,
         );
+      },
+      fetchRow: async (table, key, columns) => {
+        const where = key.map((k, i) => `${quoteIdent(k.column)} = $${i + 1}`).join(' AND ');
+        const text = `SELECT ${columns.map(quoteIdent).join(', ')} FROM ${qualified(table.db, table.table)} WHERE ${where}`;
+        try {
+          const res = await catalog.query<(string | null)[]>({
+            text,
+            values: key.map((k) => k.text),
+            rowMode: 'array',
+          });
+          return res.rows[0] ?? null;
+        } catch (err) {
+          throw pgError(err, `reading unchanged TOASTed columns of ${table.db}.${table.table}`);
+        }
       },
     });
 
