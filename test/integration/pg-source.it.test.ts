@@ -314,7 +314,8 @@ describe('postgres source -> Kafka', () => {
     const table = `"${schema}".t`;
     await db.query(`CREATE TABLE ${table} (id int PRIMARY KEY, v text)`);
     await db.query(`INSERT INTO ${table} SELECT g, 'v' || g FROM generate_series(1, 3000) g`);
-    const first = await run(s, filterFor(schema), {}, { chunkSize: 100 });
+    // A queue no longer than a chunk: the reader cannot run ahead of what Kafka acknowledged.
+    const first = await run(s, filterFor(schema), {}, { chunkSize: 100, queueSize: 100 });
     first.runtime.on('stored', (offset) => {
       if (offset.phase === 'snapshot' && offset.snapshot?.current) void first.runtime.stop();
     });
