@@ -2,19 +2,18 @@
  * Sorts MySQL/MariaDB and network errors into ferry's kinds (docs/sinks.md#errors): connection
  * (retriable), transient conflicts (retriable), auth/privileges, schema mismatches, and data
  * errors (the server rejected a value; the runtime routes the row to the dead-letter topic).
+ * The errors themselves are built by sqlSinkError, the same for every SQL sink.
  */
-import { FerryError, isFerryError } from '../../src/api/index.js';
+import {
+  type FerryError,
+  isFerryError,
+  NETWORK_ERROR_CODES,
+  type SqlErrorKind,
+  sqlSinkError,
+} from '../../src/api/index.js';
 
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ECONNABORTED',
+/** mysql2's own codes for a lost or unusable connection (besides Node's network codes). */
+const DRIVER_CONNECTION_CODES = new Set([
   'PROTOCOL_CONNECTION_LOST',
   'PROTOCOL_SEQUENCE_TIMEOUT',
   'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR',
@@ -31,12 +30,33 @@ const DATA_ERRNOS = new Set([
   4079,
 ]);
 
+const AUTH_HINT =
+  'Check sink.url: the user, its password, the database, and that the user may CREATE, ALTER, INSERT, ' +
+  'UPDATE and DELETE in the target databases.';
+
 interface MySqlLikeError {
   code?: string;
   errno?: number;
   sqlState?: string;
   sqlMessage?: string;
   fatal?: boolean;
+}
+
+function kindOf(code: string, errno: number, state: string, fatal: boolean): SqlErrorKind {
+  if (
+    NETWORK_ERROR_CODES.has(code) ||
+    DRIVER_CONNECTION_CODES.has(code) ||
+    CONNECTION_ERRNOS.has(errno) ||
+    state.startsWith('08') ||
+    fatal
+  ) {
+    return 'connection';
+  }
+  if (TRANSIENT_ERRNOS.has(errno) || state === '40001') return 'transient';
+  if (AUTH_ERRNOS.has(errno) || state === '28000') return 'auth';
+  if (DATA_ERRNOS.has(errno) || state.startsWith('22') || state.startsWith('23')) return 'data';
+  if (SCHEMA_ERRNOS.has(errno) || state.startsWith('42')) return 'schema';
+  return errno > 0 ? 'server' : 'unknown';
 }
 
 export function classifyMySqlError(err: unknown, context: string): FerryError {
@@ -51,44 +71,10 @@ export function classifyMySqlError(err: unknown, context: string): FerryError {
     errno: errno || undefined,
     sqlState: state || undefined,
   };
-  const text = `${context}: ${message}`;
-  if (NETWORK_CODES.has(code) || CONNECTION_ERRNOS.has(errno) || state.startsWith('08') || e.fatal === true) {
-    return new FerryError('FERRY_CONNECTION', `${text}. Retrying with backoff.`, {
-      cause: err,
-      retriable: true,
-      details,
-    });
-  }
-  if (TRANSIENT_ERRNOS.has(errno) || state === '40001') {
-    return new FerryError('FERRY_APPLY', `${text}. Retrying.`, { cause: err, retriable: true, details });
-  }
-  if (AUTH_ERRNOS.has(errno) || state === '28000') {
-    return new FerryError(
-      'FERRY_AUTH',
-      `${text}. Check sink.url: the user, its password, the database, and that the user may CREATE, ALTER, INSERT, ` +
-        'UPDATE and DELETE in the target databases.',
-      { cause: err, details },
-    );
-  }
-  if (DATA_ERRNOS.has(errno) || state.startsWith('22') || state.startsWith('23')) {
-    return new FerryError('FERRY_APPLY', text, { cause: err, details: { ...details, data: true } });
-  }
-  if (SCHEMA_ERRNOS.has(errno) || state.startsWith('42')) {
-    return new FerryError(
-      'FERRY_SCHEMA',
-      `${text}. The target table does not match the events; see docs/sinks.md#schema-changes.`,
-      {
-        cause: err,
-        details,
-      },
-    );
-  }
-  if (errno > 0) {
-    return new FerryError('FERRY_APPLY', `${text}. Unexpected server error; retrying.`, {
-      cause: err,
-      retriable: true,
-      details,
-    });
-  }
-  return new FerryError('FERRY_INTERNAL', text, { cause: err, details });
+  return sqlSinkError(kindOf(code, errno, state, e.fatal === true), {
+    text: `${context}: ${message}`,
+    cause: err,
+    details,
+    authHint: AUTH_HINT,
+  });
 }

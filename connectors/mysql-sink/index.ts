@@ -1,7 +1,11 @@
 /** MySQL/MariaDB sink connector (docs/sinks.md, docs/type-mapping.md). */
+
+/** Kept here for callers of the connector; it lives in src/api (shared by the SQL sinks). */
+export { groupByColumns } from '../../src/api/index.js';
 export { qualify, quoteIdent, quoteLiteral } from './dialect.js';
 export { classifyMySqlError } from './errors.js';
-export { groupByColumns, MySqlSink, type MySqlSinkOptions } from './sink.js';
+export { MySqlSink, type MySqlSinkOptions } from './sink.js';
+export { MySqlSinkDialect } from './sink-dialect.js';
 export * from './sql.js';
 export {
   compareMysqlTypes,

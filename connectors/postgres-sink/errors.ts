@@ -5,24 +5,26 @@
  * - FERRY_AUTH: credentials or privileges; FERRY_SCHEMA: the target's shape does not fit;
  * - FERRY_APPLY, not retriable: the server rejected the data itself (SQLSTATE classes 22, 23,
  *   54, 21); the sink runtime isolates the row and routes it to the dead-letter topic.
+ * The errors themselves are built by sqlSinkError, the same for every SQL sink.
  */
-import { FerryError, isFerryError } from '../../src/api/index.js';
-
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ECONNABORTED',
-]);
+import {
+  type FerryError,
+  isFerryError,
+  NETWORK_ERROR_CODES,
+  type SqlErrorKind,
+  sqlSinkError,
+} from '../../src/api/index.js';
 
 const CONNECTION_STATES = new Set(['57P01', '57P02', '57P03', '53300', '53400', '58000', '58030', '55006']);
 const TRANSIENT_STATES = new Set(['40001', '40P01', '55P03', '57014']);
 const AUTH_STATES = new Set(['28000', '28P01', '42501']);
+/** node-postgres reports some broken connections by message only. */
+const CONNECTION_MESSAGE =
+  /Connection terminated|connection timeout|Client has encountered a connection error|not queryable|ECONNREFUSED|ECONNRESET/i;
+
+const AUTH_HINT =
+  'Check sink.url: the user, its password, that the database exists, and that the user may ' +
+  'CREATE in the target schemas and INSERT/UPDATE/DELETE/TRUNCATE the target tables.';
 
 interface PgLikeError {
   code?: string;
@@ -32,6 +34,22 @@ interface PgLikeError {
   table?: string;
   column?: string;
   constraint?: string;
+}
+
+function kindOf(code: string, message: string): SqlErrorKind {
+  if (
+    NETWORK_ERROR_CODES.has(code) ||
+    code.startsWith('08') ||
+    CONNECTION_STATES.has(code) ||
+    CONNECTION_MESSAGE.test(message)
+  ) {
+    return 'connection';
+  }
+  if (TRANSIENT_STATES.has(code)) return 'transient';
+  if (AUTH_STATES.has(code) || code === '3D000') return 'auth';
+  if (code.startsWith('22') || code.startsWith('23') || code.startsWith('54') || code.startsWith('21')) return 'data';
+  if (code.startsWith('42') || code.startsWith('0A')) return 'schema';
+  return code ? 'server' : 'unknown';
 }
 
 export function classifyPgError(err: unknown, context: string): FerryError {
@@ -44,51 +62,10 @@ export function classifyPgError(err: unknown, context: string): FerryError {
   if (e.table) details['table'] = e.table;
   if (e.column) details['column'] = e.column;
   if (e.constraint) details['constraint'] = e.constraint;
-  const text = `${context}: ${message}${e.detail ? ` (${e.detail})` : ''}`;
-  if (
-    NETWORK_CODES.has(code) ||
-    code.startsWith('08') ||
-    CONNECTION_STATES.has(code) ||
-    /Connection terminated|connection timeout|Client has encountered a connection error|not queryable|ECONNREFUSED|ECONNRESET/i.test(
-      message,
-    )
-  ) {
-    return new FerryError('FERRY_CONNECTION', `${text}. Retrying with backoff.`, {
-      cause: err,
-      retriable: true,
-      details,
-    });
-  }
-  if (TRANSIENT_STATES.has(code)) {
-    return new FerryError('FERRY_APPLY', `${text}. Retrying.`, { cause: err, retriable: true, details });
-  }
-  if (AUTH_STATES.has(code) || code === '3D000') {
-    return new FerryError(
-      'FERRY_AUTH',
-      `${text}. Check sink.url: the user, its password, that the database exists, and that the user may ` +
-        'CREATE in the target schemas and INSERT/UPDATE/DELETE/TRUNCATE the target tables.',
-      { cause: err, details },
-    );
-  }
-  if (code.startsWith('22') || code.startsWith('23') || code.startsWith('54') || code.startsWith('21')) {
-    return new FerryError('FERRY_APPLY', text, { cause: err, details: { ...details, data: true } });
-  }
-  if (code.startsWith('42') || code.startsWith('0A')) {
-    return new FerryError(
-      'FERRY_SCHEMA',
-      `${text}. The target table does not match the events; see docs/sinks.md#schema-changes.`,
-      {
-        cause: err,
-        details,
-      },
-    );
-  }
-  if (code) {
-    return new FerryError('FERRY_APPLY', `${text}. Unexpected server error; retrying.`, {
-      cause: err,
-      retriable: true,
-      details,
-    });
-  }
-  return new FerryError('FERRY_INTERNAL', text, { cause: err, details });
+  return sqlSinkError(kindOf(code, message), {
+    text: `${context}: ${message}${e.detail ? ` (${e.detail})` : ''}`,
+    cause: err,
+    details,
+    authHint: AUTH_HINT,
+  });
 }

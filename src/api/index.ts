@@ -11,3 +11,8 @@ export * from './filter.js';
 export * from './json.js';
 export * from './position.js';
 export * from './schema.js';
+export * from './sql-session.js';
+export * from './sql-sink.js';
+export * from './sql-sink-dialect.js';
+export * from './sql-sink-errors.js';
+export * from './sql-sink-rows.js';

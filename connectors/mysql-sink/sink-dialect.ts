@@ -1,0 +1,237 @@
+/**
+ * MySqlSinkDialect: what the MySQL/MariaDB sink does its own way (the shared flow is
+ * SqlSinkCore, src/api/sql-sink.ts). DDL runs under GET_LOCK (MySQL DDL commits implicitly, so
+ * no transaction holds the lock); ferry_offsets lives in the metadata database; rows go in
+ * multi-row prepared statements cut to stay under the row, placeholder and byte budgets.
+ */
+import type mysql from 'mysql2/promise';
+import type {
+  BarrierRow,
+  BoundColumn,
+  ColumnChange,
+  ColumnSchema,
+  ColumnTypeComparison,
+  JsonValue,
+  OffsetsTableRow,
+  SinkContext,
+  SqlSession,
+  SqlSinkDialect,
+  TableSchema,
+  TargetTable,
+  TopicPartition,
+} from '../../src/api/index.js';
+import {
+  addColumnStatement,
+  createDatabaseStatement,
+  createTableStatement,
+  deleteStatement,
+  describeTableStatement,
+  lockOffsetsStatement,
+  MAX_PLACEHOLDERS,
+  type MySqlStatement,
+  modifyColumnStatement,
+  primaryKeyStatement,
+  readOffsetsStatement,
+  truncateStatement,
+  upsertStatement,
+  writeBarriersStatement,
+  writeOffsetsStatement,
+} from './sql.js';
+import {
+  compareMysqlTypes,
+  ddlOf,
+  type MySqlColumnType,
+  type MySqlTypeOptions,
+  mysqlColumnType,
+  normalizeMysqlType,
+} from './types.js';
+import { type MySqlParam, type MySqlTargetColumn, toMySqlParam } from './values.js';
+
+type Conn = mysql.Connection;
+
+export interface MySqlSinkDialectOptions {
+  session: SqlSession<Conn>;
+  /** Database holding ferry_offsets. */
+  metadataDb: string;
+  /** Most rows per INSERT/DELETE statement. */
+  maxRows: number;
+  /** Approximate byte budget of one statement's parameters. */
+  maxBytes: number;
+}
+
+interface OffsetsResultRow {
+  topic: string;
+  partition: number;
+  next_offset: string;
+  truncate_barrier: string | null;
+}
+
+export class MySqlSinkDialect implements SqlSinkDialect<Conn, MySqlTargetColumn, MySqlColumnType, MySqlParam> {
+  private readonly o: MySqlSinkDialectOptions;
+  /** Set from the server version whenever a connection opens. */
+  typeOpts: MySqlTypeOptions = { binCollation: 'utf8mb4_bin', mariadb: false };
+
+  constructor(opts: MySqlSinkDialectOptions) {
+    this.o = opts;
+  }
+
+  // ---- tables ----
+
+  withDdlLock<T>(what: string, fn: (c: Conn) => Promise<T>): Promise<T> {
+    return this.o.session.run(what, async (c) => {
+      await c.query('SELECT GET_LOCK(?, 60)', ['ferry_ddl']);
+      try {
+        return await fn(c);
+      } finally {
+        await c.query('SELECT RELEASE_LOCK(?)', ['ferry_ddl']).catch(() => undefined);
+      }
+    });
+  }
+
+  async describe(c: Conn, schema: TableSchema): Promise<TargetTable<MySqlTargetColumn> | null> {
+    const d = describeTableStatement(schema.db, schema.table);
+    const [rows] = await c.execute(d.sql, d.params);
+    const list = rows as Array<{ name: string; type: string; nullable: string }>;
+    if (list.length === 0) return null;
+    const columns = new Map<string, MySqlTargetColumn>();
+    for (const r of list) {
+      columns.set(r.name, { name: r.name, type: normalizeMysqlType(String(r.type)), notNull: r.nullable === 'NO' });
+    }
+    const p = primaryKeyStatement(schema.db, schema.table);
+    const [pkRows] = await c.execute(p.sql, p.params);
+    return { columns, primaryKey: (pkRows as Array<{ name: string }>).map((r) => r.name) };
+  }
+
+  async createTable(c: Conn, schema: TableSchema): Promise<void> {
+    await c.query(createDatabaseStatement(schema.db).sql);
+    const pk = new Set(schema.primaryKey);
+    const columns = schema.columns.map((col) => ({
+      name: col.name,
+      ddl: this.columnType(schema, col).ddl,
+      notNull: !col.nullable || pk.has(col.name),
+    }));
+    await c.query(createTableStatement(schema.db, schema.table, columns, schema.primaryKey).sql);
+  }
+
+  columnType(schema: TableSchema, column: ColumnSchema): MySqlColumnType {
+    return mysqlColumnType(column, schema.sourceKind, schema.primaryKey.includes(column.name), this.typeOpts);
+  }
+
+  compareTypes(existing: MySqlTargetColumn, wanted: MySqlColumnType): ColumnTypeComparison {
+    return compareMysqlTypes(existing.type, wanted.type);
+  }
+
+  async addColumn(c: Conn, schema: TableSchema, column: ColumnSchema, wanted: MySqlColumnType): Promise<void> {
+    try {
+      await c.query(
+        addColumnStatement(schema.db, schema.table, { name: column.name, ddl: wanted.ddl, notNull: false }).sql,
+      );
+    } catch (err) {
+      if ((err as { errno?: number }).errno !== 1060) throw err; // added concurrently
+    }
+  }
+
+  /** One MODIFY COLUMN: the widened (or the existing) type, NOT NULL kept unless dropped. */
+  async alterColumn(
+    c: Conn,
+    schema: TableSchema,
+    existing: MySqlTargetColumn,
+    change: ColumnChange<MySqlColumnType>,
+  ): Promise<string> {
+    const { widen } = change;
+    const ddl = widen
+      ? widen.widenTo
+        ? ddlOf(widen.widenTo, this.typeOpts)
+        : widen.wanted.ddl
+      : ddlOf(existing.type, this.typeOpts);
+    const notNull = existing.notNull && !change.dropNotNull;
+    await c.query(modifyColumnStatement(schema.db, schema.table, { name: existing.name, ddl, notNull }).sql);
+    return ddl;
+  }
+
+  // ---- ferry_offsets ----
+
+  async readOffsets(c: Conn, ctx: SinkContext, topics: string[]): Promise<OffsetsTableRow[]> {
+    const s = readOffsetsStatement(this.o.metadataDb, ctx.pipeline, ctx.group, topics);
+    return offsetRows(await c.execute(s.sql, s.params));
+  }
+
+  async lockOffsets(c: Conn, ctx: SinkContext, partitions: TopicPartition[]): Promise<OffsetsTableRow[]> {
+    const s = lockOffsetsStatement(this.o.metadataDb, ctx.pipeline, ctx.group, partitions);
+    return offsetRows(await c.execute(s.sql, s.params));
+  }
+
+  async writeOffsets(c: Conn, ctx: SinkContext, rows: OffsetsTableRow[]): Promise<void> {
+    await exec(c, writeOffsetsStatement(this.o.metadataDb, ctx.pipeline, ctx.group, rows));
+  }
+
+  async writeBarriers(c: Conn, ctx: SinkContext, rows: BarrierRow[]): Promise<void> {
+    await exec(c, writeBarriersStatement(this.o.metadataDb, ctx.pipeline, ctx.group, rows));
+  }
+
+  // ---- rows ----
+
+  param(column: ColumnSchema, value: JsonValue, target: MySqlTargetColumn): MySqlParam {
+    return toMySqlParam(column, value, target);
+  }
+
+  /** DELETE, not TRUNCATE TABLE: that would commit the batch's transaction. */
+  async truncate(c: Conn, schema: TableSchema): Promise<void> {
+    await exec(c, truncateStatement(schema.db, schema.table));
+  }
+
+  async deleteRows(
+    c: Conn,
+    schema: TableSchema,
+    key: BoundColumn<MySqlTargetColumn>[],
+    keys: MySqlParam[][],
+  ): Promise<void> {
+    const names = key.map((b) => b.column.name);
+    for (const chunk of this.chunks(keys, names.length)) {
+      await exec(c, deleteStatement(schema.db, schema.table, names, chunk));
+    }
+  }
+
+  async upsertRows(
+    c: Conn,
+    schema: TableSchema,
+    columns: BoundColumn<MySqlTargetColumn>[],
+    rows: MySqlParam[][],
+  ): Promise<void> {
+    const names = columns.map((b) => b.column.name);
+    for (const chunk of this.chunks(rows, names.length)) {
+      await exec(c, upsertStatement(schema.db, schema.table, names, schema.primaryKey, chunk));
+    }
+  }
+
+  /** Splits rows so that one statement stays under the row, placeholder and byte budgets. */
+  private *chunks(rows: MySqlParam[][], width: number): Generator<MySqlParam[][]> {
+    const maxRows = Math.max(1, Math.min(this.o.maxRows, Math.floor(MAX_PLACEHOLDERS / Math.max(1, width))));
+    let chunk: MySqlParam[][] = [];
+    let bytes = 0;
+    for (const row of rows) {
+      const size = row.reduce<number>((n, v) => n + (v === null ? 1 : typeof v === 'number' ? 8 : v.length), 0);
+      if (chunk.length > 0 && (chunk.length >= maxRows || bytes + size > this.o.maxBytes)) {
+        yield chunk;
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push(row);
+      bytes += size;
+    }
+    if (chunk.length > 0) yield chunk;
+  }
+}
+
+async function exec(c: Conn, s: MySqlStatement): Promise<void> {
+  await c.execute(s.sql, s.params);
+}
+
+function offsetRows([rows]: [unknown, unknown]): OffsetsTableRow[] {
+  return (rows as OffsetsResultRow[]).map((r) => ({
+    topic: r.topic,
+    partition: Number(r.partition),
+    nextOffset: String(r.next_offset),
+    truncateBarrier: r.truncate_barrier,
+  }));
+}

@@ -1,0 +1,217 @@
+/**
+ * PostgresSinkDialect: what the PostgreSQL sink does its own way (the shared flow is
+ * SqlSinkCore, src/api/sql-sink.ts). DDL runs in a transaction under an advisory lock;
+ * ferry_offsets lives in the metadata schema; rows go as one text[] parameter per column,
+ * expanded by unnest() and cast to the column's type, `maxRows` rows per statement.
+ */
+import type pg from 'pg';
+import type {
+  BarrierRow,
+  BoundColumn,
+  ColumnChange,
+  ColumnSchema,
+  ColumnTypeComparison,
+  JsonValue,
+  OffsetsTableRow,
+  SinkContext,
+  SqlSession,
+  SqlSinkDialect,
+  TableSchema,
+  TargetTable,
+  TopicPartition,
+  WantedType,
+} from '../../src/api/index.js';
+import {
+  addColumnStatement,
+  alterTypeStatement,
+  createSchemaStatement,
+  createTableStatement,
+  deleteStatement,
+  describeTableStatement,
+  dropNotNullStatement,
+  lockOffsetsStatement,
+  type PgCastColumn,
+  type PgStatement,
+  primaryKeyStatement,
+  readOffsetsStatement,
+  truncateStatement,
+  upsertStatement,
+  writeBarriersStatement,
+  writeOffsetsStatement,
+} from './sql.js';
+import { compareTypes, parsePgType, pgColumnType } from './types.js';
+import { type PgTargetColumn, toPgParam } from './values.js';
+
+/** Advisory lock taken around DDL so that sink processes of one group never race on CREATE/ALTER. */
+export const DDL_LOCK_KEY = 7_233_004_771;
+
+/** A target column with the type its parameters are cast to (format_type(type, -1)). */
+export type PgSinkColumn = PgTargetColumn & { castType: string };
+type PgParam = string | null;
+
+export interface PostgresSinkDialectOptions {
+  session: SqlSession<pg.Client>;
+  /** Schema of ferry_offsets. */
+  metadataSchema: string;
+  /** Most rows per INSERT/DELETE statement. */
+  maxRows: number;
+}
+
+interface OffsetsResultRow {
+  topic: string;
+  partition: number;
+  next_offset: string;
+  truncate_barrier: string | null;
+}
+
+export class PostgresSinkDialect implements SqlSinkDialect<pg.Client, PgSinkColumn, WantedType, PgParam> {
+  private readonly o: PostgresSinkDialectOptions;
+  readonly widenNote = 'the table may be rewritten';
+
+  constructor(opts: PostgresSinkDialectOptions) {
+    this.o = opts;
+  }
+
+  // ---- tables ----
+
+  withDdlLock<T>(what: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+    return this.o.session.transaction(what, async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock($1)', [DDL_LOCK_KEY]);
+      return fn(c);
+    });
+  }
+
+  async describe(c: pg.Client, schema: TableSchema): Promise<TargetTable<PgSinkColumn> | null> {
+    const res = await exec(c, describeTableStatement(schema.db, schema.table));
+    if (res.rows.length === 0) return null;
+    const columns = new Map<string, PgSinkColumn>();
+    for (const r of res.rows as Array<{ name: string; type: string; cast_type: string; not_null: boolean }>) {
+      const parsed = parsePgType(r.type);
+      columns.set(r.name, {
+        name: r.name,
+        type: r.type,
+        castType: r.cast_type,
+        notNull: r.not_null,
+        ...(parsed ? { parsed } : {}),
+      });
+    }
+    const pk = await exec(c, primaryKeyStatement(schema.db, schema.table));
+    return { columns, primaryKey: pk.rows.map((r: { name: string }) => r.name) };
+  }
+
+  async createTable(c: pg.Client, schema: TableSchema): Promise<void> {
+    await exec(c, createSchemaStatement(schema.db));
+    const columns = schema.columns.map((col) => ({
+      name: col.name,
+      type: pgColumnType(col, schema.sourceKind),
+      notNull: !col.nullable || schema.primaryKey.includes(col.name),
+    }));
+    await exec(c, createTableStatement(schema.db, schema.table, columns, schema.primaryKey));
+  }
+
+  columnType(schema: TableSchema, column: ColumnSchema): WantedType {
+    return { type: pgColumnType(column, schema.sourceKind) };
+  }
+
+  compareTypes(existing: PgSinkColumn, wanted: WantedType): ColumnTypeComparison {
+    return { result: compareTypes(existing.type, wanted.type) };
+  }
+
+  async addColumn(c: pg.Client, schema: TableSchema, column: ColumnSchema, wanted: WantedType): Promise<void> {
+    await exec(
+      c,
+      addColumnStatement(schema.db, schema.table, { name: column.name, type: wanted.type, notNull: false }),
+    );
+  }
+
+  /** ALTER COLUMN … TYPE (keeps NOT NULL), then DROP NOT NULL when asked. */
+  async alterColumn(
+    c: pg.Client,
+    schema: TableSchema,
+    existing: PgSinkColumn,
+    change: ColumnChange<WantedType>,
+  ): Promise<string> {
+    const to = change.widen?.wanted.type ?? existing.type;
+    if (change.widen) await exec(c, alterTypeStatement(schema.db, schema.table, existing.name, to));
+    if (change.dropNotNull) await exec(c, dropNotNullStatement(schema.db, schema.table, existing.name));
+    return to;
+  }
+
+  // ---- ferry_offsets ----
+
+  async readOffsets(c: pg.Client, ctx: SinkContext, topics: string[]): Promise<OffsetsTableRow[]> {
+    return offsetRows(await exec(c, readOffsetsStatement(this.o.metadataSchema, ctx.pipeline, ctx.group, topics)));
+  }
+
+  async lockOffsets(c: pg.Client, ctx: SinkContext, partitions: TopicPartition[]): Promise<OffsetsTableRow[]> {
+    return offsetRows(await exec(c, lockOffsetsStatement(this.o.metadataSchema, ctx.pipeline, ctx.group, partitions)));
+  }
+
+  async writeOffsets(c: pg.Client, ctx: SinkContext, rows: OffsetsTableRow[]): Promise<void> {
+    await exec(c, writeOffsetsStatement(this.o.metadataSchema, ctx.pipeline, ctx.group, rows));
+  }
+
+  async writeBarriers(c: pg.Client, ctx: SinkContext, rows: BarrierRow[]): Promise<void> {
+    await exec(c, writeBarriersStatement(this.o.metadataSchema, ctx.pipeline, ctx.group, rows));
+  }
+
+  // ---- rows ----
+
+  param(column: ColumnSchema, value: JsonValue, target: PgSinkColumn): PgParam {
+    return toPgParam(column, value, target);
+  }
+
+  async truncate(c: pg.Client, schema: TableSchema): Promise<void> {
+    await exec(c, truncateStatement(schema.db, schema.table));
+  }
+
+  async deleteRows(
+    c: pg.Client,
+    schema: TableSchema,
+    key: BoundColumn<PgSinkColumn>[],
+    keys: PgParam[][],
+  ): Promise<void> {
+    const cols = castColumns(key);
+    for (const chunk of chunks(keys, this.o.maxRows)) {
+      await exec(c, deleteStatement(schema.db, schema.table, cols, columnMajor(chunk, cols.length)));
+    }
+  }
+
+  async upsertRows(
+    c: pg.Client,
+    schema: TableSchema,
+    columns: BoundColumn<PgSinkColumn>[],
+    rows: PgParam[][],
+  ): Promise<void> {
+    const cols = castColumns(columns);
+    for (const chunk of chunks(rows, this.o.maxRows)) {
+      await exec(c, upsertStatement(schema.db, schema.table, cols, schema.primaryKey, columnMajor(chunk, cols.length)));
+    }
+  }
+}
+
+function exec(c: pg.Client, s: PgStatement): Promise<pg.QueryResult> {
+  return c.query({ text: s.text, values: s.values });
+}
+
+function offsetRows(res: pg.QueryResult): OffsetsTableRow[] {
+  return (res.rows as OffsetsResultRow[]).map((r) => ({
+    topic: r.topic,
+    partition: r.partition,
+    nextOffset: r.next_offset,
+    truncateBarrier: r.truncate_barrier,
+  }));
+}
+
+function castColumns(columns: BoundColumn<PgSinkColumn>[]): PgCastColumn[] {
+  return columns.map((b) => ({ name: b.column.name, castType: b.target.castType }));
+}
+
+/** Row-major parameters as one array per column (one text[] parameter each). */
+function columnMajor(rows: PgParam[][], width: number): PgParam[][] {
+  return Array.from({ length: width }, (_, i) => rows.map((row) => row[i]!));
+}
+
+function* chunks<T>(items: T[], size: number): Generator<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+}
