@@ -18,6 +18,11 @@ export class ItemQueue<T> {
     return this.closed || this.error !== null;
   }
 
+  /** True once failed (not merely closed). */
+  get failed(): boolean {
+    return this.error !== null;
+  }
+
   get size(): number {
     return this.items.length;
   }

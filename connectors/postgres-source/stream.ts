@@ -140,6 +140,11 @@ export async function* streamChanges(env: StreamEnv, from: SourcePosition): Asyn
     await catalog.end().catch(() => undefined);
     throw pgError(err, 'connecting to PostgreSQL');
   }
+  if (env.signal.aborted) {
+    // Closed while connecting (the runtime stopped without waiting for this attempt).
+    await catalog.end().catch(() => undefined);
+    return;
+  }
 
   const heartbeat = new Heartbeat(env.opts, env.slot, log);
   const service = new LogicalReplicationService(clientConfig(env.opts, 'stream'), {
@@ -147,6 +152,8 @@ export async function* streamChanges(env: StreamEnv, from: SourcePosition): Asyn
     flowControl: { enabled: true },
   });
   let statusTimer: NodeJS.Timeout | null = null;
+  /** Confirms the last acknowledged LSN on the live session, whatever the item queue's state. */
+  let confirmAcked: (() => void) | null = null;
   const onAbort = () => queue.close();
   env.signal.addEventListener('abort', onAbort, { once: true });
 
@@ -183,12 +190,15 @@ export async function* streamChanges(env: StreamEnv, from: SourcePosition): Asyn
     });
 
     let replicating = false;
-    const sendStatus = (): void => {
-      if (!replicating || env.ack.acked === 0n || queue.done) return;
+    confirmAcked = (): void => {
+      if (!replicating || env.ack.acked === 0n) return;
       // The library reports lsn + 1 as written/flushed; hand it acked - 1 so the server records exactly `acked`.
       service.acknowledge(formatLsn(env.ack.acked - 1n)).catch((err: unknown) => {
         log.debug('standby status update failed', { error: (err as Error).message });
       });
+    };
+    const sendStatus = (): void => {
+      if (!queue.done) confirmAcked?.();
     };
     env.ack.send = sendStatus;
 
@@ -239,9 +249,15 @@ export async function* streamChanges(env: StreamEnv, from: SourcePosition): Asyn
     }
   } finally {
     env.signal.removeEventListener('abort', onAbort);
+    const healthy = !queue.failed;
     queue.close();
     env.ack.send = null;
     if (statusTimer) clearInterval(statusTimer);
+    // A graceful stop: the runtime acknowledged the last stored position before closing the
+    // stream. Confirm it once more before the connection closes, so the slot does not lag behind
+    // the stored position until the next start (the server reads it before the Terminate that
+    // closing sends; a failed connection gets nothing).
+    if (healthy) confirmAcked?.();
     await heartbeat.stop();
     await service.destroy().catch(() => undefined);
     // destroy() removed every listener; a late 'error' must not become an uncaught exception.

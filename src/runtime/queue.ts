@@ -25,10 +25,25 @@ export class BoundedQueue<T> {
     return this.closed;
   }
 
-  /** Waits until there is room, then appends. Throws when the queue was closed. */
-  async put(item: T): Promise<void> {
+  /**
+   * Waits until there is room, then appends. Throws when the queue was closed, and with the
+   * abort reason when `signal` aborts while waiting (the item is then not queued).
+   */
+  async put(item: T, signal?: AbortSignal): Promise<void> {
     while (this.size >= this.capacity && !this.closed) {
-      await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
+      if (signal?.aborted) throw abortReason(signal);
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        const onAbort = () => {
+          this.spaceWaiters = this.spaceWaiters.filter((w) => w !== wake);
+          resolve();
+        };
+        this.spaceWaiters.push(wake);
+        signal?.addEventListener('abort', onAbort, { once: true });
+      });
     }
     if (this.closed) throw new Error('queue is closed');
     this.items.push(item);
@@ -94,4 +109,8 @@ export class BoundedQueue<T> {
     this.spaceWaiters = [];
     for (const w of waiters) w();
   }
+}
+
+function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new Error('aborted');
 }

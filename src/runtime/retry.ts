@@ -16,6 +16,12 @@ export interface RetryOptions {
   factor?: number;
   /** Aborting stops waiting and throws the abort reason (or the last error). */
   signal?: AbortSignal;
+  /**
+   * Aborting ends the retrying, not the work: no further wait and no new retry; the last error is
+   * thrown. Unlike `signal`, a first attempt still runs when it is already aborted (a graceful
+   * stop still tries to flush once, but does not wait for a failing peer).
+   */
+  stopSignal?: AbortSignal;
   /** Called before each wait, with the error and the 1-based retry number. */
   onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
   /** Decides whether an error may be retried; default: `isRetriable`. */
@@ -44,26 +50,84 @@ export function backoffDelay(
   return Math.round(exp / 2 + random() * (exp / 2));
 }
 
-/** Resolves after `ms`, or rejects with the abort reason when `signal` aborts first. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/** Resolves after `ms`, or rejects with the abort reason when a signal aborts first. */
+export function sleep(ms: number, ...signals: Array<AbortSignal | undefined>): Promise<void> {
+  const live = signals.filter((s): s is AbortSignal => s !== undefined);
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(abortError(signal));
+    const aborted = live.find((s) => s.aborted);
+    if (aborted) {
+      reject(abortError(aborted));
       return;
     }
-    const onAbort = () => {
+    const cleanup = () => {
       clearTimeout(timer);
-      reject(abortError(signal!));
+      for (const s of live) s.removeEventListener('abort', onAbort);
     };
+    function onAbort(this: AbortSignal) {
+      cleanup();
+      reject(abortError(this));
+    }
     const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
+      cleanup();
       resolve();
     }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    for (const s of live) s.addEventListener('abort', onAbort, { once: true });
   });
 }
 
-function abortError(signal: AbortSignal): unknown {
+/**
+ * `promise`, or a rejection with the abort reason as soon as one of the signals aborts (at once
+ * when one already has). The work behind `promise` is not cancelled: it goes on unobserved, and
+ * its outcome is dropped (`onLate` gets a value that arrives after all, e.g. to close it).
+ */
+export function abortable<T>(
+  promise: Promise<T>,
+  signals: Array<AbortSignal | undefined>,
+  onLate?: (value: T) => void,
+): Promise<T> {
+  const live = signals.filter((s): s is AbortSignal => s !== undefined);
+  if (live.length === 0) return promise;
+  return new Promise<T>((resolve, reject) => {
+    let done = false;
+    const cleanup = () => {
+      done = true;
+      for (const s of live) s.removeEventListener('abort', onAbort);
+    };
+    function onAbort(this: AbortSignal) {
+      if (done) return;
+      cleanup();
+      reject(abortError(this));
+    }
+    promise.then(
+      (value) => {
+        if (done) {
+          onLate?.(value);
+          return;
+        }
+        cleanup();
+        resolve(value);
+      },
+      (err: unknown) => {
+        if (done) return;
+        cleanup();
+        reject(err);
+      },
+    );
+    const aborted = live.find((s) => s.aborted);
+    if (aborted) {
+      onAbort.call(aborted);
+      return;
+    }
+    for (const s of live) s.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Whether `err` is the reason a signal aborted with (a wait that was cut short, not a failure). */
+export function isAbortReason(err: unknown, ...signals: Array<AbortSignal | undefined>): boolean {
+  return signals.some((s) => s?.aborted === true && (s.reason === err || (err as Error)?.name === 'AbortError'));
+}
+
+export function abortError(signal: AbortSignal): unknown {
   return signal.reason ?? new FerryError('FERRY_INTERNAL', 'aborted');
 }
 
@@ -76,11 +140,11 @@ export async function retry<T>(fn: (attempt: number) => Promise<T>, opts: RetryO
     try {
       return await fn(attempt);
     } catch (err) {
-      if (!shouldRetry(err) || attempt >= retries || opts.signal?.aborted) throw err;
+      if (!shouldRetry(err) || attempt >= retries || opts.signal?.aborted || opts.stopSignal?.aborted) throw err;
       const delay = backoffDelay(attempt + 1, opts);
       opts.onRetry?.(err, attempt + 1, delay);
       try {
-        await sleep(delay, opts.signal);
+        await sleep(delay, opts.signal, opts.stopSignal);
       } catch {
         throw err;
       }

@@ -6,7 +6,7 @@ import { dataTopic, schemasTopic } from '../kafka/topics.js';
 import type { FerryMetrics } from '../metrics/metrics.js';
 import { sourceOffsetMessage } from '../offsets/source-offsets.js';
 import type { BoundedQueue } from './queue.js';
-import { retry } from './retry.js';
+import { abortable, isRetriable, retry } from './retry.js';
 import type { QueueItem } from './source-items.js';
 import type { SourceTransport } from './source-transport.js';
 
@@ -27,8 +27,16 @@ export interface PublisherOptions {
   maxBatchBytes: number;
   /** How long an acknowledged position may wait for the next batch to ride along with. */
   offsetDelayMs: number;
-  /** Aborts retries of a failing send (hard stop). */
+  /**
+   * Hard stop: gives up at once, even on a send under way (stopTimeoutMs passed, or a fatal
+   * error). What was not acknowledged is read again on the next start.
+   */
   signal: AbortSignal;
+  /**
+   * Graceful stop requested: what is queued is still sent, but a failing send is no longer
+   * retried, and a retry under way (Kafka is known to be failing) is given up at once.
+   */
+  stopSignal: AbortSignal;
   /** After an offset was stored (and before connector.acknowledge). */
   onStored(offset: StoredSourceOffset): void;
   /** After Kafka acknowledged events. */
@@ -225,20 +233,60 @@ export class SourcePublisher {
     }
   }
 
-  private withRetry(fn: () => Promise<void>): Promise<void> {
-    return retry(fn, {
-      retries: 8,
-      minMs: 500,
-      maxMs: 30_000,
-      signal: this.o.signal,
-      onRetry: (err, attempt, delayMs) => {
-        this.o.metrics?.errors.inc({ component: 'source', code: (err as FerryError).code ?? 'FERRY_CONNECTION' });
-        this.o.logger.warn('Kafka did not acknowledge; retrying', {
-          attempt,
-          delayMs,
-          error: (err as Error).message,
-        });
-      },
-    });
+  /**
+   * Runs a Kafka operation with retries (8, with backoff up to 30 s). Every attempt is given up
+   * on a hard stop. Once a graceful stop is requested, a failing operation is not retried any
+   * more, and a retry under way is given up at once: Kafka failed already, and waiting for it
+   * would only hold the stop up (the unacknowledged tail is read again on the next start). A
+   * first attempt under way or started during the stop may take until the hard stop.
+   */
+  private async withRetry(fn: () => Promise<void>): Promise<void> {
+    const { signal, stopSignal } = this.o;
+    let failure: unknown = null;
+    try {
+      await retry(
+        async (attempt) => {
+          try {
+            await abortable(fn(), [signal, attempt > 0 ? stopSignal : undefined]);
+          } catch (err) {
+            if (err !== signal.reason && err !== stopSignal.reason) failure = err;
+            throw err;
+          }
+        },
+        {
+          retries: 8,
+          minMs: 500,
+          maxMs: 30_000,
+          signal,
+          stopSignal,
+          onRetry: (err, attempt, delayMs) => {
+            this.o.metrics?.errors.inc({
+              component: 'source',
+              code: (err as FerryError).code ?? 'FERRY_CONNECTION',
+            });
+            this.o.logger.warn('Kafka did not acknowledge; retrying', {
+              attempt,
+              delayMs,
+              error: (err as Error).message,
+            });
+          },
+        },
+      );
+    } catch (err) {
+      const cutShort = err === signal.reason || err === stopSignal.reason;
+      if (cutShort || (stopSignal.aborted && isRetriable(err))) throw stoppedBeforeKafka(failure);
+      throw err;
+    }
   }
+}
+
+/** A graceful stop gave up on Kafka: nothing is lost, the unacknowledged tail is read again. */
+function stoppedBeforeKafka(failure: unknown): FerryError {
+  const why = failure === null ? 'in time' : `(${(failure as Error).message ?? String(failure)})`;
+  return new FerryError(
+    'FERRY_CONNECTION',
+    `the source stopped before Kafka acknowledged everything ${why}; ` +
+      'what was not acknowledged is read again from the last stored position on the next start',
+    { cause: failure ?? undefined, retriable: true },
+  );
 }

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type {
   CheckResult,
   Logger,
+  SnapshotSession,
   SourceContext,
   SourcePosition,
   StoredSourceOffset,
@@ -11,7 +12,7 @@ import { FerryError } from '../api/index.js';
 import { dataTopic, offsetsTopic, schemasTopic } from '../kafka/topics.js';
 import { latestSourceOffset, sourceOffsetTombstone } from '../offsets/source-offsets.js';
 import { BoundedQueue } from './queue.js';
-import { backoffDelay, retry, sleep } from './retry.js';
+import { abortable, backoffDelay, retry, sleep } from './retry.js';
 import type { QueueItem, SourceProgress } from './source-items.js';
 import { type ResolvedSourceOptions, resolveSourceOptions, type SourceRuntimeOptions } from './source-options.js';
 import { SourcePublisher } from './source-publisher.js';
@@ -78,7 +79,12 @@ export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
     return this.running;
   }
 
-  /** Graceful stop: stop reading, flush Kafka, store the last acknowledged position, close. */
+  /**
+   * Graceful stop: stop reading, flush Kafka, store the last acknowledged position (and hand it
+   * to the connector while its stream is still open), close. Waits (backoff, reconnects, a
+   * full queue, a connection attempt, a failing Kafka) end at once; publishing what is queued
+   * may take until `stopTimeoutMs`, then the rest is given up (read again on the next start).
+   */
   async stop(): Promise<void> {
     if (!this.abort.signal.aborted) {
       this.log.info('stopping the source');
@@ -115,11 +121,33 @@ export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
     try {
       await this.startAndStream(publisher);
     } catch (err) {
-      // A reading-side error: what is queued is still published and its position stored.
-      if (!this.fatal) this.fail(err, true);
+      if (this.fatal) {
+        // Failed on the publishing side already.
+      } else if (this.stopping && err === this.abort.signal.reason) {
+        // A wait or a connection attempt that the stop cut short: not a failure.
+        this.log.info('stopped without waiting for the source database or Kafka to answer');
+      } else if (this.stopping && isReconnectable(err)) {
+        this.log.info('stopped while the source database or Kafka was failing', {
+          error: err instanceof Error ? err.message : String(err),
+        });
+      } else {
+        // A reading-side error: what is queued is still published and its position stored.
+        this.fail(err, true);
+      }
     }
     await this.shutdown();
     if (this.fatal) throw this.fatal;
+  }
+
+  /** Waits for `p` until the stop (then rejects with the stop's reason; `p` goes on unobserved). */
+  private untilStopped<T>(p: Promise<T>, onLate?: (value: T) => void): Promise<T> {
+    return abortable(p, [this.abort.signal], onLate);
+  }
+
+  /** Publishes what is queued and stores the last position; the publisher ends. Idempotent. */
+  private async finishPublishing(): Promise<void> {
+    this.queue.close();
+    if (this.publishing) await this.publishing;
   }
 
   /** Loads, checks, creates topics, starts publishing, snapshots, then streams until stopping. */
@@ -129,10 +157,10 @@ export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
     await this.preflight(stored);
     if (this.stopping) return;
     if (this.opts.resnapshot) await this.forgetOffset();
-    const tables = await connector.discover(this.ctx());
+    const tables = await this.untilStopped(connector.discover(this.ctx()));
     await this.createTopics(tables, publisher);
     this.publishing = publisher.run().catch((err: unknown) => this.fail(err, false));
-    for (const schema of tables) await this.queue.put({ kind: 'schema', schema });
+    for (const schema of tables) await this.queue.put({ kind: 'schema', schema }, this.abort.signal);
 
     let from: SourcePosition | null = stored?.position ?? null;
     if ((stored === null && this.o.snapshot === 'initial') || stored?.phase === 'snapshot') {
@@ -144,13 +172,15 @@ export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
     this.status.setPhase('stream');
     await streamWithReconnect({
       connector,
-      ctx: this.ctx(),
+      ctx: { pipeline: this.o.pipeline, logger: this.log, filter: this.o.filter },
       from,
       queue: this.queue,
       logger: this.log,
       minMs: this.o.reconnectMinMs,
       maxMs: this.o.reconnectMaxMs,
-      stopping: () => this.stopping,
+      stopSignal: this.abort.signal,
+      hardSignal: this.hardAbort.signal,
+      flush: () => this.finishPublishing(),
       setConnected: (c) => this.status.setConnected(c),
       lastStored: () => this.status.lastStored,
       onError: (err) => this.status.error(err),
@@ -177,9 +207,12 @@ export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
           attempt,
           delayMs,
         });
-        await new Promise<void>((done) => {
-          this.queue.put({ kind: 'barrier', done }).catch(() => done());
-        });
+        await this.untilStopped(
+          new Promise<void>((done) => {
+            this.queue.put({ kind: 'barrier', done }, this.abort.signal).catch(() => done());
+          }),
+        ).catch(() => undefined);
+        if (this.stopping) return null;
         if (this.status.lastStored?.phase === 'snapshot') resumeFrom = this.status.lastStored;
         await sleep(delayMs, this.abort.signal).catch(() => undefined);
         if (this.stopping) return null;
@@ -189,7 +222,8 @@ export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
 
   private async snapshot(stored: StoredSourceOffset | null): Promise<SourcePosition | null> {
     this.status.setPhase('snapshot');
-    const session = await this.o.connector.openSnapshot(this.ctx());
+    const session = await this.openSnapshot();
+    let cutShort = false;
     try {
       const streamFrom = stored?.position ?? session.position;
       this.log.info(stored ? 'resuming the initial snapshot' : 'taking the initial snapshot', {
@@ -205,20 +239,33 @@ export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
         chunkSize: this.o.chunkSize,
         queue: this.queue,
         logger: this.log,
-        stopping: () => this.stopping,
+        signal: this.abort.signal,
         onTableStart: (table, estimated) => this.status.tableStarted(table, estimated),
       });
       return outcome === 'complete' ? streamFrom : null;
+    } catch (err) {
+      if (err !== this.abort.signal.reason) throw err;
+      cutShort = true; // a query the stop did not wait for
+      return null;
     } finally {
-      await session
+      const closing = session
         .close()
         .catch((err: unknown) => this.log.warn('closing the snapshot view failed', { error: String(err) }));
+      // A read the stop cut short may hang on a database that is down: do not wait for its view.
+      if (!cutShort) await abortable(closing, [this.hardAbort.signal]).catch(() => undefined);
     }
+  }
+
+  /** connector.openSnapshot(), until the stop; a view that opens after all is closed again. */
+  private openSnapshot(): Promise<SnapshotSession> {
+    return this.untilStopped(this.o.connector.openSnapshot(this.ctx()), (late) => {
+      late.close().catch(() => undefined);
+    });
   }
 
   /** `snapshot: never` with nothing stored: the position of a view opened and closed at once. */
   private async currentPosition(): Promise<SourcePosition> {
-    const session = await this.o.connector.openSnapshot(this.ctx());
+    const session = await this.openSnapshot();
     await session.close();
     this.log.info('no stored position and snapshot is never: streaming from the current position', {
       position: this.o.connector.describePosition(session.position),
@@ -229,7 +276,7 @@ export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
   private async loadOffset(): Promise<StoredSourceOffset | null> {
     if (this.opts.resnapshot) return null;
     const topic = offsetsTopic(this.o.pipeline);
-    const records = await retry(() => this.transport.readTopic(topic), { retries: 5, signal: this.abort.signal });
+    const records = await this.kafkaUntilStopped(() => this.transport.readTopic(topic));
     const stored = latestSourceOffset(records, this.sourceId);
     if (stored) {
       this.status.lastStored = stored;
@@ -244,15 +291,18 @@ export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
   /** `--resnapshot`, once the preflight passed: a tombstone for the stored position. */
   private async forgetOffset(): Promise<void> {
     const topic = offsetsTopic(this.o.pipeline);
-    const records = await this.transport.readTopic(topic);
+    const records = await this.kafkaUntilStopped(() => this.transport.readTopic(topic), 0);
     if (latestSourceOffset(records, this.sourceId)) {
-      await this.transport.send([sourceOffsetTombstone(this.o.pipeline, this.sourceId)]);
+      await this.kafkaUntilStopped(
+        () => this.transport.send([sourceOffsetTombstone(this.o.pipeline, this.sourceId)]),
+        0,
+      );
     }
     this.log.warn('forgot the stored source position (--resnapshot): taking a new snapshot');
   }
 
   private async preflight(stored: StoredSourceOffset | null): Promise<void> {
-    const results: CheckResult[] = await this.o.connector.preflight(this.ctx(), stored);
+    const results: CheckResult[] = await this.untilStopped(this.o.connector.preflight(this.ctx(), stored));
     const failed = results.filter((r) => !r.ok);
     for (const r of results.filter((x) => x.ok)) this.log.debug('preflight check passed', { check: r.name });
     if (failed.length === 0) return;
@@ -272,8 +322,20 @@ export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
       { topic: schemasTopic(pipeline), partitions: 1, replicationFactor, compacted: true },
       ...tables.map((t) => ({ topic: dataTopic(pipeline, t.db, t.table), partitions, replicationFactor })),
     ];
-    await retry(() => this.transport.ensureTopics(specs), { retries: 5, signal: this.abort.signal });
+    await this.kafkaUntilStopped(() => this.transport.ensureTopics(specs));
     publisher.markTopicsKnown(specs.map((s) => s.topic));
+  }
+
+  /**
+   * A Kafka operation of the start-up, with `retries` retries, each attempt and wait ended by the
+   * stop (the kafkajs client retries inside an attempt too, for about 30 s when the broker is down).
+   */
+  private kafkaUntilStopped<T>(fn: () => Promise<T>, retries = 5): Promise<T> {
+    const signal = this.abort.signal;
+    return retry(() => abortable(fn(), [signal]), { retries, signal }).catch((err: unknown) => {
+      // Cut short by the stop (in an attempt or a wait): the stop, not the last failure, ended it.
+      throw signal.aborted ? signal.reason : err;
+    });
   }
 
   private createPublisher(): SourcePublisher {
@@ -294,6 +356,7 @@ export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
       maxBatchBytes: this.o.maxBatchBytes,
       offsetDelayMs: this.o.offsetDelayMs,
       signal: this.hardAbort.signal,
+      stopSignal: this.abort.signal,
       onStored: (offset) => {
         this.status.stored(offset);
         this.emit('stored', offset);
@@ -321,13 +384,16 @@ export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
   }
 
   private async shutdown(): Promise<void> {
-    this.queue.close();
-    if (this.publishing) await this.publishing;
+    await this.finishPublishing();
     this.status.setConnected(false);
-    await this.o.connector
-      .close()
-      .catch((err: unknown) => this.log.warn('closing the connector failed', { error: String(err) }));
-    await this.transport.close().catch((err: unknown) => this.log.warn('closing Kafka failed', { error: String(err) }));
+    // Closing is bounded by the stop timeout: a connection to a server that stopped answering
+    // is left behind rather than holding the stop up.
+    const bounded = (what: string, p: Promise<void>) =>
+      abortable(p, [this.hardAbort.signal]).catch((err: unknown) =>
+        this.log.warn(`closing ${what} failed`, { error: err instanceof Error ? err.message : String(err) }),
+      );
+    await bounded('the connector', this.o.connector.close());
+    await bounded('Kafka', this.transport.close());
     if (this.opts.metrics) this.opts.metrics.queueDepth = 0;
     if (!this.fatal) {
       this.status.setPhase('stopped');

@@ -11,6 +11,7 @@ import type {
 } from '../api/index.js';
 import { FerryError, tableName } from '../api/index.js';
 import type { BoundedQueue } from './queue.js';
+import { abortable } from './retry.js';
 import type { QueueItem } from './source-items.js';
 
 export interface SnapshotRunOptions {
@@ -27,8 +28,12 @@ export interface SnapshotRunOptions {
   chunkSize: number;
   queue: BoundedQueue<QueueItem>;
   logger: Logger;
-  /** True once the runtime is stopping: the reader returns at the next chunk boundary. */
-  stopping(): boolean;
+  /**
+   * Aborted once the runtime is stopping: the reader returns 'interrupted' at the next chunk
+   * boundary, or when it waits for room in the queue. A query still running is not waited for:
+   * the reader then rejects with the signal's reason (its rows are read again on the next start).
+   */
+  signal: AbortSignal;
   onTableStart(table: string, estimatedRows: number): void;
 }
 
@@ -45,7 +50,26 @@ export type SnapshotOutcome = 'complete' | 'interrupted';
  * it queues `{phase: 'stream', position: streamFrom}`.
  */
 export async function readSnapshot(opts: SnapshotRunOptions): Promise<SnapshotOutcome> {
-  const { session, queue, chunkSize } = opts;
+  try {
+    return await read(opts);
+  } catch (err) {
+    // Waiting for room in the queue when the stop came: stopped at a clean point.
+    if (err === QUEUE_STOPPED) return 'interrupted';
+    throw err;
+  }
+}
+
+const QUEUE_STOPPED = Symbol('stopped while queueing');
+
+async function read(opts: SnapshotRunOptions): Promise<SnapshotOutcome> {
+  const { session, chunkSize, signal } = opts;
+  const queue = {
+    put: (item: QueueItem) =>
+      opts.queue.put(item, signal).catch((err: unknown) => {
+        throw signal.aborted ? QUEUE_STOPPED : err;
+      }),
+  };
+  const stopping = () => signal.aborted;
   const done = new Set(opts.resume?.done ?? []);
   const startedAt = Date.now();
   const source: JsonObject = { connector: opts.connectorKind, ...(session.source ?? {}) };
@@ -74,15 +98,18 @@ export async function readSnapshot(opts: SnapshotRunOptions): Promise<SnapshotOu
   for (const schema of session.tables) {
     const name = tableName(schema);
     if (done.has(name)) continue;
-    if (opts.stopping()) return 'interrupted';
-    const estimated = await session.estimateRows(schema).catch(() => 0);
+    if (stopping()) return 'interrupted';
+    const estimated = await abortable(session.estimateRows(schema), [signal]).catch(() => {
+      if (stopping()) throw signal.reason;
+      return 0;
+    });
     opts.onTableStart(name, estimated);
     let after: JsonValue[] | null = opts.resume?.current?.table === name ? opts.resume.current.lastKey : null;
     if (after) opts.logger.info('resuming the snapshot of a table', { table: name, afterKey: after });
     else opts.logger.info('snapshotting a table', { table: name, estimatedRows: estimated });
     let tableRows = 0;
     for (;;) {
-      const rows = await session.readChunk(schema, after, chunkSize + 1);
+      const rows = await abortable(session.readChunk(schema, after, chunkSize + 1), [signal]);
       const more = rows.length > chunkSize;
       if (more) rows.length = chunkSize;
       for (const row of rows) {
@@ -97,7 +124,7 @@ export async function readSnapshot(opts: SnapshotRunOptions): Promise<SnapshotOu
       // More rows follow, so the held row is not the last one: publish it and record progress.
       await releaseHeld(false);
       await progress({ table: name, lastKey: after! });
-      if (opts.stopping()) return 'interrupted';
+      if (stopping()) return 'interrupted';
     }
     if (held?.table === name) held.final = true;
     else done.add(name);

@@ -9,18 +9,31 @@ import type {
 } from '../api/index.js';
 import { FerryError, isFerryError } from '../api/index.js';
 import type { BoundedQueue } from './queue.js';
-import { backoffDelay, sleep } from './retry.js';
+import { abortable, backoffDelay, sleep } from './retry.js';
 import type { QueueItem } from './source-items.js';
 
 export interface StreamLoopOptions {
   connector: SourceConnector;
-  ctx: SourceContext;
+  /**
+   * The context handed to connector.stream(), but for its signal: each stream gets its own,
+   * aborted when the loop closes that stream (after `flush` on a graceful stop) or on a hard stop.
+   */
+  ctx: Omit<SourceContext, 'signal'>;
   from: SourcePosition;
   queue: BoundedQueue<QueueItem>;
   logger: Logger;
   minMs: number;
   maxMs: number;
-  stopping(): boolean;
+  /** Graceful stop requested: stop reading and waiting (backoff, reconnects, a full queue). */
+  stopSignal: AbortSignal;
+  /** Hard stop: closes the stream at once, and bounds how long closing it may take. */
+  hardSignal: AbortSignal;
+  /**
+   * Called on a graceful stop before the stream is closed: publishes what is queued and stores
+   * (and acknowledges to the connector) the last position while the connector's stream is still
+   * open, so that a connector can confirm that position on its live connection.
+   */
+  flush(): Promise<void>;
   setConnected(connected: boolean): void;
   /** The last position stored in Kafka; a reconnect resumes from it. */
   lastStored(): StoredSourceOffset | null;
@@ -51,57 +64,125 @@ export function isReconnectable(err: unknown): boolean {
   return typeof code === 'string' && NETWORK_CODES.has(code);
 }
 
+/** Nothing more to read: stop() was called. */
+const STOPPED = Symbol('stopped');
+
 /**
- * Streams from `from` into the queue until stopping. When the connector's stream fails with a
- * reconnectable error (or ends by itself), waits until everything queued is acknowledged and its
- * position stored, then, after an exponential backoff with jitter, calls stream() again from the
- * last stored position. Events after that position may be published twice (at-least-once).
+ * Streams from `from` into the queue until a graceful stop. When the connector's stream fails
+ * with a reconnectable error (or ends by itself), waits until everything queued is acknowledged
+ * and its position stored, then, after an exponential backoff with jitter, calls stream() again
+ * from the last stored position. Events after that position may be published twice
+ * (at-least-once).
+ *
+ * A stop is noticed at once wherever the loop waits: for the next item (also while the
+ * connector is still connecting), for room in the queue, for the queue to drain, in the backoff.
+ * The open stream is then left open until `flush()` returned, so that the last stored position
+ * reaches the connector (acknowledge) while it can still confirm it; then it is closed.
  */
 export async function streamWithReconnect(o: StreamLoopOptions): Promise<void> {
   let from = o.from;
   let attempt = 0;
-  while (!o.stopping()) {
-    try {
-      for await (const item of o.connector.stream(o.ctx, from)) {
-        if (attempt > 0) {
-          o.logger.info('reconnected to the source', { position: o.connector.describePosition(from) });
+  try {
+    while (!o.stopSignal.aborted) {
+      const own = new AbortController();
+      const signal = AbortSignal.any([own.signal, o.hardSignal]);
+      const iterator = o.connector.stream({ ...o.ctx, signal }, from)[Symbol.asyncIterator]();
+      let pending: Promise<IteratorResult<SourceItem>> | null = null;
+      let yielded = false;
+      let failed = false;
+      let failure: unknown;
+      try {
+        for (;;) {
+          pending = iterator.next();
+          const next = await untilStopped(pending, o.stopSignal);
+          if (next === STOPPED) break;
+          pending = null;
+          if (next.done) {
+            throw new FerryError('FERRY_CONNECTION', 'the source stream ended unexpectedly', { retriable: true });
+          }
+          if (!yielded && attempt > 0) {
+            o.logger.info('reconnected to the source', { position: o.connector.describePosition(from) });
+          }
+          yielded = true;
           attempt = 0;
+          o.setConnected(true);
+          const item = toQueueItem(next.value, o);
+          if ((await untilStopped(o.queue.put(item, o.stopSignal), o.stopSignal)) === STOPPED) break;
         }
-        o.setConnected(true);
-        await o.queue.put(toQueueItem(item, o));
-        if (o.stopping()) break;
+      } catch (err) {
+        failed = true;
+        failure = err;
       }
-      if (o.stopping()) break;
-      throw new FerryError('FERRY_CONNECTION', 'the source stream ended unexpectedly', { retriable: true });
-    } catch (err) {
       o.setConnected(false);
-      if (o.stopping()) break;
-      if (!isReconnectable(err)) throw err;
-      o.onError(err);
+      // A next() the loop stopped waiting for: its outcome no longer matters.
+      (pending as Promise<unknown> | null)?.catch(() => undefined);
+      if (!failed || o.stopSignal.aborted || o.queue.isClosed) {
+        // Stopping (or failing on the publishing side) with the stream open: store and
+        // acknowledge the last position first, then close the stream. A stream that never
+        // yielded is still connecting (maybe to a database that is down): not waited for.
+        await o.flush();
+        await closeIterator(iterator, own, yielded, o);
+        return;
+      }
+      await closeIterator(iterator, own, true, o);
+      if (!isReconnectable(failure)) throw failure;
+      o.onError(failure);
       attempt++;
       const delay = backoffDelay(attempt, { minMs: o.minMs, maxMs: o.maxMs });
       o.logger.warn('lost the source stream; reconnecting from the last stored position', {
-        error: err instanceof Error ? err.message : String(err),
+        error: failure instanceof Error ? failure.message : String(failure),
         attempt,
         delayMs: delay,
       });
-      await drain(o.queue);
+      if ((await untilStopped(drain(o.queue, o.stopSignal), o.stopSignal)) === STOPPED) break;
       const stored = o.lastStored();
       if (stored?.phase === 'stream') from = stored.position;
       try {
-        await sleep(delay, o.ctx.signal);
+        await sleep(delay, o.stopSignal);
       } catch {
         break;
       }
     }
+  } finally {
+    o.setConnected(false);
   }
-  o.setConnected(false);
+}
+
+/**
+ * Closes one connector stream: aborts its signal, then calls return(), which settles once a
+ * pending next() has (the connector notices the signal). `wait`: wait for that, bounded by the
+ * hard stop; otherwise the stream cleans up by itself once its current attempt ends.
+ */
+async function closeIterator(
+  iterator: AsyncIterator<SourceItem>,
+  own: AbortController,
+  wait: boolean,
+  o: StreamLoopOptions,
+): Promise<void> {
+  own.abort();
+  const closing = Promise.resolve()
+    .then(() => iterator.return?.())
+    .catch((err: unknown) => {
+      o.logger.debug('closing the source stream failed', { error: err instanceof Error ? err.message : String(err) });
+    });
+  if (!wait) return;
+  await abortable(closing, [o.hardSignal]).catch(() => {
+    o.logger.warn('the source stream did not close before the stop timeout; leaving it behind');
+  });
+}
+
+/** `p`, or STOPPED as soon as the signal aborts (p's outcome is then dropped). */
+function untilStopped<T>(p: Promise<T>, signal: AbortSignal): Promise<T | typeof STOPPED> {
+  return abortable(p, [signal]).catch((err: unknown) => {
+    if (signal.aborted) return STOPPED;
+    throw err;
+  });
 }
 
 /** Waits until every queued item is published and the latest position stored. */
-async function drain(queue: BoundedQueue<QueueItem>): Promise<void> {
+async function drain(queue: BoundedQueue<QueueItem>, signal: AbortSignal): Promise<void> {
   await new Promise<void>((resolve, reject) => {
-    queue.put({ kind: 'barrier', done: resolve }).catch(reject);
+    queue.put({ kind: 'barrier', done: resolve }, signal).catch(reject);
   }).catch(() => undefined);
 }
 

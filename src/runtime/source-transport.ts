@@ -21,13 +21,21 @@ export interface SourceTransport {
 
 export function createKafkaTransport(kafka: Kafka, opts: { compression?: 'none' | 'gzip' } = {}): SourceTransport {
   let producer: Promise<RecordProducer> | null = null;
+  /** The producer once connected (null while it connects). */
+  let connected: RecordProducer | null = null;
   const partitions = new Map<string, number>();
   const getProducer = (): Promise<RecordProducer> => {
     if (!producer) {
-      producer = createRecordProducer(kafka, opts);
-      producer.catch(() => {
-        producer = null;
-      });
+      const p = createRecordProducer(kafka, opts);
+      producer = p;
+      p.then(
+        (ready) => {
+          if (producer === p) connected = ready;
+        },
+        () => {
+          if (producer === p) producer = null;
+        },
+      );
     }
     return producer;
   };
@@ -49,8 +57,16 @@ export function createKafkaTransport(kafka: Kafka, opts: { compression?: 'none' 
     readTopic: (topic) => readTopicToEnd(kafka, topic),
     async close() {
       const p = producer;
+      const ready = connected;
       producer = null;
-      if (p) await (await p.catch(() => null))?.disconnect();
+      connected = null;
+      if (ready) {
+        await ready.disconnect();
+      } else if (p) {
+        // Still connecting (the broker may be down, and kafkajs retries for about 30 s): do not
+        // wait for it; disconnect once it is connected after all.
+        p.then((late) => late.disconnect()).catch(() => undefined);
+      }
     },
   };
 }

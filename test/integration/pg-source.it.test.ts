@@ -4,6 +4,7 @@
  * (snapshot and stream); TOAST; ALTER TABLE ADD COLUMN; heartbeats advancing an idle slot.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseLsn } from '../../connectors/postgres-source/lsn.js';
 import { type JsonValue, UNCHANGED } from '../../src/api/index.js';
 import { withAdmin } from '../../src/kafka/admin.js';
 import { createKafka } from '../../src/kafka/client.js';
@@ -349,6 +350,40 @@ describe('postgres source -> Kafka', () => {
     const rows = await db.query<{ id: number; v: string }>(`SELECT id, v FROM ${table} ORDER BY id`);
     expect(state.size).toBe(rows.rows.length);
     for (const r of rows.rows) expect(state.get(JSON.stringify({ id: r.id }))).toEqual({ id: r.id, v: r.v });
+  });
+
+  it('a graceful stop confirms the last stored position to the slot before closing the stream', async () => {
+    const s = await setup('pgit_stopack');
+    const { schema, pipeline, db } = s;
+    const table = `"${schema}".t`;
+    await db.query(`CREATE TABLE ${table} (id int PRIMARY KEY, v text)`);
+    // Positions wait (up to 60 s) for the next batch to ride along with: the last ones are
+    // stored by the stop itself.
+    const { runtime, running, connector } = await run(s, filterFor(schema), {}, { offsetDelayMs: 60_000 });
+    const slot = connector.names(pipeline).slot;
+    await waitFor('the snapshot to be read', async () => runtime.progress().phase === 'stream');
+    for (let i = 1; i <= 2; i++) await db.query(`INSERT INTO ${table} VALUES (${i}, 'v${i}')`);
+    const wal = await db.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
+    await db.query(`INSERT INTO ${table} VALUES (3, 'v3')`);
+    await waitFor('the three rows in Kafka', async () => runtime.progress().eventsPublished >= 3);
+    const before = runtime.storedOffset();
+    await runtime.stop();
+    await running;
+
+    const stored = runtime.storedOffset();
+    expect(stored?.phase).toBe('stream');
+    expect(stored).not.toEqual(before); // stored by the stop
+    const storedLsn = parseLsn(stored!.position['lsn'] as string);
+    expect(storedLsn).toBeGreaterThan(parseLsn(wal.rows[0]!.lsn)); // the last insert's commit
+    const confirmed = await waitFor('the slot to be released', async () => {
+      const r = await db.query<{ active: boolean; lsn: string }>(
+        'SELECT active, confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1',
+        [slot],
+      );
+      return r.rows[0] && !r.rows[0].active ? parseLsn(r.rows[0].lsn) : null;
+    });
+    expect(confirmed).toBe(storedLsn);
+    expect(await confirmedFlush(db, slot)).toBe(storedLsn);
   });
 
   it('heartbeat: captured table idle, another table busy -> the slot advances', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FerryError } from '../../src/api/index.js';
 import { BoundedQueue } from '../../src/runtime/queue.js';
-import { backoffDelay, isRetriable, retry, sleep } from '../../src/runtime/retry.js';
+import { abortable, backoffDelay, isRetriable, retry, sleep } from '../../src/runtime/retry.js';
 import { isReconnectable } from '../../src/runtime/source-stream.js';
 
 describe('retry', () => {
@@ -82,6 +82,72 @@ describe('retry', () => {
     ac.abort(new Error('stop'));
     await expect(sleep(1000, ac.signal)).rejects.toThrow('stop');
   });
+
+  it('sleep ends when any of its signals aborts', async () => {
+    const a = new AbortController();
+    const b = new AbortController();
+    setTimeout(() => b.abort(new Error('b')), 5);
+    await expect(sleep(10_000, a.signal, undefined, b.signal)).rejects.toThrow('b');
+  });
+
+  it('stopSignal: a first attempt still runs, but a failure is not retried and no wait is made', async () => {
+    const stop = new AbortController();
+    stop.abort();
+    let calls = 0;
+    const ok = await retry(async () => ++calls, { stopSignal: stop.signal });
+    expect(ok).toBe(1);
+    calls = 0;
+    await expect(
+      retry(
+        async () => {
+          calls++;
+          throw new Error('down');
+        },
+        { retries: 5, minMs: 10_000, stopSignal: stop.signal },
+      ),
+    ).rejects.toThrow('down');
+    expect(calls).toBe(1);
+  });
+
+  it('stopSignal ends a backoff wait with the last error', async () => {
+    const stop = new AbortController();
+    const t0 = Date.now();
+    const p = retry(
+      async () => {
+        throw new Error('always');
+      },
+      { retries: Number.POSITIVE_INFINITY, minMs: 10_000, stopSignal: stop.signal },
+    );
+    setTimeout(() => stop.abort(), 10);
+    await expect(p).rejects.toThrow('always');
+    expect(Date.now() - t0).toBeLessThan(1000);
+  });
+
+  it('abortable gives up on a promise when a signal aborts, and hands a late value to onLate', async () => {
+    const ac = new AbortController();
+    let resolve!: (v: string) => void;
+    const slow = new Promise<string>((r) => {
+      resolve = r;
+    });
+    const late: string[] = [];
+    const p = abortable(slow, [undefined, ac.signal], (v) => late.push(v));
+    ac.abort(new Error('stopped'));
+    await expect(p).rejects.toThrow('stopped');
+    resolve('value');
+    await new Promise((r) => setTimeout(r, 0));
+    expect(late).toEqual(['value']);
+    await expect(abortable(Promise.resolve(1), [new AbortController().signal])).resolves.toBe(1);
+    const done = new AbortController();
+    done.abort(new Error('already'));
+    await expect(abortable(new Promise(() => undefined), [done.signal])).rejects.toThrow('already');
+    // A rejection after the abort is dropped, not unhandled.
+    const ac2 = new AbortController();
+    const failing = new Promise((_, reject) => setTimeout(() => reject(new Error('late failure')), 5));
+    const q = abortable(failing, [ac2.signal]);
+    ac2.abort(new Error('first'));
+    await expect(q).rejects.toThrow('first');
+    await new Promise((r) => setTimeout(r, 10));
+  });
 });
 
 describe('BoundedQueue', () => {
@@ -111,6 +177,18 @@ describe('BoundedQueue', () => {
     expect(await q.take(10)).toEqual(['b']);
     expect(await q.take(10)).toBeNull();
     await expect(q.put('c')).rejects.toThrow('closed');
+  });
+
+  it('put gives up waiting for room when its signal aborts, without queueing the item', async () => {
+    const q = new BoundedQueue<number>(1);
+    await q.put(1);
+    const ac = new AbortController();
+    const p = q.put(2, ac.signal);
+    setTimeout(() => ac.abort(new Error('stopping')), 5);
+    await expect(p).rejects.toThrow('stopping');
+    expect(await q.take(10)).toEqual([1]);
+    await q.put(3); // the aborted waiter is gone: room is handed to the next put
+    expect(q.size).toBe(1);
   });
 
   it('clear drops and returns what was queued', async () => {

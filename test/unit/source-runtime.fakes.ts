@@ -27,13 +27,16 @@ export class FakeKafka implements SourceTransport {
   sendDelayMs = 0;
   /** While set, sends wait for it (simulates a slow or stuck broker). */
   gate: Promise<void> | null = null;
-  /** Fail this many sends with a retriable error. */
+  /** Fail this many sends with a retriable error (Infinity: Kafka is down). */
   failRetriable = 0;
+  /** While set, readTopic and ensureTopics wait for it (a broker kafkajs keeps retrying to reach). */
+  adminGate: Promise<void> | null = null;
   /** After this many more acknowledged sends, every send fails with a non-retriable error ("crash"). */
   crashAfter: number | null = null;
   sendCalls = 0;
 
   async ensureTopics(specs: TopicSpec[]): Promise<void> {
+    if (this.adminGate) await this.adminGate;
     for (const s of specs)
       if (!this.topics.has(s.topic)) this.topics.set(s.topic, { partitions: s.partitions, records: [] });
   }
@@ -64,6 +67,7 @@ export class FakeKafka implements SourceTransport {
   }
 
   async readTopic(topic: string): Promise<ReadRecord[]> {
+    if (this.adminGate) await this.adminGate;
     return [...(this.topics.get(topic)?.records ?? [])];
   }
 
@@ -128,6 +132,21 @@ export class FakeConnector implements SourceConnector {
   closed = false;
   /** Position of the next snapshot view (default: the end of the log). */
   viewAt: number | null = null;
+  /**
+   * While set, stream() first waits for it, whatever its signal says (a connection attempt to a
+   * database that does not answer).
+   */
+  connectGate: Promise<void> | null = null;
+  /** stream() fails right after connecting with this error, every time (a source that keeps failing). */
+  failAlways: unknown = null;
+  /**
+   * While set, snapshot chunk reads from the `chunkGateFrom`-th on (1-based) wait for it (a query
+   * on a database that stopped answering).
+   */
+  chunkGate: Promise<void> | null = null;
+  chunkGateFrom = 1;
+  /** What happened, in order: `ack:<i>` for acknowledge(), `stream-closed` when a stream ended. */
+  readonly trace: string[] = [];
   private wake: (() => void) | null = null;
 
   constructor(tables: TableSchema[]) {
@@ -165,6 +184,7 @@ export class FakeConnector implements SourceConnector {
       estimateRows: async (t) => copy.get(t.table)?.length ?? 0,
       readChunk: async (t, afterKey, limit) => {
         this.chunkCalls.push({ table: t.table, afterKey });
+        if (this.chunkGate && this.chunkCalls.length >= this.chunkGateFrom) await this.chunkGate;
         const after = afterKey ? (afterKey[0] as number) : Number.NEGATIVE_INFINITY;
         return (copy.get(t.table) ?? []).filter((r) => (r['id'] as number) > after).slice(0, limit);
       },
@@ -174,30 +194,37 @@ export class FakeConnector implements SourceConnector {
 
   async *stream(ctx: SourceContext, from: SourcePosition): AsyncIterable<SourceItem> {
     this.streamCalls.push(from);
+    if (this.connectGate) await this.connectGate;
+    if (this.failAlways) throw this.failAlways;
     let i = from['i'] as number;
     let n = 0;
-    while (!ctx.signal.aborted) {
-      if (i < this.log.length) {
-        if (this.failWith && n >= this.failAfter) {
-          const err = this.failWith;
-          this.failWith = null;
-          throw err;
+    try {
+      while (!ctx.signal.aborted) {
+        if (i < this.log.length) {
+          if (this.failWith && n >= this.failAfter) {
+            const err = this.failWith;
+            this.failWith = null;
+            throw err;
+          }
+          const item = this.log[i++]!;
+          n++;
+          this.yielded++;
+          yield item;
+          continue;
         }
-        const item = this.log[i++]!;
-        n++;
-        this.yielded++;
-        yield item;
-        continue;
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+        });
       }
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-        ctx.signal.addEventListener('abort', () => resolve(), { once: true });
-      });
+    } finally {
+      this.trace.push('stream-closed');
     }
   }
 
   async acknowledge(position: SourcePosition): Promise<void> {
     this.acknowledged.push(position);
+    this.trace.push(`ack:${position['i']}`);
   }
 
   describePosition(position: SourcePosition): string {
