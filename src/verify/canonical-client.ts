@@ -5,7 +5,7 @@
  * sinks use. Also the comparison for the columns that have no in-database form.
  */
 
-import { encodeValue, parsePgArray, type ValueColumn } from '../api/index.js';
+import { encodeValue, isZeroDate, parsePgArray, type ValueColumn } from '../api/index.js';
 import type { JsonValue } from '../api/json.js';
 import type { CanonKind, NativeColumn } from './native-types.js';
 
@@ -35,6 +35,8 @@ export interface ClientOptions {
   trimDecimal: boolean;
   /** Compare JSON by meaning (parsed, keys sorted) rather than by text. */
   jsonSemantic: boolean;
+  /** MySQL zero and partial-zero dates count as NULL (a PostgreSQL target stores them so). */
+  zeroDateAsNull?: boolean;
 }
 
 export type Canonicaliser = (raw: unknown) => JsonValue;
@@ -63,6 +65,7 @@ export function clientCanonicaliser(kind: CanonKind, col: NativeColumn, opts: Cl
   if (col.unsigned) column.unsigned = true;
   if (kind === 'array') column.elementKind = (col.elementKind === 'unknown' ? 'string' : col.elementKind) ?? 'string';
   const isPgArray = col.engine === 'postgres' && col.dataType.endsWith('[]');
+  const zeroDates = opts.zeroDateAsNull === true && col.engine === 'mysql';
   const encode = (raw: unknown): JsonValue => {
     if (raw === null || raw === undefined) return null;
     let value = raw;
@@ -83,6 +86,7 @@ export function clientCanonicaliser(kind: CanonKind, col: NativeColumn, opts: Cl
       return invalidValue(raw);
     }
     if (value === null) return null;
+    if (zeroDates && typeof value === 'string' && isZeroDate(value)) return null;
     if (kind === 'decimal' && opts.trimDecimal && typeof value === 'string') return trimDecimalText(value);
     if (kind === 'json' && opts.jsonSemantic && typeof value === 'string') {
       try {

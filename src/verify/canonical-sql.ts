@@ -17,6 +17,8 @@ import type { CanonKind, NativeColumn } from './native-types.js';
 export interface CanonOptions {
   /** Decimal scales differ between the two sides: compare numbers without trailing zeros. */
   trimDecimal: boolean;
+  /** MySQL zero and partial-zero dates render as NULL (a PostgreSQL target stores them so). */
+  zeroDateAsNull?: boolean;
 }
 
 // ---------------------------------------------------------------- MySQL / MariaDB
@@ -50,8 +52,22 @@ export function mysqlNormaliseFloat(v: string): string {
   return `IF(${v} = 0, '0', CONCAT(IF(${v} < 0, '-', ''), ${digits}, 'e', ${x} + ${intDigits} - ${lead}))`;
 }
 
+/**
+ * `text`, or NULL when the MySQL date/DATETIME/TIMESTAMP `ref` is a zero or partial-zero date
+ * (a month or a day of 0): MONTH() and DAYOFMONTH() return 0 for those, NULL for NULL.
+ */
+export function mysqlZeroDateAsNull(ref: string, text: string): string {
+  return `CASE WHEN MONTH(${ref}) = 0 OR DAYOFMONTH(${ref}) = 0 THEN NULL ELSE ${text} END`;
+}
+
 /** A text expression of the column's value in the canonical form of `kind`, or null. */
 export function mysqlCanonicalText(kind: CanonKind, col: NativeColumn, ref: string, opts: CanonOptions): string | null {
+  const text = mysqlKindText(kind, col, ref, opts);
+  const temporal = col.dataType === 'date' || col.dataType === 'datetime' || col.dataType === 'timestamp';
+  return text !== null && opts.zeroDateAsNull && temporal ? mysqlZeroDateAsNull(ref, text) : text;
+}
+
+function mysqlKindText(kind: CanonKind, col: NativeColumn, ref: string, opts: CanonOptions): string | null {
   const type = col.dataType;
   const isInt = MYSQL_INTS.has(type);
   const isText = MYSQL_TEXT.has(type) || type === 'json' || type === 'inet4' || type === 'inet6' || type === 'uuid';

@@ -16,6 +16,25 @@ export interface PairSpec {
   jsonSemantic: boolean;
   /** Same engine and same declared type on both sides. */
   sameType: boolean;
+  /**
+   * A MySQL date, DATETIME or TIMESTAMP in a NULL-able PostgreSQL column: zero and partial-zero
+   * dates (`0000-00-00`, `2024-00-00`, `2024-05-00`, zero DATETIME/TIMESTAMP) count as NULL,
+   * because that is what the PostgreSQL sink stores for them (docs/type-mapping.md). In a NOT
+   * NULL column the sink refuses such rows instead, so they stay what they are.
+   */
+  zeroDateAsNull: boolean;
+}
+
+const TEMPORAL_KINDS = new Set<CanonKind>(['date', 'timestamp', 'timestamptz']);
+
+function zeroDateAsNull(kind: CanonKind, s: NativeColumn, t: NativeColumn): boolean {
+  return (
+    TEMPORAL_KINDS.has(kind) &&
+    TEMPORAL_KINDS.has(s.kind) &&
+    s.engine === 'mysql' &&
+    t.engine === 'postgres' &&
+    t.nullable
+  );
 }
 
 const INTEGER_KINDS = new Set<CanonKind>(['int8', 'int16', 'int32', 'int64', 'uint64', 'year']);
@@ -42,6 +61,7 @@ export function resolvePair(s: NativeColumn, t: NativeColumn): PairSpec {
     trimDecimal: false,
     jsonSemantic: false,
     sameType,
+    zeroDateAsNull: zeroDateAsNull(kind, s, t),
     ...extra,
   });
   const sk = s.kind;

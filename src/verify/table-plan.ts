@@ -94,9 +94,11 @@ export function buildTablePlan(pair: TablePair, shapes: BySide<TableShape>, side
       missing.push(s.name);
       continue;
     }
-    const spec = resolvePair(s, t);
+    const paired = resolvePair(s, t);
+    // A key is never NULL: a row whose key holds a zero date is refused by the sink (missing).
+    const spec = keyNames.includes(s.name) ? { ...paired, zeroDateAsNull: false } : paired;
     const refs = { source: sides.source.dialect.quoteId(s.name), target: sides.target.dialect.quoteId(t.name) };
-    const opts = { trimDecimal: spec.trimDecimal };
+    const opts = { trimDecimal: spec.trimDecimal, zeroDateAsNull: spec.zeroDateAsNull };
     let text: BySide<string> | null = null;
     const bothOnly = spec.kind === 'array' || spec.kind === 'unknown';
     if (!spec.jsonSemantic && (!bothOnly || spec.sameType)) {
@@ -104,7 +106,11 @@ export function buildTablePlan(pair: TablePair, shapes: BySide<TableShape>, side
       const tt = canonicalText(spec.kind, t, refs.target, opts);
       if (st !== null && tt !== null) text = { source: st, target: tt };
     }
-    const clientOpts = { trimDecimal: spec.trimDecimal, jsonSemantic: spec.jsonSemantic };
+    const clientOpts = {
+      trimDecimal: spec.trimDecimal,
+      jsonSemantic: spec.jsonSemantic,
+      zeroDateAsNull: spec.zeroDateAsNull,
+    };
     columns.push({
       name: s.name,
       pair: spec,

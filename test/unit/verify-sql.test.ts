@@ -4,6 +4,7 @@
  * fallbacks, key handling).
  */
 import { describe, expect, it } from 'vitest';
+import { clientCanonicaliser } from '../../src/verify/canonical-client.js';
 import { mysqlCanonicalText, postgresCanonicalText } from '../../src/verify/canonical-sql.js';
 import type { TableShape } from '../../src/verify/catalog.js';
 import { mysqlDialect, postgresDialect } from '../../src/verify/dialect.js';
@@ -320,5 +321,75 @@ describe('parseFormatType', () => {
     });
     expect(parseFormatType('character varying(20)[]')).toEqual({ base: 'character varying', args: [20], array: true });
     expect(parseFormatType('text')).toEqual({ base: 'text', args: [], array: false });
+  });
+});
+
+describe('MySQL zero dates and a PostgreSQL target', () => {
+  const opts = { trimDecimal: false, zeroDateAsNull: true };
+
+  it('count as NULL in a NULL-able PostgreSQL column, for MySQL dates, DATETIMEs and TIMESTAMPs only', () => {
+    expect(resolvePair(my('d', 'date', 'date'), pgc('d', 'date')).zeroDateAsNull).toBe(true);
+    expect(
+      resolvePair(my('t', 'datetime', 'datetime(6)'), pgc('t', 'timestamp without time zone')).zeroDateAsNull,
+    ).toBe(true);
+    expect(resolvePair(my('t', 'timestamp', 'timestamp'), pgc('t', 'timestamp with time zone')).zeroDateAsNull).toBe(
+      true,
+    );
+    // NOT NULL: the sink refuses the row instead; MySQL -> MySQL keeps zero dates; no zero dates elsewhere.
+    expect(resolvePair(my('d', 'date', 'date'), pgc('d', 'date', 'date', { nullable: false })).zeroDateAsNull).toBe(
+      false,
+    );
+    expect(resolvePair(my('d', 'date', 'date'), my('d', 'date', 'date')).zeroDateAsNull).toBe(false);
+    expect(resolvePair(pgc('d', 'date'), pgc('d', 'date')).zeroDateAsNull).toBe(false);
+    expect(resolvePair(my('s', 'varchar', 'varchar(10)'), pgc('s', 'date')).zeroDateAsNull).toBe(false);
+  });
+
+  it('render as NULL inside MySQL; PostgreSQL is unchanged', () => {
+    expect(mysqlCanonicalText('date', my('d', 'date', 'date'), '`d`', opts)).toBe(
+      'CASE WHEN MONTH(`d`) = 0 OR DAYOFMONTH(`d`) = 0 THEN NULL ELSE CAST(`d` AS CHAR) END',
+    );
+    expect(mysqlCanonicalText('timestamptz', my('t', 'timestamp', 'timestamp'), '`t`', opts)).toMatch(
+      /^CASE WHEN MONTH\(`t`\) = 0 OR DAYOFMONTH\(`t`\) = 0 THEN NULL ELSE CONCAT\(/,
+    );
+    expect(mysqlCanonicalText('date', my('d', 'date', 'date'), '`d`', { trimDecimal: false })).toBe(
+      'CAST(`d` AS CHAR)',
+    );
+    expect(postgresCanonicalText('date', pgc('d', 'date'), '"d"', opts)).toBe('"d"::text');
+  });
+
+  it('are NULL on the client too, partial ones included; real dates and the target side are untouched', () => {
+    const client = { trimDecimal: false, jsonSemantic: false, zeroDateAsNull: true };
+    const date = clientCanonicaliser('date', my('d', 'date', 'date'), client);
+    expect(['0000-00-00', '2024-00-00', '2024-05-00', '0000-01-01', '2024-02-29', null].map(date)).toEqual([
+      null,
+      null,
+      null,
+      '0000-01-01',
+      '2024-02-29',
+      null,
+    ]);
+    const dt = clientCanonicaliser('timestamp', my('t', 'datetime', 'datetime(6)'), client);
+    expect(['0000-00-00 00:00:00', '2024-00-15 10:00:00.5', '2024-01-15 10:00:00.5'].map(dt)).toEqual([
+      null,
+      null,
+      '2024-01-15T10:00:00.5',
+    ]);
+    const ts = clientCanonicaliser('timestamptz', my('t', 'timestamp', 'timestamp'), client);
+    expect(ts('0000-00-00 00:00:00')).toBeNull();
+    const kept = clientCanonicaliser('date', my('d', 'date', 'date'), { ...client, zeroDateAsNull: false });
+    expect(kept('0000-00-00')).toBe('0000-00-00');
+  });
+
+  it('are compared as NULL in a plan, except in key columns', () => {
+    const s = [my('d', 'date', 'date'), my('v', 'date', 'date')];
+    const t = [pgc('d', 'date', 'date', { nullable: false }), pgc('v', 'date')];
+    const plan = buildTablePlan(PAIR, shapes(s, t, ['d']), SIDES);
+    expect(plan.columns.map((c) => [c.name, c.pair.zeroDateAsNull])).toEqual([
+      ['d', false],
+      ['v', true],
+    ]);
+    expect(plan.columns[1]!.text!.source).toContain('MONTH(`v`) = 0');
+    expect(plan.columns[1]!.canon.source('0000-00-00')).toBeNull();
+    expect(plan.columns[0]!.canon.source('0000-00-00')).toBe('0000-00-00');
   });
 });
