@@ -21,6 +21,8 @@ export interface PipelineOptions {
   resnapshot?: boolean;
   /** How often the sink looks for new data topics, ms (the source creates them). */
   topicRefreshMs?: number;
+  /** How long the source may spend flushing to Kafka on stop, ms. */
+  stopTimeoutMs?: number;
 }
 
 /** A Kafka client for one role of a pipeline. `oneShot`: few retries, for commands that report and exit. */
@@ -69,6 +71,7 @@ export class Pipeline {
           logger: opts.logger.child({ role: 'source' }),
           metrics: opts.metrics,
           ...(opts.resnapshot ? { resnapshot: true } : {}),
+          ...(opts.stopTimeoutMs ? { stopTimeoutMs: opts.stopTimeoutMs } : {}),
         })
       : null;
     const override = config.sink.kind === 'postgres' ? config.sink.schema : config.sink.database;

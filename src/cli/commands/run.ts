@@ -73,6 +73,8 @@ async function runPipeline(flags: RunFlags, roles: PipelineRoles): Promise<void>
     metrics,
     ...(flags.resnapshot ? { resnapshot: true } : {}),
     topicRefreshMs: roles.source ? 2000 : 10_000,
+    // The runtimes' own flush bound stays inside the process's bound, so they finish first.
+    stopTimeoutMs: Math.max(500, flags.stopTimeout * 1000 - 1000),
   });
 
   let server: MetricsServer | null = null;
