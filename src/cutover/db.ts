@@ -10,17 +10,18 @@
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { FerryError } from '../api/errors.js';
-import type { Flavor, VerifyDb } from '../verify/db.js';
-import type { EngineKind } from '../verify/types.js';
+import {
+  connectionFields,
+  type Flavor,
+  MYSQL_TEXT_OPTIONS,
+  NETWORK_ERRORS,
+  PG_TEXT_TYPES,
+  type VerifyDb,
+} from '../verify/db.js';
+import type { VerifyEndpoint } from '../verify/types.js';
 
-export interface CutoverEndpoint {
-  kind: EngineKind;
-  host: string;
-  port: number;
-  user: string;
-  password?: string | undefined;
-  database?: string | undefined;
-}
+/** Where one side lives: the same shape as a verify endpoint. */
+export type CutoverEndpoint = VerifyEndpoint;
 
 export interface CutoverDb extends VerifyDb {
   readonly endpoint: CutoverEndpoint;
@@ -33,7 +34,6 @@ export function describeEndpoint(e: CutoverEndpoint): string {
 
 const MYSQL_PRIVILEGE = new Set([1044, 1045, 1142, 1143, 1227, 1370, 1698]);
 const PG_PRIVILEGE = new Set(['42501', '28P01', '28000']);
-const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE']);
 
 /** True when the database refused a statement for lack of privileges (or refused the login). */
 export function isPrivilegeError(err: unknown): boolean {
@@ -53,7 +53,7 @@ function dbError(err: unknown, where: string, sql?: string): FerryError {
   if (typeof e.errno === 'number') details['errno'] = e.errno;
   if (typeof e.code === 'string') details['code'] = e.code;
   if (sql !== undefined) details['sql'] = sql.slice(0, 300);
-  if (typeof e.code === 'string' && NETWORK.has(e.code)) {
+  if (typeof e.code === 'string' && NETWORK_ERRORS.has(e.code)) {
     return new FerryError('FERRY_CONNECTION', `cannot reach ${where}: ${message}`, {
       cause: err,
       retriable: true,
@@ -71,17 +71,8 @@ async function connectMysql(e: CutoverEndpoint): Promise<CutoverDb> {
   let conn: mysql.Connection;
   try {
     conn = await mysql.createConnection({
-      host: e.host,
-      port: e.port,
-      user: e.user,
-      password: e.password,
-      database: e.database,
-      charset: 'utf8mb4',
-      dateStrings: true,
-      supportBigNumbers: true,
-      bigNumberStrings: true,
-      decimalNumbers: false,
-      jsonStrings: true,
+      ...connectionFields(e),
+      ...MYSQL_TEXT_OPTIONS,
       connectTimeout: 10_000,
     });
   } catch (err) {
@@ -117,20 +108,11 @@ async function connectMysql(e: CutoverEndpoint): Promise<CutoverDb> {
   };
 }
 
-/** Every PostgreSQL value as its text form. */
-const TEXT_TYPES: pg.CustomTypesConfig = {
-  getTypeParser: (() => (value: string) => value) as unknown as pg.CustomTypesConfig['getTypeParser'],
-};
-
 async function connectPostgres(e: CutoverEndpoint): Promise<CutoverDb> {
   const where = describeEndpoint(e);
   const client = new pg.Client({
-    host: e.host,
-    port: e.port,
-    user: e.user,
-    password: e.password,
-    database: e.database,
-    types: TEXT_TYPES,
+    ...connectionFields(e),
+    types: PG_TEXT_TYPES,
     application_name: 'ferry:cutover',
     connectionTimeoutMillis: 10_000,
   });

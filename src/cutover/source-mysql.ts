@@ -23,8 +23,7 @@ import {
   storedBinlogPosition,
 } from './positions.js';
 import type { PublishedCheck, ReadOnlyPrivilege, SessionReport, SourceAdmin, SourceAutoColumn } from './source.js';
-
-const str = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
+import { str } from './values.js';
 
 /** Binlog events read per SHOW BINLOG EVENTS, and at most per check. */
 const SCAN_PAGE = 1000;

@@ -16,10 +16,10 @@ import { HEARTBEAT_PREFIX } from '../../connectors/postgres-source/heartbeat.js'
 import type { TableId } from '../api/schema.js';
 import type { CutoverDb } from './db.js';
 import { type FinalPosition, lsnBytesBehind, lsnReached, storedLsn } from './positions.js';
-import { readPgSequence } from './sequences.js';
+import { readPgSequence } from './sequences-postgres-catalog.js';
 import type { PublishedCheck, ReadOnlyPrivilege, SessionReport, SourceAdmin, SourceAutoColumn } from './source.js';
+import { str } from './values.js';
 
-const str = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
 const truthy = (v: unknown) => v === true || v === 't' || v === 'true';
 
 /** True when a pg_db_role_setting array holds default_transaction_read_only switched on. */

@@ -30,7 +30,30 @@ function describeEndpoint(e: VerifyEndpoint): string {
 
 const MYSQL_AUTH = new Set([1044, 1045, 1142, 1143, 1227, 1698]);
 const PG_AUTH = new Set(['28P01', '28000', '42501']);
-const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE']);
+/** Driver error codes that mean the server could not be reached (worth a retry). Shared with cutover. */
+export const NETWORK_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EPIPE',
+]);
+
+/** mysql2 options shared with cutover: utf8mb4; dates, big integers, decimals and JSON as strings. */
+export const MYSQL_TEXT_OPTIONS = {
+  charset: 'utf8mb4',
+  dateStrings: true,
+  supportBigNumbers: true,
+  bigNumberStrings: true,
+  decimalNumbers: false,
+  jsonStrings: true,
+} as const satisfies mysql.ConnectionOptions;
+
+/** An endpoint's connection fields, as both drivers name them. Shared with cutover. */
+export function connectionFields(e: VerifyEndpoint) {
+  return { host: e.host, port: e.port, user: e.user, password: e.password, database: e.database };
+}
 
 /** Turns a driver error into a FerryError naming the side and what to do. */
 export function dbError(err: unknown, where: string, sql?: string): FerryError {
@@ -46,7 +69,7 @@ export function dbError(err: unknown, where: string, sql?: string): FerryError {
       },
     );
   }
-  if (e.code !== undefined && NETWORK.has(e.code)) {
+  if (e.code !== undefined && NETWORK_ERRORS.has(e.code)) {
     return new FerryError('FERRY_CONNECTION', `cannot reach ${where}: ${message}`, { cause: err, retriable: true });
   }
   return new FerryError('FERRY_INTERNAL', `${where} rejected a verify query: ${message}`, {
@@ -58,17 +81,8 @@ export function dbError(err: unknown, where: string, sql?: string): FerryError {
 async function connectMysql(e: VerifyEndpoint, poolSize: number): Promise<VerifyDb> {
   const where = describeEndpoint(e);
   const pool = mysql.createPool({
-    host: e.host,
-    port: e.port,
-    user: e.user,
-    password: e.password,
-    database: e.database,
-    charset: 'utf8mb4',
-    dateStrings: true,
-    supportBigNumbers: true,
-    bigNumberStrings: true,
-    decimalNumbers: false,
-    jsonStrings: true,
+    ...connectionFields(e),
+    ...MYSQL_TEXT_OPTIONS,
     connectionLimit: poolSize,
     waitForConnections: true,
   });
@@ -111,20 +125,16 @@ async function connectMysql(e: VerifyEndpoint, poolSize: number): Promise<Verify
 }
 
 /** Every PostgreSQL value as its text form; encoders and SQL expressions both start from text. */
-const TEXT_TYPES: pg.CustomTypesConfig = {
+export const PG_TEXT_TYPES: pg.CustomTypesConfig = {
   getTypeParser: (() => (value: string) => value) as unknown as pg.CustomTypesConfig['getTypeParser'],
 };
 
 async function connectPostgres(e: VerifyEndpoint, poolSize: number): Promise<VerifyDb> {
   const where = describeEndpoint(e);
   const pool = new pg.Pool({
-    host: e.host,
-    port: e.port,
-    user: e.user,
-    password: e.password,
-    database: e.database,
+    ...connectionFields(e),
     max: poolSize,
-    types: TEXT_TYPES,
+    types: PG_TEXT_TYPES,
     options: '-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=iso_8601 -c extra_float_digits=1',
   });
   pool.on('error', () => undefined);
