@@ -11,7 +11,7 @@ import { withAdmin } from '../kafka/admin.js';
 import { createKafka } from '../kafka/client.js';
 import { sandboxUp } from '../sandbox/index.js';
 import { formatVerifyReport, verifyPipeline } from '../verify/index.js';
-import { createShop, runWriter, type SeedSizes, type WriterStats } from './shop.js';
+import { createShop, runWriter, type SeedSizes } from './shop.js';
 
 export interface DemoOptions {
   dir: string;
@@ -147,6 +147,9 @@ export async function runDemo(o: DemoOptions): Promise<boolean> {
     env,
     stdio: ['ignore', 'inherit', 'inherit'],
   });
+  // Never leave the pipeline behind, whatever ends this process.
+  const killChild = () => child.kill('SIGTERM');
+  process.once('exit', killChild);
   let childExit: number | null = null;
   const exited = new Promise<number>((resolve) =>
     child.once('exit', (code) => {
@@ -173,7 +176,11 @@ export async function runDemo(o: DemoOptions): Promise<boolean> {
       database: DB,
     });
     const writing = new AbortController();
-    const writer = runWriter(conn, o.sizes, writing.signal);
+    let writerError: unknown = null;
+    const writer = runWriter(conn, o.sizes, writing.signal).catch((err: unknown) => {
+      writerError = err;
+      return null;
+    });
     ticker = setInterval(() => {
       void scrape(metricsPort).then((m) => {
         if (childExit !== null || ticker === undefined) return;
@@ -189,8 +196,17 @@ export async function runDemo(o: DemoOptions): Promise<boolean> {
     }, 2000);
     await Promise.race([new Promise((r) => setTimeout(r, o.writeSeconds * 1000)), exited]);
     writing.abort();
-    const stats: WriterStats = await writer;
+    const stats = await writer;
     await conn.end();
+    if (stats === null) {
+      throw new FerryError(
+        'FERRY_INTERNAL',
+        `the demo's application failed: ${(writerError as Error)?.message ?? writerError}`,
+        {
+          cause: writerError,
+        },
+      );
+    }
     if (childExit !== null) throw new FerryError('FERRY_INTERNAL', `ferry run exited early with code ${childExit}`);
     o.err(
       `5/6 the application stopped after ${stats.transactions} transactions (${stats.inserts} inserts, ${stats.updates} updates, ${stats.deletes} deletes); waiting for lag 0`,
@@ -228,6 +244,7 @@ export async function runDemo(o: DemoOptions): Promise<boolean> {
     if (ticker) clearInterval(ticker);
     ticker = undefined;
     await stopChild();
+    process.off('exit', killChild);
     o.out('');
     o.out(`The sandbox keeps running (connection details in ${join(o.dir, 'sandbox.json')}).`);
     o.out(`Run the pipeline again: SOURCE_PASSWORD=… TARGET_PASSWORD=… npx ferry run -c ${configFile}`);

@@ -125,6 +125,8 @@ export async function createShop(conn: Connection, db: string, sizes: SeedSizes)
 
 export interface WriterStats {
   transactions: number;
+  /** Transactions that failed and were rolled back. */
+  errors: number;
   inserts: number;
   updates: number;
   deletes: number;
@@ -141,42 +143,56 @@ export async function runWriter(
   txPerSecond = 100,
 ): Promise<WriterStats> {
   const rnd = prng(7);
-  const stats: WriterStats = { transactions: 0, inserts: 0, updates: 0, deletes: 0 };
+  const stats: WriterStats = { transactions: 0, errors: 0, inserts: 0, updates: 0, deletes: 0 };
   const pause = 1000 / txPerSecond;
   while (!signal.aborted) {
     const started = Date.now();
-    await conn.beginTransaction();
-    const r = rnd();
-    if (r < 0.45) {
-      await conn.query('INSERT INTO orders (customer_id, product_id, quantity, total, status, note) VALUES (?)', [
-        orderRow(rnd, sizes.customers, sizes.products),
-      ]);
-      stats.inserts++;
-    } else if (r < 0.75) {
-      await conn.query('UPDATE orders SET status = ?, total = total + 1.25 WHERE id = ?', [
-        pick(rnd, STATUSES),
-        1 + Math.floor(rnd() * sizes.orders),
-      ]);
-      await conn.query('UPDATE products SET stock = stock - 1 WHERE id = ?', [1 + Math.floor(rnd() * sizes.products)]);
-      stats.updates += 2;
-    } else if (r < 0.85) {
-      await conn.query('UPDATE customers SET balance = balance + ?, vip = NOT vip WHERE id = ?', [
-        (rnd() * 100).toFixed(2),
-        1 + Math.floor(rnd() * sizes.customers),
-      ]);
-      stats.updates++;
-    } else if (r < 0.95) {
-      await conn.query('DELETE FROM orders WHERE id = ?', [1 + Math.floor(rnd() * sizes.orders)]);
-      stats.deletes++;
-    } else {
-      // A primary-key change: travels as a delete of the old key and a create of the new one.
-      await conn.query('UPDATE orders SET id = id + 10000000 WHERE id = ?', [1 + Math.floor(rnd() * sizes.orders)]);
-      stats.updates++;
+    try {
+      await writeOne(conn, rnd, sizes, stats);
+      stats.transactions++;
+    } catch (err) {
+      // An application sees errors too (a lock wait, a constraint); it rolls back and goes on.
+      await conn.rollback().catch(() => undefined);
+      stats.errors++;
+      if (stats.errors > 100) throw err;
     }
-    await conn.commit();
-    stats.transactions++;
     const wait = pause - (Date.now() - started);
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   }
   return stats;
+}
+
+async function writeOne(conn: Connection, rnd: () => number, sizes: SeedSizes, stats: WriterStats): Promise<void> {
+  await conn.beginTransaction();
+  const r = rnd();
+  if (r < 0.45) {
+    await conn.query('INSERT INTO orders (customer_id, product_id, quantity, total, status, note) VALUES (?)', [
+      orderRow(rnd, sizes.customers, sizes.products),
+    ]);
+    stats.inserts++;
+  } else if (r < 0.75) {
+    await conn.query('UPDATE orders SET status = ?, total = total + 1.25 WHERE id = ?', [
+      pick(rnd, STATUSES),
+      1 + Math.floor(rnd() * sizes.orders),
+    ]);
+    await conn.query('UPDATE products SET stock = stock - 1 WHERE id = ?', [1 + Math.floor(rnd() * sizes.products)]);
+    stats.updates += 2;
+  } else if (r < 0.85) {
+    await conn.query('UPDATE customers SET balance = balance + ?, vip = NOT vip WHERE id = ?', [
+      (rnd() * 100).toFixed(2),
+      1 + Math.floor(rnd() * sizes.customers),
+    ]);
+    stats.updates++;
+  } else if (r < 0.95) {
+    await conn.query('DELETE FROM orders WHERE id = ?', [1 + Math.floor(rnd() * sizes.orders)]);
+    stats.deletes++;
+  } else {
+    // A primary-key change (travels as a delete of the old key and a create of the new one),
+    // to a key no row has: one past the highest, read under lock in this transaction.
+    const [rows] = await conn.query('SELECT MAX(id) AS top FROM orders FOR UPDATE');
+    const top = BigInt((rows as Array<{ top: string | number | null }>)[0]?.top ?? 0);
+    await conn.query('UPDATE orders SET id = ? WHERE id = ?', [String(top + 1n), 1 + Math.floor(rnd() * sizes.orders)]);
+    stats.updates++;
+  }
+  await conn.commit();
 }
