@@ -6,8 +6,8 @@
  * - PostgreSQL is stopped and started while streaming: the source reconnects, nothing is lost,
  *   and the connected state follows.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -18,6 +18,7 @@ import { parseEnvelope } from '../../src/event/envelope.js';
 import { dataTopic } from '../../src/kafka/topics.js';
 import { FerryMetrics } from '../../src/metrics/metrics.js';
 import { startServer, stopServer } from '../../src/sandbox/index.js';
+import { buildDistWhenStale } from '../helpers/build.js';
 import { getSandbox, pgFerry, sandboxDir } from '../helpers/sandbox.js';
 import { confirmedFlush, filterFor, freshSchema, startRuntime, waitFor } from '../integration/pg-source.helpers.js';
 
@@ -26,21 +27,11 @@ const MAIN = join(ROOT, 'dist', 'src', 'runtime', 'source-main.js');
 
 /** Builds dist when source-main or the connector changed since the last build. */
 function ensureBuilt(): void {
-  const newest = (dir: string): number =>
-    Math.max(
-      0,
-      ...readdirSync(join(ROOT, dir))
-        .filter((f) => f.endsWith('.ts'))
-        .map((f) => statSync(join(ROOT, dir, f)).mtimeMs),
-    );
-  const sources = Math.max(newest('connectors/postgres-source'), newest('src/runtime'), newest('src/api'));
-  if (existsSync(MAIN) && statSync(MAIN).mtimeMs >= sources) return;
-  try {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
-  } catch (err) {
-    // tsc still emits when some other file has a type error; only a missing entry is fatal.
-    if (!existsSync(MAIN)) throw err;
-  }
+  buildDistWhenStale(
+    MAIN,
+    ['connectors/postgres-source', 'src/runtime', 'src/api'],
+    'npm run build failed; the source child process cannot start',
+  );
 }
 
 const cleanups: (() => Promise<void>)[] = [];

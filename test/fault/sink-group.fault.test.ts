@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type mysql from 'mysql2/promise';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { dataTopic } from '../../src/kafka/topics.js';
 import { projectRoot } from '../../src/sandbox/index.js';
 import { compareTables, type DbConn } from '../helpers/compare.js';
@@ -15,11 +15,10 @@ import { col, EventWriter, SourceTable, tableSchema } from '../helpers/events.js
 import { kafkaClient, uniqueName } from '../helpers/sandbox.js';
 import {
   ensureBuilt,
-  mariadb,
-  postgres,
   sandboxTarget,
   sinkMainOptions,
   spawnSink,
+  useSinkDatabases,
   waitFor,
   waitForCaughtUp,
 } from '../helpers/sink-harness.js';
@@ -42,15 +41,8 @@ describe('sink: two processes in one group', () => {
   let my: mysql.Connection;
   let pgc: pg.Client;
 
-  beforeAll(async () => {
-    ensureBuilt();
-    my = await mariadb();
-    pgc = await postgres();
-  });
-  afterAll(async () => {
-    await my?.end();
-    await pgc?.end();
-  });
+  beforeAll(() => ensureBuilt());
+  useSinkDatabases((dbs) => ({ my, pgc } = dbs));
 
   it('one is killed, the other takes over; target == source', async () => {
     const pipeline = uniqueName('group');

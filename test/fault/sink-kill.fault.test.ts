@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import type mysql from 'mysql2/promise';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { readTopicToEnd } from '../../src/kafka/read-topic.js';
 import { dataTopic } from '../../src/kafka/topics.js';
 import { projectRoot } from '../../src/sandbox/index.js';
@@ -16,11 +16,10 @@ import { col, EventWriter, SourceTable, tableSchema } from '../helpers/events.js
 import { kafkaClient, uniqueName } from '../helpers/sandbox.js';
 import {
   ensureBuilt,
-  mariadb,
-  postgres,
   sandboxTarget,
   sinkMainOptions,
   spawnSink,
+  useSinkDatabases,
   waitFor,
   waitForCaughtUp,
 } from '../helpers/sink-harness.js';
@@ -32,15 +31,8 @@ describe('sink: SIGKILL during large batches', () => {
   let my: mysql.Connection;
   let pgc: pg.Client;
 
-  beforeAll(async () => {
-    ensureBuilt();
-    my = await mariadb();
-    pgc = await postgres();
-  });
-  afterAll(async () => {
-    await my?.end();
-    await pgc?.end();
-  });
+  beforeAll(() => ensureBuilt());
+  useSinkDatabases((dbs) => ({ my, pgc } = dbs));
 
   it('keeps offsets and rows in step across kills; target == source at the end', async () => {
     const pipeline = uniqueName('kill');

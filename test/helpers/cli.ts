@@ -3,37 +3,24 @@
  * tests: building dist/ when it is stale, pipeline configs made from the example configs,
  * scraping /metrics, and a small MariaDB `shop` with a writer that keeps changing it.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type mysql from 'mysql2/promise';
 import { loadConfig, type PipelineConfig } from '../../src/config/index.js';
 import { projectRoot } from '../../src/sandbox/index.js';
+import { buildDistWhenStale } from './build.js';
+import { pollUntil } from './poll.js';
 import { getSandbox, mysqlRoot } from './sandbox.js';
 
 const ROOT = projectRoot();
 export const FERRY_BIN = join(ROOT, 'bin', 'ferry.js');
 const CLI_MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 
-function newestSource(dir: string): number {
-  let newest = 0;
-  if (!existsSync(dir)) return newest;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts'))
-      newest = Math.max(newest, statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
 /** Builds dist/ when the CLI entry is missing or older than any source (`npm test` built it already). */
 export function ensureCliBuilt(): void {
-  const sources = Math.max(newestSource(join(ROOT, 'src')), newestSource(join(ROOT, 'connectors')));
-  if (existsSync(CLI_MAIN) && statSync(CLI_MAIN).mtimeMs >= sources) return;
-  const res = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
-  if (res.status !== 0 && !existsSync(CLI_MAIN)) throw new Error('npm run build failed; `ferry` cannot run');
+  buildDistWhenStale(CLI_MAIN, ['src', 'connectors'], 'npm run build failed; `ferry` cannot run');
 }
 
 export interface FerryResult {
@@ -359,17 +346,5 @@ export async function eventually<T>(
   timeoutMs = 60_000,
   intervalMs = 500,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
+  return pollUntil(what, fn, timeoutMs, intervalMs);
 }

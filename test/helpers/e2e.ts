@@ -15,7 +15,7 @@ import { FerryMetrics } from '../../src/metrics/metrics.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
 import type { SinkTargetOptions } from '../../src/runtime/sink-connectors.js';
 import { type TableReport, type VerifyReport, verifyPipeline } from '../../src/verify/index.js';
-import { getSandbox, pgSuper } from './sandbox.js';
+import { getSandbox, pgSuper, uniqueName } from './sandbox.js';
 import { type ReadMessage, readWithHeaders, sinkProgress } from './sink-harness.js';
 
 export type SourceKind = 'mysql' | 'postgres';
@@ -146,6 +146,11 @@ export function startPipeline(config: PipelineConfig): RunningPipeline {
     handle.failure = err;
   });
   return handle;
+}
+
+/** Starts the route `spec` as a pipeline named by a unique name made from `prefix` (`_` as `-`). */
+export function startRoute(prefix: string, spec: Omit<RouteSpec, 'name'>): RunningPipeline {
+  return startPipeline(routeConfig({ name: uniqueName(prefix).replace(/_/g, '-'), ...spec }));
 }
 
 /** Polls `cond` until it returns a value (or throws after `timeoutMs`); fails at once when a pipeline failed. */

@@ -2,12 +2,13 @@
  * Running sinks in tests: in-process SinkRuntime instances, or child processes of
  * dist/src/runtime/sink-main.js (SIGKILL tests), and waiting until a sink caught up.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
 import type { Logger } from '../../src/api/index.js';
 import { createKafka } from '../../src/kafka/client.js';
 import { createLogger } from '../../src/log/index.js';
@@ -17,7 +18,9 @@ import type { SinkMainOptions } from '../../src/runtime/sink-main.js';
 import { SinkRuntime, type SinkRuntimeOptions } from '../../src/runtime/sink-runtime.js';
 import { readSinkProgress, type SinkProgress } from '../../src/runtime/sink-status.js';
 import { projectRoot } from '../../src/sandbox/index.js';
+import { buildDistWhenStale } from './build.js';
 import { MYSQL_READ_OPTIONS } from './compare.js';
+import { pollUntil } from './poll.js';
 import { getSandbox } from './sandbox.js';
 
 export function quietLogger(): Logger {
@@ -96,20 +99,7 @@ export async function waitFor<T>(
   timeoutMs = 60_000,
   intervalMs = 250,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      if ((err as { fatal?: boolean }).fatal) throw err;
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
+  return pollUntil(what, fn, timeoutMs, intervalMs, (err) => Boolean((err as { fatal?: boolean }).fatal));
 }
 
 /** Waits until the group's stored offsets reach Kafka's end offsets on every partition of the topics. */
@@ -141,29 +131,13 @@ export async function waitForCaughtUp(
 
 const SINK_MAIN = join(projectRoot(), 'dist', 'src', 'runtime', 'sink-main.js');
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(path));
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts'))
-      newest = Math.max(newest, statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
 /** Builds dist/ when sink-main.js is missing or older than the sink sources (`npm run build` normally did it). */
 export function ensureBuilt(): void {
-  const root = projectRoot();
-  const sources = Math.max(
-    newestMtime(join(root, 'src', 'runtime')),
-    newestMtime(join(root, 'connectors', 'postgres-sink')),
-    newestMtime(join(root, 'connectors', 'mysql-sink')),
+  buildDistWhenStale(
+    SINK_MAIN,
+    ['src/runtime', 'connectors/postgres-sink', 'connectors/mysql-sink'],
+    'npm run build failed; the sink child process cannot start',
   );
-  if (existsSync(SINK_MAIN) && statSync(SINK_MAIN).mtimeMs >= sources) return;
-  const res = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
-  if (res.status !== 0 && !existsSync(SINK_MAIN))
-    throw new Error('npm run build failed; the sink child process cannot start');
 }
 
 export interface SinkProcess {
@@ -248,6 +222,28 @@ export async function postgres(): Promise<pg.Client> {
   await client.connect();
   await client.query("SET TIME ZONE 'UTC'");
   return client;
+}
+
+export interface SinkDatabases {
+  my: mysql.Connection;
+  pgc: pg.Client;
+}
+
+/**
+ * Opens a MariaDB and a PostgreSQL connection before the suite's tests (after any `beforeAll`
+ * registered earlier) and closes them after; `set` receives them once open.
+ */
+export function useSinkDatabases(set: (dbs: SinkDatabases) => void): void {
+  let dbs: Partial<SinkDatabases> = {};
+  beforeAll(async () => {
+    dbs = { my: await mariadb() };
+    dbs.pgc = await postgres();
+    set(dbs as SinkDatabases);
+  });
+  afterAll(async () => {
+    await dbs.my?.end();
+    await dbs.pgc?.end();
+  });
 }
 
 export interface ReadMessage {

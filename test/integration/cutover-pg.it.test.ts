@@ -11,20 +11,14 @@ import { join } from 'node:path';
 import type mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../../src/cli/io.js';
 import { runCli } from '../../src/cli/program.js';
 import { loadConfig } from '../../src/config/index.js';
 import type { CutoverOutcome } from '../../src/cutover/index.js';
 import { FerryMetrics } from '../../src/metrics/metrics.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
+import { captureIo } from '../helpers/capture-io.js';
 import { getSandbox, mysqlRoot, pgSuper, uniqueName } from '../helpers/sandbox.js';
 import { quietLogger, waitFor } from '../helpers/sink-harness.js';
-
-function captureIo(): CliIo & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, isTTY: false, out: (l) => stdout.push(l), err: (l) => stderr.push(l) };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -15,7 +15,6 @@ import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerCutover } from '../../src/cli/commands/cutover.js';
 import { CliExit } from '../../src/cli/exit.js';
-import type { CliIo } from '../../src/cli/io.js';
 import { runCli } from '../../src/cli/program.js';
 import { loadConfig } from '../../src/config/index.js';
 import { connectCutoverDb } from '../../src/cutover/db.js';
@@ -24,14 +23,9 @@ import { mysqlSourceAdmin } from '../../src/cutover/source-mysql.js';
 import { FerryMetrics } from '../../src/metrics/metrics.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
 import { collectStatus } from '../../src/pipeline/status.js';
+import { captureIo } from '../helpers/capture-io.js';
 import { getSandbox, mysqlRoot, pgFerry, pgSuper, uniqueName } from '../helpers/sandbox.js';
 import { quietLogger, waitFor } from '../helpers/sink-harness.js';
-
-function captureIo(): CliIo & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, isTTY: false, out: (l) => stdout.push(l), err: (l) => stderr.push(l) };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

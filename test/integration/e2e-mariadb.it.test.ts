@@ -31,8 +31,8 @@ import {
   deletePipelineTopics,
   type RunningPipeline,
   readDeadLetters,
-  routeConfig,
   startPipeline,
+  startRoute,
   summary,
   tableReport,
   until,
@@ -121,23 +121,17 @@ describe('end to end from MariaDB: MariaDB -> PostgreSQL and MariaDB -> MariaDB'
     await sql('CREATE TABLE add_default (id INT NOT NULL PRIMARY KEY, v VARCHAR(10) NOT NULL)');
     await sql("INSERT INTO add_default VALUES (1, 'one'), (2, 'two'), (3, 'three')");
 
-    toPg = startPipeline(
-      routeConfig({
-        name: uniqueName('e2e-m2p').replace(/_/g, '-'),
-        source: 'mysql',
-        sourceNamespace: db,
-        sink: 'postgres',
-      }),
-    );
-    toMy = startPipeline(
-      routeConfig({
-        name: uniqueName('e2e-m2m').replace(/_/g, '-'),
-        source: 'mysql',
-        sourceNamespace: db,
-        sink: 'mysql',
-        targetNamespace: tgtDb,
-      }),
-    );
+    toPg = startRoute('e2e-m2p', {
+      source: 'mysql',
+      sourceNamespace: db,
+      sink: 'postgres',
+    });
+    toMy = startRoute('e2e-m2m', {
+      source: 'mysql',
+      sourceNamespace: db,
+      sink: 'mysql',
+      targetNamespace: tgtDb,
+    });
 
     // Phase 1, while the pipelines start and snapshot (these rows may land in the snapshots or
     // in the streams): row changes only.

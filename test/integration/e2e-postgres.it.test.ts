@@ -33,30 +33,16 @@ import {
   dropPgSlot,
   type RunningPipeline,
   readDeadLetters,
-  routeConfig,
   startPipeline,
+  startRoute,
   summary,
   tableReport,
   until,
   waitForConvergence,
 } from '../helpers/e2e.js';
+import { PG_ALL_TYPES_COLUMNS as ALL_TYPES } from '../helpers/pg-columns.js';
 import { getSandbox, pgFerry, pgSuper, uniqueName } from '../helpers/sandbox.js';
 import { mariadb } from '../helpers/sink-harness.js';
-
-const ALL_TYPES = `
-  id int PRIMARY KEY,
-  c_int2 smallint, c_int4 integer, c_int8 bigint,
-  c_num numeric(40,10), c_num_any numeric,
-  c_real real, c_double double precision,
-  c_bool boolean,
-  c_text text, c_varchar varchar(20), c_char char(5),
-  c_bytea bytea, c_uuid uuid, c_json json, c_jsonb jsonb,
-  c_date date, c_time time(6), c_timetz timetz, c_ts timestamp(6), c_tstz timestamptz(6),
-  c_interval interval,
-  c_int_arr integer[], c_text_arr text[], c_ts_arr timestamptz[],
-  c_enum mood, c_enum_arr mood[], c_domain posint,
-  c_bit bit(4), c_varbit bit varying(8),
-  c_null text`;
 
 /** Column -> SQL literal. Edge values of issue 4 that every target holds. */
 type Row = Record<string, string>;
@@ -207,23 +193,17 @@ describe('end to end from PostgreSQL: PostgreSQL -> MariaDB and PostgreSQL -> Po
     await sql('CREATE TABLE add_default (id int PRIMARY KEY, v varchar(10) NOT NULL)');
     await sql(`INSERT INTO add_default VALUES (1, 'one'), (2, 'two'), (3, 'three')`);
 
-    toMy = startPipeline(
-      routeConfig({
-        name: uniqueName('e2e-p2m').replace(/_/g, '-'),
-        source: 'postgres',
-        sourceNamespace: schema,
-        sink: 'mysql',
-      }),
-    );
-    toPg = startPipeline(
-      routeConfig({
-        name: uniqueName('e2e-p2p').replace(/_/g, '-'),
-        source: 'postgres',
-        sourceNamespace: schema,
-        sink: 'postgres',
-        targetNamespace: tgtSchema,
-      }),
-    );
+    toMy = startRoute('e2e-p2m', {
+      source: 'postgres',
+      sourceNamespace: schema,
+      sink: 'mysql',
+    });
+    toPg = startRoute('e2e-p2p', {
+      source: 'postgres',
+      sourceNamespace: schema,
+      sink: 'postgres',
+      targetNamespace: tgtSchema,
+    });
 
     // Phase 1, while the pipelines start and snapshot (these rows may land in the snapshots or
     // in the streams): row changes only.

@@ -10,6 +10,7 @@ import type { Logger, SourceContext, SourceItem, TableFilter } from '../../src/a
 import { parseEnvelope } from '../../src/event/envelope.js';
 import { createKafka } from '../../src/kafka/client.js';
 import { readTopicToEnd } from '../../src/kafka/read-topic.js';
+import { pollUntil } from '../helpers/poll.js';
 import { getSandbox, pgFerry, uniqueName } from '../helpers/sandbox.js';
 
 export function quietLogger(lines: string[] = []): Logger {
@@ -145,13 +146,8 @@ export async function waitFor<T>(
   fn: () => Promise<T | null | undefined | false>,
   timeoutMs = 60_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((res) => setTimeout(res, 200));
-  }
+  // Errors from `fn` fail at once.
+  return pollUntil(what, fn, timeoutMs, 200, () => true);
 }
 
 /** A SourceRuntime (in this process) around a PostgreSQL source, on the sandbox's Kafka. */

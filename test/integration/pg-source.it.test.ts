@@ -10,6 +10,7 @@ import { withAdmin } from '../../src/kafka/admin.js';
 import { createKafka } from '../../src/kafka/client.js';
 import { readTopicToEnd } from '../../src/kafka/read-topic.js';
 import { dataTopic, schemasTopic } from '../../src/kafka/topics.js';
+import { PG_ALL_TYPES_COLUMNS as COLUMNS } from '../helpers/pg-columns.js';
 import { getSandbox } from '../helpers/sandbox.js';
 import { confirmedFlush, filterFor, freshSchema, readEnvelopes, startRuntime, waitFor } from './pg-source.helpers.js';
 
@@ -38,21 +39,6 @@ async function run(s: Awaited<ReturnType<typeof setup>>, ...args: RuntimeArgs) {
 
 /** Column -> [SQL literal, canonical value], three rows of edge values. */
 type Case = Record<string, [string, JsonValue]>;
-
-const COLUMNS = `
-  id int PRIMARY KEY,
-  c_int2 smallint, c_int4 integer, c_int8 bigint,
-  c_num numeric(40,10), c_num_any numeric,
-  c_real real, c_double double precision,
-  c_bool boolean,
-  c_text text, c_varchar varchar(20), c_char char(5),
-  c_bytea bytea, c_uuid uuid, c_json json, c_jsonb jsonb,
-  c_date date, c_time time(6), c_timetz timetz, c_ts timestamp(6), c_tstz timestamptz(6),
-  c_interval interval,
-  c_int_arr integer[], c_text_arr text[], c_ts_arr timestamptz[],
-  c_enum mood, c_enum_arr mood[], c_domain posint,
-  c_bit bit(4), c_varbit bit varying(8),
-  c_null text`;
 
 const CASES: Case[] = [
   {

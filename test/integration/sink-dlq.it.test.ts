@@ -6,18 +6,17 @@
  */
 import type mysql from 'mysql2/promise';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dataTopic, dlqTopic } from '../../src/kafka/topics.js';
 import { compareTables, type DbConn } from '../helpers/compare.js';
 import { col, EventWriter, SourceTable, tableSchema } from '../helpers/events.js';
 import { kafkaClient, uniqueName } from '../helpers/sandbox.js';
 import {
   dlqCount,
-  mariadb,
-  postgres,
   readWithHeaders,
   sandboxTarget,
   startSink,
+  useSinkDatabases,
   waitForCaughtUp,
 } from '../helpers/sink-harness.js';
 
@@ -25,15 +24,7 @@ describe('sink: dead-letter topic', () => {
   const kafka = kafkaClient('sink-dlq');
   let my: mysql.Connection;
   let pgc: pg.Client;
-
-  beforeAll(async () => {
-    my = await mariadb();
-    pgc = await postgres();
-  });
-  afterAll(async () => {
-    await my?.end();
-    await pgc?.end();
-  });
+  useSinkDatabases((dbs) => ({ my, pgc } = dbs));
 
   it('routes poison records to the DLQ with headers and applies the rest', async () => {
     const pipeline = uniqueName('dlq');

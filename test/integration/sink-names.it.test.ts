@@ -4,14 +4,14 @@
  */
 import type mysql from 'mysql2/promise';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { qualify as myQualify, quoteIdent as myQuote } from '../../connectors/mysql-sink/dialect.js';
 import { qualify as pgQualify, quoteIdent as pgQuote } from '../../connectors/postgres-sink/dialect.js';
 import { dataTopic } from '../../src/kafka/topics.js';
 import { compareTables, type DbConn } from '../helpers/compare.js';
 import { col, EventWriter, SourceTable, tableSchema } from '../helpers/events.js';
 import { kafkaClient, uniqueName } from '../helpers/sandbox.js';
-import { dlqCount, mariadb, postgres, sandboxTarget, startSink, waitForCaughtUp } from '../helpers/sink-harness.js';
+import { dlqCount, sandboxTarget, startSink, useSinkDatabases, waitForCaughtUp } from '../helpers/sink-harness.js';
 
 const TABLES = ['order items', `it's "quoted"`, 'select'];
 const COLUMNS = ['from', 'Mixed Case', 'a"b', 'c`d', 'ünïcödé', 'what?'];
@@ -20,15 +20,7 @@ describe('sink: nasty names', () => {
   const kafka = kafkaClient('sink-names');
   let my: mysql.Connection;
   let pgc: pg.Client;
-
-  beforeAll(async () => {
-    my = await mariadb();
-    pgc = await postgres();
-  });
-  afterAll(async () => {
-    await my?.end();
-    await pgc?.end();
-  });
+  useSinkDatabases((dbs) => ({ my, pgc } = dbs));
 
   async function run(source: 'mysql' | 'postgresql'): Promise<void> {
     const pipeline = uniqueName(source === 'mysql' ? 'names_m2p' : 'names_p2m');

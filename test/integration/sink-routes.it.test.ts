@@ -6,27 +6,18 @@
  */
 import type mysql from 'mysql2/promise';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dataTopic } from '../../src/kafka/topics.js';
 import { compareTables, type DbConn } from '../helpers/compare.js';
 import { col, EventWriter, SourceTable, tableSchema } from '../helpers/events.js';
 import { kafkaClient, uniqueName } from '../helpers/sandbox.js';
-import { dlqCount, mariadb, postgres, sandboxTarget, startSink, waitForCaughtUp } from '../helpers/sink-harness.js';
+import { dlqCount, sandboxTarget, startSink, useSinkDatabases, waitForCaughtUp } from '../helpers/sink-harness.js';
 
 describe('sink routes', () => {
   const kafka = kafkaClient('sink-routes');
   let my: mysql.Connection;
   let pgc: pg.Client;
-
-  beforeAll(async () => {
-    my = await mariadb();
-    pgc = await postgres();
-  });
-
-  afterAll(async () => {
-    await my?.end();
-    await pgc?.end();
-  });
+  useSinkDatabases((dbs) => ({ my, pgc } = dbs));
 
   it('MariaDB -> PostgreSQL: mixed workload, edge values, truncate, add column', async () => {
     const pipeline = uniqueName('m2p');

@@ -6,17 +6,16 @@
  */
 import type mysql from 'mysql2/promise';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dataTopic } from '../../src/kafka/topics.js';
 import { compareTables, type DbConn } from '../helpers/compare.js';
 import { col, EventWriter, SourceTable, tableSchema } from '../helpers/events.js';
 import { kafkaClient, uniqueName } from '../helpers/sandbox.js';
 import {
-  mariadb,
-  postgres,
   sandboxTarget,
   sinkProgress,
   startSink,
+  useSinkDatabases,
   waitFor,
   waitForCaughtUp,
 } from '../helpers/sink-harness.js';
@@ -25,15 +24,7 @@ describe('sink: truncate across partitions', () => {
   const kafka = kafkaClient('sink-truncate');
   let my: mysql.Connection;
   let pgc: pg.Client;
-
-  beforeAll(async () => {
-    my = await mariadb();
-    pgc = await postgres();
-  });
-  afterAll(async () => {
-    await my?.end();
-    await pgc?.end();
-  });
+  useSinkDatabases((dbs) => ({ my, pgc } = dbs));
 
   it('applies each truncate once and keeps the rows written after it', async () => {
     const pipeline = uniqueName('trunc');

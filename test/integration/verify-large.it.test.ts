@@ -6,25 +6,11 @@
 import type { Connection } from 'mysql2/promise';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TablePair, type VerifyEndpoint, verify } from '../../src/verify/index.js';
-import { getSandbox, mysqlRoot, pgFerry, uniqueName } from '../helpers/sandbox.js';
+import { type TablePair, verify } from '../../src/verify/index.js';
+import { mysqlRoot, pgFerry, uniqueName } from '../helpers/sandbox.js';
+import { dropAndClose, sandboxVerifyEndpoints as endpoints } from '../helpers/verify.js';
 
 const ROWS = 200_000;
-
-function endpoints(): { mysql: VerifyEndpoint; postgres: VerifyEndpoint } {
-  const s = getSandbox();
-  return {
-    mysql: { kind: 'mysql', host: s.mysql.host, port: s.mysql.port, user: s.mysql.user, password: s.mysql.password },
-    postgres: {
-      kind: 'postgres',
-      host: s.postgres.host,
-      port: s.postgres.port,
-      user: s.postgres.user,
-      password: s.postgres.password,
-      database: s.postgres.database,
-    },
-  };
-}
 
 describe(`verify a ${ROWS.toLocaleString('en-US')}-row table, MariaDB -> PostgreSQL`, () => {
   const name = uniqueName('vfy_big');
@@ -60,12 +46,7 @@ describe(`verify a ${ROWS.toLocaleString('en-US')}-row table, MariaDB -> Postgre
     await client.query(`ANALYZE "${name}".big`);
   });
 
-  afterAll(async () => {
-    await my?.query(`DROP DATABASE IF EXISTS \`${name}\``);
-    await my?.end();
-    await client?.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);
-    await client?.end();
-  });
+  afterAll(() => dropAndClose(my, client, name));
 
   it('verifies equal in checksum chunks without fetching rows', async () => {
     const e = endpoints();

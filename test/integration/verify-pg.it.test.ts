@@ -9,23 +9,9 @@
 import type { Connection } from 'mysql2/promise';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TablePair, type VerifyEndpoint, type VerifyOptions, verify } from '../../src/verify/index.js';
-import { getSandbox, mysqlRoot, pgFerry, uniqueName } from '../helpers/sandbox.js';
-
-function endpoints(): { mysql: VerifyEndpoint; postgres: VerifyEndpoint } {
-  const s = getSandbox();
-  return {
-    mysql: { kind: 'mysql', host: s.mysql.host, port: s.mysql.port, user: s.mysql.user, password: s.mysql.password },
-    postgres: {
-      kind: 'postgres',
-      host: s.postgres.host,
-      port: s.postgres.port,
-      user: s.postgres.user,
-      password: s.postgres.password,
-      database: s.postgres.database,
-    },
-  };
-}
+import { type TablePair, type VerifyOptions, verify } from '../../src/verify/index.js';
+import { mysqlRoot, pgFerry, uniqueName } from '../helpers/sandbox.js';
+import { sandboxVerifyEndpoints as endpoints } from '../helpers/verify.js';
 
 const FAST: Partial<VerifyOptions> = {
   chunkSize: 40,

@@ -8,23 +8,9 @@
 import type { Connection } from 'mysql2/promise';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TablePair, type VerifyEndpoint, type VerifyOptions, verify } from '../../src/verify/index.js';
-import { getSandbox, mysqlRoot, pgFerry, uniqueName } from '../helpers/sandbox.js';
-
-function endpoints(): { mysql: VerifyEndpoint; postgres: VerifyEndpoint } {
-  const s = getSandbox();
-  return {
-    mysql: { kind: 'mysql', host: s.mysql.host, port: s.mysql.port, user: s.mysql.user, password: s.mysql.password },
-    postgres: {
-      kind: 'postgres',
-      host: s.postgres.host,
-      port: s.postgres.port,
-      user: s.postgres.user,
-      password: s.postgres.password,
-      database: s.postgres.database,
-    },
-  };
-}
+import { type VerifyOptions, verify } from '../../src/verify/index.js';
+import { mysqlRoot, pgFerry, uniqueName } from '../helpers/sandbox.js';
+import { dropAndClose, sandboxVerifyEndpoints as endpoints, tablePairIn } from '../helpers/verify.js';
 
 const FAST: Partial<VerifyOptions> = {
   chunkSize: 10,
@@ -95,17 +81,9 @@ describe('verify MariaDB zero dates -> PostgreSQL NULLs', () => {
     }
   });
 
-  afterAll(async () => {
-    await my?.query(`DROP DATABASE IF EXISTS \`${db}\``);
-    await my?.end();
-    await pgc?.query(`DROP SCHEMA IF EXISTS "${db}" CASCADE`);
-    await pgc?.end();
-  });
+  afterAll(() => dropAndClose(my, pgc, db));
 
-  const pair = (source: string, target = source): TablePair => ({
-    source: { db, table: source },
-    target: { db, table: target },
-  });
+  const pair = tablePairIn(db);
 
   it('verifies equal: zero dates count as the NULLs the sink stored, inside both databases', async () => {
     const e = endpoints();

@@ -15,14 +15,9 @@ import { FerryError } from '../../src/api/errors.js';
 import { registerVerify } from '../../src/cli/commands/verify.js';
 import { configFromObject } from '../../src/config/index.js';
 import { mysqlNormaliseFloat, postgresNormaliseFloat } from '../../src/verify/canonical-sql.js';
-import {
-  type TablePair,
-  type VerifyEndpoint,
-  type VerifyOptions,
-  verify,
-  verifyPipeline,
-} from '../../src/verify/index.js';
+import { type TablePair, type VerifyOptions, verify, verifyPipeline } from '../../src/verify/index.js';
 import { getSandbox, mysqlRoot, pgFerry, uniqueName } from '../helpers/sandbox.js';
+import { dropAndClose, sandboxVerifyEndpoints as endpoints, tablePairIn } from '../helpers/verify.js';
 
 const MARIADB_EDGE = `
   id BIGINT UNSIGNED NOT NULL PRIMARY KEY,
@@ -246,21 +241,6 @@ async function insertPostgres(client: pg.Client, table: string, rows: Row[]): Pr
   }
 }
 
-function endpoints(): { mysql: VerifyEndpoint; postgres: VerifyEndpoint } {
-  const s = getSandbox();
-  return {
-    mysql: { kind: 'mysql', host: s.mysql.host, port: s.mysql.port, user: s.mysql.user, password: s.mysql.password },
-    postgres: {
-      kind: 'postgres',
-      host: s.postgres.host,
-      port: s.postgres.port,
-      user: s.postgres.user,
-      password: s.postgres.password,
-      database: s.postgres.database,
-    },
-  };
-}
-
 const FAST: Pick<VerifyOptions, 'chunkSize' | 'leafRows' | 'splitFactor' | 'recheck'> = {
   chunkSize: 50,
   leafRows: 8,
@@ -291,17 +271,9 @@ describe('verify MariaDB -> PostgreSQL (edge values)', () => {
     }
   });
 
-  afterAll(async () => {
-    await my?.query(`DROP DATABASE IF EXISTS \`${db}\``);
-    await my?.end();
-    await pgc?.query(`DROP SCHEMA IF EXISTS "${db}" CASCADE`);
-    await pgc?.end();
-  });
+  afterAll(() => dropAndClose(my, pgc, db));
 
-  const pair = (source: string, target = source): TablePair => ({
-    source: { db, table: source },
-    target: { db, table: target },
-  });
+  const pair = tablePairIn(db);
 
   it('verifies equal tables equal, every column hashed inside both databases', async () => {
     const e = endpoints();
@@ -576,12 +548,7 @@ describe('verify with a composite text key across engines', () => {
     }
   });
 
-  afterAll(async () => {
-    await my?.query(`DROP DATABASE IF EXISTS \`${db}\``);
-    await my?.end();
-    await client?.query(`DROP SCHEMA IF EXISTS "${db}" CASCADE`);
-    await client?.end();
-  });
+  afterAll(() => dropAndClose(my, client, db));
 
   it('chunks both sides in the same byte order and finds a missing and a changed row by their composite key', async () => {
     const e = endpoints();

@@ -2,15 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { CliIo } from '../../src/cli/io.js';
 import { maskSecretLines, runCli } from '../../src/cli/program.js';
 import { rememberSecrets } from '../../src/cli/secrets.js';
-
-function captureIo(): CliIo & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, isTTY: false, out: (l) => stdout.push(l), err: (l) => stderr.push(l) };
-}
+import { captureIo } from '../helpers/capture-io.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ferry-cli-'));
 

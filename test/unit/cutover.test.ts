@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FerryError } from '../../src/api/errors.js';
-import type { CliIo } from '../../src/cli/io.js';
 import { runCli } from '../../src/cli/program.js';
 import { configFromObject } from '../../src/config/index.js';
 import { maskedTargetUrl, sharedServerReason, sourceAdminEndpoint, targetEndpoint } from '../../src/cutover/cutover.js';
@@ -32,6 +31,7 @@ import type { SourceAutoColumn } from '../../src/cutover/source.js';
 import { bypassPrivileges, granteeOf } from '../../src/cutover/source-mysql.js';
 import { parseTextArray, readOnlyInSettings } from '../../src/cutover/source-postgres.js';
 import type { CutoverOutcome } from '../../src/cutover/types.js';
+import { captureIo } from '../helpers/capture-io.js';
 
 const filter = (include: string[], exclude: string[] = []) => ({
   include,
@@ -396,11 +396,7 @@ describe('cutover: report', () => {
 describe('ferry cutover command line', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ferry-cutover-unit-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const io = (): CliIo & { stdout: string[]; stderr: string[] } => {
-    const stdout: string[] = [];
-    const stderr: string[] = [];
-    return { stdout, stderr, isTTY: false, out: (l) => stdout.push(l), err: (l) => stderr.push(l) };
-  };
+  const io = captureIo;
   const file = join(dir, 'pipeline.yaml');
   writeFileSync(
     file,

@@ -3,22 +3,10 @@ import { BinlogDecoder, type BinlogEvent } from '../../connectors/mysql-source/d
 import { GtidState } from '../../connectors/mysql-source/gtid.js';
 import { buildTableSchema } from '../../connectors/mysql-source/schema.js';
 import { TableRegistry } from '../../connectors/mysql-source/table-registry.js';
-import type { InfoColumn } from '../../connectors/mysql-source/types.js';
 import { captureAll, type SourceItem, type TableFilter } from '../../src/api/index.js';
+import { infoColumn } from '../helpers/info-column.js';
 
-const info = (name: string, dataType: string, columnType: string, extra: Partial<InfoColumn> = {}): InfoColumn => ({
-  name,
-  dataType,
-  columnType,
-  nullable: true,
-  charMaxLength: null,
-  numericPrecision: null,
-  numericScale: null,
-  datetimePrecision: null,
-  generated: false,
-  json: false,
-  ...extra,
-});
+const info = infoColumn;
 
 const T_COLS = [
   info('id', 'bigint', 'bigint(20) unsigned', { nullable: false }),

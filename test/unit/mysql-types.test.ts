@@ -3,21 +3,10 @@ import { buildTableSchema } from '../../connectors/mysql-source/schema.js';
 import { hintToInfo } from '../../connectors/mysql-source/table-registry.js';
 import { type InfoColumn, mapMysqlColumn, parseEnumValues } from '../../connectors/mysql-source/types.js';
 import { captureAll } from '../../src/api/index.js';
+import { infoColumn } from '../helpers/info-column.js';
 
 function col(dataType: string, columnType: string, extra: Partial<InfoColumn> = {}): InfoColumn {
-  return {
-    name: 'c',
-    dataType,
-    columnType,
-    nullable: true,
-    charMaxLength: null,
-    numericPrecision: null,
-    numericScale: null,
-    datetimePrecision: null,
-    generated: false,
-    json: false,
-    ...extra,
-  };
+  return infoColumn('c', dataType, columnType, extra);
 }
 
 const kind = (c: InfoColumn) => {

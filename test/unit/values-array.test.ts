@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { FerryError } from '../../src/api/errors.js';
 import type { ColumnKind } from '../../src/api/schema.js';
 import { encodeArray, encodeValue, parsePgArray, type ValueColumn } from '../../src/event/values.js';
+import { expectError } from '../helpers/expect-error.js';
 
 const arrayOf = (elementKind: ColumnKind, extra: Partial<ValueColumn> = {}): ValueColumn => ({
   name: 'c_array',
@@ -9,18 +9,6 @@ const arrayOf = (elementKind: ColumnKind, extra: Partial<ValueColumn> = {}): Val
   elementKind,
   ...extra,
 });
-
-function expectError(fn: () => unknown, code: string, ...parts: string[]): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(FerryError);
-  expect((caught as FerryError).code).toBe(code);
-  for (const part of parts) expect((caught as FerryError).message).toContain(part);
-}
 
 describe('parsePgArray', () => {
   it('reads plain elements and NULL', () => {

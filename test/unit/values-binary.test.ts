@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { FerryError } from '../../src/api/errors.js';
 import {
   bitToBuffer,
   decodeBytes,
@@ -10,18 +9,7 @@ import {
   encodeValue,
   type ValueColumn,
 } from '../../src/event/values.js';
-
-function expectError(fn: () => unknown, code: string, ...parts: string[]): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(FerryError);
-  expect((caught as FerryError).code).toBe(code);
-  for (const part of parts) expect((caught as FerryError).message).toContain(part);
-}
+import { expectError } from '../helpers/expect-error.js';
 
 describe('bytes', () => {
   const bytes: ValueColumn = { name: 'payload', kind: 'bytes' };

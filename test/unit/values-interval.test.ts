@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { FerryError } from '../../src/api/errors.js';
 import {
   encodeInterval,
   encodeValue,
@@ -8,20 +7,9 @@ import {
   toPgInterval,
   type ValueColumn,
 } from '../../src/event/values.js';
+import { expectError } from '../helpers/expect-error.js';
 
 const interval: ValueColumn = { name: 'c_interval', kind: 'interval' };
-
-function expectError(fn: () => unknown, code: string, ...parts: string[]): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(FerryError);
-  expect((caught as FerryError).code).toBe(code);
-  for (const part of parts) expect((caught as FerryError).message).toContain(part);
-}
 
 describe('interval', () => {
   // Left: PostgreSQL 15 output with IntervalStyle postgres. Right: the same values printed by

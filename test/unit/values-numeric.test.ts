@@ -1,7 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { FerryError } from '../../src/api/errors.js';
-import type { ColumnKind } from '../../src/api/schema.js';
-import type { ValueColumn } from '../../src/event/values.js';
 import {
   encodeDecimal,
   encodeFloat,
@@ -10,26 +7,7 @@ import {
   encodeYear,
   shortestFloat32,
 } from '../../src/event/values.js';
-
-const col = (kind: ColumnKind, extra: Partial<ValueColumn> = {}): ValueColumn => ({
-  name: `c_${kind}`,
-  kind,
-  ...extra,
-});
-
-/** Asserts a FERRY_ENCODE error naming the column and its kind, and containing `parts`. */
-function expectEncodeError(fn: () => unknown, column: ValueColumn, ...parts: string[]): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(FerryError);
-  expect((caught as FerryError).code).toBe('FERRY_ENCODE');
-  for (const part of [`"${column.name}"`, `(${column.kind})`, ...parts])
-    expect((caught as FerryError).message).toContain(part);
-}
+import { kindColumn as col, expectEncodeError } from '../helpers/expect-error.js';
 
 describe('integers', () => {
   const int64 = col('int64');

@@ -1,6 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { FerryError } from '../../src/api/errors.js';
-import type { ColumnKind } from '../../src/api/schema.js';
 import {
   encodeDate,
   encodeTime,
@@ -13,31 +11,8 @@ import {
   toMysqlDatetime,
   toPgDate,
   toPgTimestamp,
-  type ValueColumn,
 } from '../../src/event/values.js';
-
-const col = (kind: ColumnKind, extra: Partial<ValueColumn> = {}): ValueColumn => ({
-  name: `c_${kind}`,
-  kind,
-  ...extra,
-});
-
-/** Asserts a FerryError with `code` whose message contains every one of `parts`. */
-function expectError(fn: () => unknown, code: string, ...parts: string[]): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(FerryError);
-  expect((caught as FerryError).code).toBe(code);
-  for (const part of parts) expect((caught as FerryError).message).toContain(part);
-}
-
-function expectEncodeError(fn: () => unknown, column: ValueColumn, ...parts: string[]): void {
-  expectError(fn, 'FERRY_ENCODE', `"${column.name}"`, `(${column.kind})`, ...parts);
-}
+import { kindColumn as col, expectEncodeError, expectError } from '../helpers/expect-error.js';
 
 describe('date', () => {
   const date = col('date');

@@ -3,7 +3,7 @@ import { FerryError } from '../../src/api/errors.js';
 import { UNCHANGED } from '../../src/api/event.js';
 import * as api from '../../src/api/index.js';
 import type { JsonValue } from '../../src/api/json.js';
-import { COLUMN_KINDS, type ColumnKind, type ColumnSchema } from '../../src/api/schema.js';
+import { COLUMN_KINDS, type ColumnSchema } from '../../src/api/schema.js';
 import {
   encodeBoolean,
   encodeEnum,
@@ -13,12 +13,7 @@ import {
   encodeValue,
   type ValueColumn,
 } from '../../src/event/values.js';
-
-const col = (kind: ColumnKind, extra: Partial<ValueColumn> = {}): ValueColumn => ({
-  name: `c_${kind}`,
-  kind,
-  ...extra,
-});
+import { kindColumn as col } from '../helpers/expect-error.js';
 
 function catchError(fn: () => unknown): FerryError {
   try {
