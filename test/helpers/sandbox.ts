@@ -62,32 +62,23 @@ export function mysqlFerry(database?: string): Promise<mysql.Connection> {
   });
 }
 
-/** A connected PostgreSQL client as superuser (database `ferry` unless given). */
-export async function pgSuper(database?: string): Promise<pg.Client> {
+async function pgConnect(user: string, password: string, database?: string): Promise<pg.Client> {
   const p = getSandbox().postgres;
-  const client = new pg.Client({
-    host: p.host,
-    port: p.port,
-    user: p.superUser,
-    password: p.superPassword,
-    database: database ?? p.database,
-  });
+  const client = new pg.Client({ host: p.host, port: p.port, user, password, database: database ?? p.database });
   await client.connect();
   return client;
 }
 
-/** A connected PostgreSQL client as the ferry role (database `ferry` unless given). */
-export async function pgFerry(database?: string): Promise<pg.Client> {
+/** A connected PostgreSQL client as superuser (database `ferry` unless given). */
+export function pgSuper(database?: string): Promise<pg.Client> {
   const p = getSandbox().postgres;
-  const client = new pg.Client({
-    host: p.host,
-    port: p.port,
-    user: p.user,
-    password: p.password,
-    database: database ?? p.database,
-  });
-  await client.connect();
-  return client;
+  return pgConnect(p.superUser, p.superPassword, database);
+}
+
+/** A connected PostgreSQL client as the ferry role (database `ferry` unless given). */
+export function pgFerry(database?: string): Promise<pg.Client> {
+  const p = getSandbox().postgres;
+  return pgConnect(p.user, p.password, database);
 }
 
 /** A kafkajs client for the sandbox broker (quiet logging). */
