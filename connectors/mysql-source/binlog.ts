@@ -5,7 +5,27 @@ import type { BinlogEvent } from './decode.js';
 import { describeMysqlPosition, type MysqlPosition, toSourcePosition } from './position.js';
 import { RESNAPSHOT_HINT } from './preflight.js';
 
-const EVENTS = ['rotate', 'tablemap', 'writerows', 'updaterows', 'deleterows', 'xid', 'query', 'mariadbgtid', 'gtid'];
+const EVENTS = [
+  'rotate',
+  'format',
+  'tablemap',
+  'writerows',
+  'updaterows',
+  'deleterows',
+  'xid',
+  'query',
+  'mariadbgtid',
+  'gtid',
+  // Events read only for where they end (snapshot chunk placement):
+  'intvar',
+  'rand',
+  'uservar',
+  'annotaterows',
+  'binlogcheckpoint',
+  'mariadbgtidlist',
+  'previousgtids',
+  'unknown',
+];
 
 export interface BinlogReaderOptions {
   config: MysqlSourceConfig;
@@ -151,7 +171,10 @@ export function convert(ev: AnyBinlogEvent, keys: Map<number, string[]>): Binlog
       return { type: 'query', query: q.query, db: q.schema, timestamp: ev.timestamp, nextPosition: ev.nextPosition };
     }
     default:
-      return null;
+      // Only its end matters: it tells how far the stream got (snapshot chunk placement).
+      return typeof ev.nextPosition === 'number' && ev.nextPosition > 0
+        ? { type: 'mark', nextPosition: ev.nextPosition }
+        : null;
   }
 }
 

@@ -10,6 +10,7 @@ import {
 } from '../../src/api/index.js';
 import { classifyStatement } from './ddl.js';
 import { GtidState } from './gtid.js';
+import { comparePositions } from './placements.js';
 import { type MysqlPosition, toSourcePosition } from './position.js';
 import { encodeRow, keyOf, sameKey } from './rows.js';
 import type { CapturedTable, TableRegistry } from './table-registry.js';
@@ -18,6 +19,8 @@ import type { CapturedTable, TableRegistry } from './table-registry.js';
 export type BinlogEvent =
   | { type: 'rotate'; file: string; position: number }
   | { type: 'gtid'; gtid: string; timestamp: number }
+  /** Any other event: only where it ends matters (the stream passed that position). */
+  | { type: 'mark'; nextPosition: number }
   | {
       type: 'rows';
       op: 'write' | 'update' | 'delete';
@@ -72,6 +75,8 @@ export class BinlogDecoder {
   private txn: Txn | null = null;
   private lastCheckpoint = 0;
   private started = false;
+  /** End of the last event seen in `file` (any type). */
+  private seenEnd = 0;
 
   constructor(opts: DecoderOptions) {
     this.o = opts;
@@ -85,8 +90,25 @@ export class BinlogDecoder {
     return { file: this.file, pos: this.pos, gtid: this.gtids.toString() || null, serverId: this.o.serverId };
   }
 
+  /**
+   * Whether the stream passed binlog position (file, pos): at a transaction boundary, with every
+   * event before that position handled.
+   */
+  passed(file: string, pos: number): boolean {
+    if (this.txn) return false;
+    return comparePositions({ file: this.file, pos: Math.max(this.pos, this.seenEnd) }, { file, pos }) >= 0;
+  }
+
+  /** A checkpoint at the current transaction boundary. */
+  boundaryCheckpoint(): SourceItem {
+    return this.checkpoint(undefined);
+  }
+
   handle(ev: BinlogEvent): DecodeResult {
+    if ('nextPosition' in ev && ev.nextPosition > this.seenEnd) this.seenEnd = ev.nextPosition;
     switch (ev.type) {
+      case 'mark':
+        return { items: [] };
       case 'rotate':
         return { items: this.rotate(ev.file, ev.position) };
       case 'gtid':
@@ -115,6 +137,7 @@ export class BinlogDecoder {
     if (file === this.file && position === this.pos && !first) return [];
     this.file = file;
     this.pos = position > 0 ? position : 4;
+    this.seenEnd = this.pos;
     this.txn = null;
     // The first rotate opens the stream: its checkpoint tells the runtime we are connected.
     return first || this.heartbeatDue() ? [this.checkpoint(undefined)] : [];

@@ -1,6 +1,7 @@
 import type { RowDataPacket } from 'mysql2/promise';
 import {
   type CheckResult,
+  type ChunkReader,
   FerryError,
   type SnapshotSession,
   type SourceConnector,
@@ -10,8 +11,10 @@ import {
   type StoredSourceOffset,
   type TableSchema,
 } from '../../src/api/index.js';
+import { openMysqlChunkReader } from './chunks.js';
 import { describeServer, type MysqlSourceConfig } from './config.js';
 import { closeQuietly, connect } from './connection.js';
+import { Placements } from './placements.js';
 import { describeMysqlPosition } from './position.js';
 import { runPreflight } from './preflight.js';
 import { readSchemas } from './schema.js';
@@ -26,6 +29,7 @@ export { RESNAPSHOT_HINT } from './preflight.js';
  * snapshots with their exact binlog position, and binlog streaming through zongji.
  */
 export function createMysqlSource(cfg: MysqlSourceConfig): SourceConnector {
+  const placements = new Placements();
   return {
     kind: 'mysql',
 
@@ -76,7 +80,11 @@ export function createMysqlSource(cfg: MysqlSourceConfig): SourceConnector {
     },
 
     stream(ctx: SourceContext, from: SourcePosition): AsyncIterable<SourceItem> {
-      return streamMysql(cfg, ctx, from);
+      return streamMysql(cfg, ctx, from, placements);
+    },
+
+    openChunkReader(): Promise<ChunkReader> {
+      return openMysqlChunkReader(cfg, placements);
     },
 
     describePosition: describeMysqlPosition,

@@ -9,10 +9,13 @@ import {
 import { readBinlog } from './binlog.js';
 import type { MysqlSourceConfig } from './config.js';
 import { closeQuietly, connect } from './connection.js';
-import { BinlogDecoder } from './decode.js';
+import { BinlogDecoder, type BinlogEvent } from './decode.js';
+import type { Placements } from './placements.js';
 import { fromSourcePosition } from './position.js';
 import { readSchemas, type SchemaRead } from './schema.js';
 import { TableRegistry } from './table-registry.js';
+
+const WOKEN: unique symbol = Symbol('a chunk was added');
 
 /**
  * The MySQL source's stream(): binlog events from `from` (a transaction boundary), decoded into
@@ -23,6 +26,7 @@ export async function* streamMysql(
   cfg: MysqlSourceConfig,
   ctx: SourceContext,
   from: SourcePosition,
+  placements?: Placements,
 ): AsyncGenerator<SourceItem> {
   const start = fromSourcePosition(from);
   const conn = await connect(cfg);
@@ -42,25 +46,43 @@ export async function* streamMysql(
     const dbs = literalDatabases(ctx.filter);
     const includeSchema = dbs ? Object.fromEntries(dbs.map((d) => [d, true as const])) : undefined;
     ctx.logger.info('reading the binlog', { file: start.file, pos: start.pos, gtid: start.gtid });
-    for await (const ev of readBinlog({
+    const binlog = readBinlog({
       config: cfg,
       start,
       signal: ctx.signal,
       logger: ctx.logger,
       ...(includeSchema ? { includeSchema } : {}),
-    })) {
-      const res = decoder.handle(ev);
-      yield* res.items;
-      if ('refreshSchemas' in res && ev.type === 'query') {
-        // A DDL can only concern captured tables if it runs in, or names, one of their databases.
-        const relevant = !dbs || dbs.some((d) => ev.db === d || ev.query.includes(d));
-        const read = relevant ? await schemas(conn, ctx) : null;
-        const changed = read ? registry.replace(read.tables, read.problems) : [];
-        for (const s of changed) {
-          ctx.logger.info('table schema changed', { table: `${s.db}.${s.table}`, version: s.version, ddl: ev.query });
+    })[Symbol.asyncIterator]();
+    let pending: Promise<IteratorResult<BinlogEvent>> | null = null;
+    try {
+      for (;;) {
+        if (placements && placements.size > 0) yield* placeChunks(placements, decoder);
+        pending ??= binlog.next();
+        const next = placements
+          ? await Promise.race([pending, placements.whenAdded().then((): typeof WOKEN => WOKEN)])
+          : await pending;
+        if (next === WOKEN) continue;
+        pending = null;
+        if (next.done) break;
+        const ev = next.value;
+        const res = decoder.handle(ev);
+        yield* res.items;
+        if ('refreshSchemas' in res && ev.type === 'query') {
+          // A DDL can only concern captured tables if it runs in, or names, one of their databases.
+          const relevant = !dbs || dbs.some((d) => ev.db === d || ev.query.includes(d));
+          const read = relevant ? await schemas(conn, ctx) : null;
+          const changed = read ? registry.replace(read.tables, read.problems) : [];
+          for (const s of changed) {
+            ctx.logger.info('table schema changed', { table: `${s.db}.${s.table}`, version: s.version, ddl: ev.query });
+          }
+          yield* decoder.afterDdl(ev, changed);
         }
-        yield* decoder.afterDdl(ev, changed);
       }
+    } finally {
+      // The reader ends once the stream's signal aborts (the runtime aborts it when it closes the
+      // stream); a next() still waiting for the server is not waited for here.
+      pending?.catch(() => undefined);
+      void binlog.return?.(undefined).catch(() => undefined);
     }
   } finally {
     await closeQuietly(conn);
@@ -76,4 +98,12 @@ async function schemas(conn: Connection, ctx: SourceContext): Promise<SchemaRead
       retriable: true,
     });
   }
+}
+
+/** Watermarks of the chunks whose view the stream passed, then a checkpoint at this boundary. */
+function* placeChunks(placements: Placements, decoder: BinlogDecoder): Generator<SourceItem> {
+  const due = placements.due((file, pos) => decoder.passed(file, pos));
+  if (due.length === 0) return;
+  for (const id of due) yield { type: 'watermark', id };
+  yield decoder.boundaryCheckpoint();
 }

@@ -27,6 +27,9 @@ import {
 import { formatLsn, lsnNumber } from './lsn.js';
 import { type PgMessage, type PgRelation, type TupleValue, UNCHANGED_TOAST } from './pgoutput.js';
 
+/** Prefix of the logical messages that place snapshot chunks in the stream. */
+export const WATERMARK_PREFIX = 'ferry_watermark';
+
 /** Resolves a Relation message to the schema of a captured table, or null when the table is not captured. */
 export type RelationResolver = (rel: PgRelation) => Promise<TableSchema | null>;
 
@@ -139,9 +142,14 @@ export class PgoutputDecoder {
         }
         return items;
       }
+      case 'message':
+        // A snapshot chunk's watermark (chunks.ts): transactional, so it sits in commit order.
+        if (msg.prefix === WATERMARK_PREFIX && msg.transactional && !this.tx?.skip) {
+          return [{ type: 'watermark', id: msg.content.toString('utf8') }];
+        }
+        return [];
       case 'type':
       case 'origin':
-      case 'message':
         return [];
     }
   }

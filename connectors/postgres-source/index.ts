@@ -6,6 +6,7 @@
 import pg from 'pg';
 import {
   type CheckResult,
+  type ChunkReader,
   FerryError,
   type SnapshotSession,
   type SourceConnector,
@@ -17,6 +18,7 @@ import {
   tableName,
 } from '../../src/api/index.js';
 import { catalogSchema, readTables } from './catalog.js';
+import { openPgChunkReader } from './chunks.js';
 import {
   clientConfig,
   objectNames,
@@ -116,6 +118,10 @@ export class PostgresSource implements SourceConnector {
     });
     for (const s of session.tables) this.known.set(tableName(s), s.version);
     return session;
+  }
+
+  openChunkReader(ctx: SourceContext): Promise<ChunkReader> {
+    return openPgChunkReader(this.opts, ctx.logger);
   }
 
   stream(ctx: SourceContext, from: SourcePosition): AsyncIterable<SourceItem> {

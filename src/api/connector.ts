@@ -61,7 +61,51 @@ export interface SnapshotSession {
 export type SourceItem =
   | { type: 'event'; event: ChangeEvent }
   | { type: 'schema'; schema: TableSchema }
-  | { type: 'checkpoint'; position: SourcePosition; commitTsMs?: number };
+  | { type: 'checkpoint'; position: SourcePosition; commitTsMs?: number }
+  /**
+   * The high watermark of snapshot chunk `id` (ChunkReader.readChunk): every change committed
+   * before the chunk's view was read has been yielded before this item. Yielded at a transaction
+   * boundary.
+   */
+  | { type: 'watermark'; id: string };
+
+/** One chunk to read: up to `limit` rows of `table` in key order with key greater than `afterKey`. */
+export interface ChunkRequest {
+  /** Unique id; the stream yields `{type: 'watermark', id}` once it passed the chunk's view. */
+  id: string;
+  table: TableSchema;
+  afterKey: JsonValue[] | null;
+  limit: number;
+}
+
+export interface ChunkResult {
+  /** Rows in key order, canonical values (docs/values.md), with the columns of `table`. */
+  rows: Row[];
+  /**
+   * Transactions that were still running when the view was taken (PostgreSQL: the snapshot's
+   * xip list), as the `source.txId` their events carry. Rows those transactions touched are
+   * taken from the stream instead of the chunk.
+   */
+  runningTx?: string[];
+}
+
+/**
+ * Reads snapshot chunks in short, separate views (no transaction or lock outlives one chunk
+ * query), each placed in the stream by a watermark (docs/snapshots.md). Several readers may run
+ * at once.
+ */
+export interface ChunkReader {
+  /** Estimated rows of a table (for progress; need not be exact). */
+  estimateRows(table: TableId): Promise<number>;
+  /**
+   * Reads one chunk in a view of its own, then makes the stream yield the chunk's watermark once
+   * the stream has passed that view. Throws retriable FerryErrors on connection trouble.
+   */
+  readChunk(request: ChunkRequest): Promise<ChunkResult>;
+  /** Gives up a chunk whose watermark is no longer awaited (a failed or abandoned read). */
+  forget?(id: string): void;
+  close(): Promise<void>;
+}
 
 export interface SourceContext {
   pipeline: string;
@@ -86,6 +130,11 @@ export interface SourceConnector {
   discover(ctx: SourceContext): Promise<TableSchema[]>;
   /** Opens a consistent view with its exact log position (MariaDB consistent snapshot, PG exported snapshot). */
   openSnapshot(ctx: SourceContext): Promise<SnapshotSession>;
+  /**
+   * Opens a reader of watermarked snapshot chunks. A connector with a chunk reader takes every
+   * snapshot (initial and on demand) while it streams; one without is snapshotted from one view.
+   */
+  openChunkReader?(ctx: SourceContext): Promise<ChunkReader>;
   /**
    * Streams changes from `from` (exclusive of what was already checkpointed there) until
    * `ctx.signal` aborts or the connection fails (throws; the runtime reconnects with backoff

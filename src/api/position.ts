@@ -14,6 +14,12 @@ export interface SnapshotProgress {
   done: string[];
   /** The table being read and the last primary key whose row Kafka acknowledged. */
   current?: { table: string; lastKey: JsonValue[] };
+  /**
+   * Watermarked snapshots: every table still to read, in order, with the last key whose chunk
+   * is in Kafka (null: from the start). Absent in offsets written before chunked snapshots:
+   * then every captured table not in `done` is pending (`current` gives its resume key).
+   */
+  pending?: Array<{ table: string; lastKey: JsonValue[] | null }>;
 }
 
 /**
@@ -25,6 +31,10 @@ export interface StoredSourceOffset {
   phase: 'snapshot' | 'stream';
   position: SourcePosition;
   snapshot?: SnapshotProgress;
+  /** Captured tables (`db.table`) whose rows are in Kafka; a table outside it is snapshotted when it appears. */
+  tables?: string[];
+  /** Next offset of `<pipeline>.__signals` to read (snapshot requests). */
+  signals?: string;
   /** ms since epoch when this offset was written. */
   writtenAt: number;
 }

@@ -25,6 +25,8 @@ export function dataTopic(pipeline: string, db: string, table: string): string {
 
 export const offsetsTopic = (pipeline: string): string => `${pipeline}.__offsets`;
 export const schemasTopic = (pipeline: string): string => `${pipeline}.__schemas`;
+/** Snapshot requests to a running source (`ferry snapshot`). */
+export const signalsTopic = (pipeline: string): string => `${pipeline}.__signals`;
 export const dlqTopic = (pipeline: string): string => `${pipeline}.dlq`;
 
 /** True for topics that carry row changes of this pipeline (not internal, not the DLQ). */

@@ -33,6 +33,8 @@ export function encodeSourceOffset(offset: StoredSourceOffset, connector: string
     phase: offset.phase,
     position: offset.position,
     ...(offset.snapshot ? { snapshot: offset.snapshot } : {}),
+    ...(offset.tables ? { tables: offset.tables } : {}),
+    ...(offset.signals === undefined ? {} : { signals: offset.signals }),
     writtenAt: offset.writtenAt,
     ...(describe === undefined ? {} : { describe }),
   };
@@ -72,6 +74,8 @@ export function decodeSourceOffset(value: string): SourceOffsetRecord {
     writtenAt: typeof o.writtenAt === 'number' ? o.writtenAt : 0,
   };
   if (o.snapshot) record.snapshot = o.snapshot;
+  if (Array.isArray(o.tables)) record.tables = o.tables.map(String);
+  if (typeof o.signals === 'string') record.signals = o.signals;
   if (typeof o.describe === 'string') record.describe = o.describe;
   return record;
 }

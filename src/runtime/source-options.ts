@@ -19,8 +19,14 @@ export interface SourceRuntimeOptions {
   replicationFactor?: number;
   /** `initial`: snapshot when no position is stored. `never`: stream from the current position. */
   snapshot?: 'initial' | 'never';
-  /** Rows per snapshot chunk. Default 5000. */
+  /** Most rows per snapshot chunk. Default 5000. */
   chunkSize?: number;
+  /** Approximate most bytes of one snapshot chunk (fewer rows when rows are large). Default 4 MiB. */
+  chunkBytes?: number;
+  /** Snapshot chunk readers running at once, across tables. Default 2. */
+  snapshotParallelism?: number;
+  /** How often snapshot requests (`ferry snapshot`) are looked for, ms. Default 2000. */
+  signalsIntervalMs?: number;
   /** Items between reading and producing (backpressure bound). Default 10 000. */
   queueSize?: number;
   /** Compression of produced batches (kafka.compression). Default none. */
@@ -62,6 +68,9 @@ export function resolveSourceOptions(opts: SourceRuntimeOptions): ResolvedSource
     replicationFactor: opts.replicationFactor ?? 1,
     snapshot: opts.snapshot ?? 'initial',
     chunkSize: opts.chunkSize ?? 5000,
+    chunkBytes: opts.chunkBytes ?? 4 * 1024 * 1024,
+    snapshotParallelism: opts.snapshotParallelism ?? 2,
+    signalsIntervalMs: opts.signalsIntervalMs ?? 2000,
     queueSize: opts.queueSize ?? 10_000,
     tombstones: opts.tombstones ?? true,
     filter: opts.filter,
@@ -77,6 +86,9 @@ export function resolveSourceOptions(opts: SourceRuntimeOptions): ResolvedSource
     partitions: o.partitions,
     replicationFactor: o.replicationFactor,
     chunkSize: o.chunkSize,
+    chunkBytes: o.chunkBytes,
+    snapshotParallelism: o.snapshotParallelism,
+    signalsIntervalMs: o.signalsIntervalMs,
     queueSize: o.queueSize,
     maxBatchEvents: o.maxBatchEvents,
   };

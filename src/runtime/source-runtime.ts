@@ -9,10 +9,12 @@ import type {
   TableSchema,
 } from '../api/index.js';
 import { FerryError } from '../api/index.js';
-import { dataTopic, offsetsTopic, schemasTopic } from '../kafka/topics.js';
+import { dataTopic, offsetsTopic, schemasTopic, signalsTopic } from '../kafka/topics.js';
 import { latestSourceOffset, sourceOffsetTombstone } from '../offsets/source-offsets.js';
 import { BoundedQueue } from './queue.js';
 import { abortable, backoffDelay, retry, sleep } from './retry.js';
+import { SnapshotEngine } from './snapshot-engine.js';
+import { pollSignals } from './snapshot-signals.js';
 import type { QueueItem, SourceProgress } from './source-items.js';
 import { type ResolvedSourceOptions, resolveSourceOptions, type SourceRuntimeOptions } from './source-options.js';
 import { SourcePublisher } from './source-publisher.js';
@@ -162,6 +164,10 @@ export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
     this.publishing = publisher.run().catch((err: unknown) => this.fail(err, false));
     for (const schema of tables) await this.queue.put({ kind: 'schema', schema }, this.abort.signal);
 
+    if (connector.openChunkReader) {
+      await this.streamWithSnapshots(tables, stored);
+      return;
+    }
     let from: SourcePosition | null = stored?.position ?? null;
     if ((stored === null && this.o.snapshot === 'initial') || stored?.phase === 'snapshot') {
       from = await this.snapshotWithRetry(stored);
@@ -170,6 +176,75 @@ export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
     }
     if (this.stopping || from === null) return;
     this.status.setPhase('stream');
+    await this.streamFrom(from);
+  }
+
+  /**
+   * Watermarked snapshots (docs/snapshots.md): the stream starts at once, from the stored position
+   * or (a new pipeline) the current one, which is stored, with every table to snapshot, before any
+   * chunk is read. Chunks are read beside the stream and placed in it; snapshot requests arrive
+   * through `<pipeline>.__signals`.
+   */
+  private async streamWithSnapshots(tables: TableSchema[], stored: StoredSourceOffset | null): Promise<void> {
+    const connector = this.o.connector;
+    const engine = new SnapshotEngine({
+      connectorKind: connector.kind,
+      openReader: () => connector.openChunkReader!(this.ctx()),
+      chunkSize: this.o.chunkSize,
+      chunkBytes: this.o.chunkBytes,
+      parallelism: this.o.snapshotParallelism,
+      logger: this.log,
+      signal: this.abort.signal,
+      reconnectMinMs: this.o.reconnectMinMs,
+      reconnectMaxMs: this.o.reconnectMaxMs,
+      isRetriable: isReconnectable,
+      onTableStart: (table, estimated) => {
+        this.status.setPhase('snapshot');
+        this.status.tableStarted(table, estimated);
+      },
+      onTableDone: () => {
+        if (!engine.active) this.status.setPhase('stream');
+      },
+      onFatal: (err) => this.fail(err, true),
+    });
+    engine.init(tables, stored, this.o.snapshot === 'initial');
+    let from: SourcePosition;
+    if (stored) {
+      from = stored.position;
+    } else {
+      from = await this.currentPosition();
+      if (this.stopping) return;
+      // Stored before any chunk is read: a restart streams from here and resumes the chunks, so a
+      // row deleted after a chunk was published always meets its delete.
+      const first = engine.decorate({ phase: 'stream', position: from, writtenAt: Date.now() });
+      await this.queue.put({ kind: 'offset', offset: first }, this.abort.signal);
+      await this.untilStopped(
+        new Promise<void>((done) => {
+          this.queue.put({ kind: 'barrier', done }, this.abort.signal).catch(() => done());
+        }),
+      ).catch(() => undefined);
+      if (this.stopping) return;
+    }
+    this.status.setPhase(engine.active ? 'snapshot' : 'stream');
+    engine.start();
+    const polling = pollSignals({
+      transport: this.transport,
+      topic: signalsTopic(this.o.pipeline),
+      engine,
+      intervalMs: this.o.signalsIntervalMs,
+      signal: this.abort.signal,
+      logger: this.log,
+    });
+    try {
+      await this.streamFrom(from, engine);
+    } finally {
+      await engine.stopped();
+      await polling;
+    }
+  }
+
+  private async streamFrom(from: SourcePosition, engine?: SnapshotEngine): Promise<void> {
+    const connector = this.o.connector;
     await streamWithReconnect({
       connector,
       ctx: { pipeline: this.o.pipeline, logger: this.log, filter: this.o.filter },
@@ -185,6 +260,7 @@ export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
       lastStored: () => this.status.lastStored,
       onError: (err) => this.status.error(err),
       onEvent: (event, commitTsMs) => this.status.read(event, commitTsMs),
+      ...(engine ? { snapshots: engine } : {}),
     });
   }
 
@@ -320,6 +396,9 @@ export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
     const specs = [
       { topic: offsetsTopic(pipeline), partitions: 1, replicationFactor, compacted: true },
       { topic: schemasTopic(pipeline), partitions: 1, replicationFactor, compacted: true },
+      ...(this.o.connector.openChunkReader
+        ? [{ topic: signalsTopic(pipeline), partitions: 1, replicationFactor }]
+        : []),
       ...tables.map((t) => ({ topic: dataTopic(pipeline, t.db, t.table), partitions, replicationFactor })),
     ];
     await this.kafkaUntilStopped(() => this.transport.ensureTopics(specs));

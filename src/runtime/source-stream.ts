@@ -39,6 +39,14 @@ export interface StreamLoopOptions {
   lastStored(): StoredSourceOffset | null;
   onError(err: unknown): void;
   onEvent(event: ChangeEvent | null, commitTsMs?: number): void;
+  /**
+   * The snapshot engine, when chunks are read beside the stream: every item passes through it in
+   * order (a watermark becomes its chunk's rows), and every stored position carries its progress.
+   */
+  snapshots?: {
+    transform(item: SourceItem): Promise<SourceItem[]>;
+    decorate(offset: StoredSourceOffset): StoredSourceOffset;
+  };
 }
 
 const NETWORK_CODES = new Set([
@@ -106,8 +114,17 @@ export async function streamWithReconnect(o: StreamLoopOptions): Promise<void> {
           yielded = true;
           attempt = 0;
           o.setConnected(true);
-          const item = toQueueItem(next.value, o);
-          if ((await untilStopped(o.queue.put(item, o.stopSignal), o.stopSignal)) === STOPPED) break;
+          const items = o.snapshots ? await o.snapshots.transform(next.value) : [next.value];
+          let stopped = false;
+          for (const it of items) {
+            const item = toQueueItem(it, o);
+            if (item === null) continue;
+            if ((await untilStopped(o.queue.put(item, o.stopSignal), o.stopSignal)) === STOPPED) {
+              stopped = true;
+              break;
+            }
+          }
+          if (stopped) break;
         }
       } catch (err) {
         failed = true;
@@ -136,7 +153,7 @@ export async function streamWithReconnect(o: StreamLoopOptions): Promise<void> {
       });
       if ((await untilStopped(drain(o.queue, o.stopSignal), o.stopSignal)) === STOPPED) break;
       const stored = o.lastStored();
-      if (stored?.phase === 'stream') from = stored.position;
+      if (stored) from = stored.position;
       try {
         await sleep(delay, o.stopSignal);
       } catch {
@@ -186,19 +203,23 @@ async function drain(queue: BoundedQueue<QueueItem>, signal: AbortSignal): Promi
   }).catch(() => undefined);
 }
 
-function toQueueItem(item: SourceItem, o: StreamLoopOptions): QueueItem {
+function toQueueItem(item: SourceItem, o: StreamLoopOptions): QueueItem | null {
   switch (item.type) {
+    case 'watermark':
+      return null;
     case 'event':
       o.onEvent(item.event);
       return { kind: 'event', event: item.event };
     case 'schema':
       return { kind: 'schema', schema: item.schema };
-    case 'checkpoint':
+    case 'checkpoint': {
       o.onEvent(null, item.commitTsMs);
+      const offset: StoredSourceOffset = { phase: 'stream', position: item.position, writtenAt: Date.now() };
       return {
         kind: 'offset',
-        offset: { phase: 'stream', position: item.position, writtenAt: Date.now() },
+        offset: o.snapshots ? o.snapshots.decorate(offset) : offset,
         acknowledge: item.position,
       };
+    }
   }
 }

@@ -1,5 +1,5 @@
 import type { Kafka } from 'kafkajs';
-import { ensureTopics, type TopicSpec, withAdmin } from '../kafka/admin.js';
+import { endOffsets, ensureTopics, type TopicSpec, withAdmin } from '../kafka/admin.js';
 import { createRecordProducer, type OutMessage, type RecordProducer } from '../kafka/producer.js';
 import { type ReadRecord, readTopicToEnd } from '../kafka/read-topic.js';
 
@@ -16,6 +16,8 @@ export interface SourceTransport {
   send(messages: OutMessage[]): Promise<void>;
   /** Every record of a (small) topic, from the beginning to its current end. */
   readTopic(topic: string): Promise<ReadRecord[]>;
+  /** End offset of partition 0 of a topic (0 when the topic does not exist). */
+  endOffset?(topic: string): Promise<bigint>;
   close(): Promise<void>;
 }
 
@@ -55,6 +57,11 @@ export function createKafkaTransport(kafka: Kafka, opts: { compression?: 'none' 
       await (await getProducer()).send(messages);
     },
     readTopic: (topic) => readTopicToEnd(kafka, topic),
+    endOffset: (topic) =>
+      withAdmin(kafka, async (admin) => {
+        if (!(await admin.listTopics()).includes(topic)) return 0n;
+        return (await endOffsets(admin, topic)).get(0) ?? 0n;
+      }),
     async close() {
       const p = producer;
       const ready = connected;

@@ -177,7 +177,9 @@ describe('MySQL source killed with SIGKILL while writes continue', () => {
     cleanups.push(async () => void (await source.kill()));
 
     // Kill 1: in the middle of the initial snapshot, right after a chunk's progress was stored.
-    source.killWhen = (stored) => stored['phase'] === 'snapshot';
+    source.killWhen = (stored) =>
+      stored['phase'] === 'snapshot' &&
+      (stored['snapshot'] as { current?: unknown } | undefined)?.current !== undefined;
     source.start();
     await source.exit();
     const midSnapshot = await storedOffset(kafka, pipeline);

@@ -113,6 +113,7 @@ describe('MySQL source: snapshot then stream, every type', () => {
       [
         `${pipeline}.__offsets`,
         `${pipeline}.__schemas`,
+        `${pipeline}.__signals`,
         `${pipeline}.${db}.all_types`,
         `${pipeline}.${db}.small`,
       ].sort(),

@@ -1,0 +1,77 @@
+/**
+ * Watermarked snapshot chunks (docs/snapshots.md). Each chunk is read in a short REPEATABLE READ
+ * transaction of its own; then a transactional logical message with the chunk's id
+ * (pg_logical_emit_message, executable by every role) commits, and the stream yields the chunk's
+ * watermark where that message's commit sits in commit order: every transaction the chunk's
+ * view saw committed before it. The view's running transactions (the snapshot's xip list) are
+ * returned, so that rows they changed are taken from the stream rather than from the chunk.
+ * Nothing is written to any table and no lock outlives the chunk query.
+ */
+import pg from 'pg';
+import {
+  type ChunkReader,
+  type ChunkRequest,
+  type ChunkResult,
+  type Logger,
+  type TableId,
+  tableName,
+} from '../../src/api/index.js';
+import { queryJson } from './catalog.js';
+import { clientConfig, type ResolvedOptions } from './config.js';
+import { WATERMARK_PREFIX } from './decode.js';
+import { pgError } from './errors.js';
+import { chunkQuery, toRow } from './snapshot.js';
+
+export async function openPgChunkReader(opts: ResolvedOptions, logger: Logger): Promise<ChunkReader> {
+  const client = new pg.Client(clientConfig(opts, 'snapshot-chunks'));
+  client.on('error', (err) => logger.debug('snapshot chunk connection error', { error: err.message }));
+  try {
+    await client.connect();
+  } catch (err) {
+    await client.end().catch(() => undefined);
+    throw pgError(err, 'connecting the snapshot chunk reader');
+  }
+  return {
+    async estimateRows(table: TableId): Promise<number> {
+      const rows = await queryJson<{ n: number }>(
+        client,
+        `SELECT greatest(c.reltuples, 0)::int8 AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = $1 AND c.relname = $2`,
+        [table.db, table.table],
+      );
+      return rows[0]?.n ?? 0;
+    },
+    async readChunk(req: ChunkRequest): Promise<ChunkResult> {
+      const { text, values } = chunkQuery(req.table, req.afterKey, req.limit);
+      try {
+        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        const snap = await client.query<{ s: string }>('SELECT pg_current_snapshot()::text AS s');
+        const res = await client.query<(string | null)[]>({ text, values, rowMode: 'array' });
+        await client.query('COMMIT');
+        await client.query('SELECT pg_logical_emit_message(true, $1::text, $2::text)', [WATERMARK_PREFIX, req.id]);
+        return {
+          rows: res.rows.map((r) => toRow(req.table.columns, r)),
+          runningTx: runningXids(snap.rows[0]?.s ?? ''),
+        };
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw pgError(err, `reading a snapshot chunk of ${tableName(req.table)}`);
+      }
+    },
+    async close(): Promise<void> {
+      await client.end().catch(() => undefined);
+    },
+  };
+}
+
+/**
+ * The xip list of a pg_snapshot text (`xmin:xmax:xip,…`), as the 32-bit transaction ids that
+ * pgoutput's Begin messages (and so events' `source.txId`) carry.
+ */
+export function runningXids(snapshot: string): string[] {
+  const xip = snapshot.split(':')[2] ?? '';
+  return xip
+    .split(',')
+    .filter((x) => /^\d+$/.test(x))
+    .map((x) => (BigInt(x) & 0xffffffffn).toString());
+}
