@@ -41,17 +41,21 @@ export function buildTableSchema(
   columns: InfoColumn[],
   primaryKey: string[],
   filter: TableFilter,
+  uniqueIndexes: string[][] = [],
 ): { ok: true; schema: TableSchema } | { ok: false; problem: TableProblem } {
   const name = `${db}.${table}`;
   const configured = filter.keyColumns[name];
-  const key = primaryKey.length > 0 ? primaryKey : (configured ?? []);
+  const notNull = (cols: string[]) => cols.every((k) => columns.some((c) => c.name === k && !c.nullable));
+  const fallback = uniqueIndexes.find(notNull);
+  const key = primaryKey.length > 0 ? primaryKey : (configured ?? fallback ?? []);
+  const where = `${quoteId(db)}.${quoteId(table)}`;
   if (key.length === 0) {
     return {
       ok: false,
       problem: {
         table: name,
-        reason: `${name} has no primary key`,
-        fix: `add one (ALTER TABLE ${quoteId(db)}.${quoteId(table)} ADD PRIMARY KEY (...)), configure source.keyColumns["${name}"], or exclude the table (source.exclude)`,
+        reason: `${name} has no primary key and no unique index on NOT NULL columns`,
+        fix: `add one (ALTER TABLE ${where} ADD PRIMARY KEY (...)), or make columns NOT NULL and UNIQUE and name them in source.keyColumns["${name}"], or exclude the table (source.exclude)`,
       },
     };
   }
@@ -65,6 +69,32 @@ export function buildTableSchema(
         fix: `fix source.keyColumns["${name}"]`,
       },
     };
+  }
+  if (primaryKey.length === 0 && configured) {
+    // Chunks and keys need values that are never NULL and never repeat: a NULL never compares
+    // greater than a resume key (the rest of the table would be skipped), and two rows with one
+    // key would collapse into one at the target.
+    const nullable = configured.filter((k) => columns.some((c) => c.name === k && c.nullable));
+    if (nullable.length > 0) {
+      return {
+        ok: false,
+        problem: {
+          table: name,
+          reason: `source.keyColumns["${name}"] names nullable column(s) ${nullable.join(', ')}`,
+          fix: `make them NOT NULL (ALTER TABLE ${where} MODIFY ... NOT NULL) or name other columns`,
+        },
+      };
+    }
+    if (!uniqueIndexes.some((cols) => cols.every((c) => configured.includes(c)))) {
+      return {
+        ok: false,
+        problem: {
+          table: name,
+          reason: `source.keyColumns["${name}"] (${configured.join(', ')}) is not covered by a unique index, so two rows may share a key`,
+          fix: `ALTER TABLE ${where} ADD UNIQUE (${configured.map(quoteId).join(', ')}), or name columns that have one`,
+        },
+      };
+    }
   }
   const out: ColumnSchema[] = [];
   for (const c of columns) {
@@ -120,9 +150,10 @@ export async function readSchemas(conn: Connection, filter: TableFilter, only?: 
        FROM information_schema.COLUMNS WHERE ${inDbs} ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION`,
     capturedDbs,
   );
-  const [pkRows] = await conn.query<Rows>(
-    `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS t, COLUMN_NAME AS name FROM information_schema.STATISTICS
-      WHERE ${inDbs} AND INDEX_NAME = 'PRIMARY' ORDER BY TABLE_SCHEMA, TABLE_NAME, SEQ_IN_INDEX`,
+  const [indexRows] = await conn.query<Rows>(
+    `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS t, INDEX_NAME AS idx, COLUMN_NAME AS name, SUB_PART AS part
+       FROM information_schema.STATISTICS
+      WHERE ${inDbs} AND NON_UNIQUE = 0 ORDER BY TABLE_SCHEMA, TABLE_NAME, INDEX_NAME = 'PRIMARY' DESC, INDEX_NAME, SEQ_IN_INDEX`,
     capturedDbs,
   );
   const jsonCols = await readJsonChecks(conn, capturedDbs);
@@ -148,15 +179,25 @@ export async function readSchemas(conn: Connection, filter: TableFilter, only?: 
     columns.set(t, list);
   }
   const pks = new Map<string, string[]>();
-  for (const r of pkRows) {
+  const uniques = new Map<string, Map<string, string[]>>();
+  for (const r of indexRows) {
     const t = `${r['db']}.${r['t']}`;
-    pks.set(t, [...(pks.get(t) ?? []), String(r['name'])]);
+    const idx = String(r['idx']);
+    if (idx === 'PRIMARY') {
+      pks.set(t, [...(pks.get(t) ?? []), String(r['name'])]);
+      continue;
+    }
+    const byName = uniques.get(t) ?? new Map<string, string[]>();
+    // A prefix index (SUB_PART) is not unique on the whole column: a '' marks it unusable.
+    byName.set(idx, [...(byName.get(idx) ?? []), r['part'] === null ? String(r['name']) : '']);
+    uniques.set(t, byName);
   }
   const out: SchemaRead = { tables: [], problems: [] };
   for (const { db, table } of captured) {
     const name = `${db}.${table}`;
     const info = columns.get(name) ?? [];
-    const built = buildTableSchema(db, table, info, pks.get(name) ?? [], filter);
+    const unique = [...(uniques.get(name)?.values() ?? [])].filter((cols) => !cols.includes(''));
+    const built = buildTableSchema(db, table, info, pks.get(name) ?? [], filter, unique);
     if (built.ok) out.tables.push({ schema: built.schema, info });
     else out.problems.push(built.problem);
   }

@@ -40,6 +40,8 @@ export interface CatalogTable {
   primaryKey: string[];
   /** Columns of the REPLICA IDENTITY USING INDEX index. */
   identityIndex: string[];
+  /** Columns of each unique index on plain columns, without a predicate. */
+  uniqueIndexes?: string[][];
   canSelect: boolean;
 }
 
@@ -64,6 +66,7 @@ interface ColumnRow {
 interface KeyRow {
   rel: number;
   primary: boolean;
+  identity: boolean;
   columns: string[];
 }
 
@@ -110,13 +113,15 @@ async function readTableDetails(client: Client, tables: TableRow[]): Promise<Cat
   );
   const keys = await queryJson<KeyRow>(
     client,
-    `SELECT i.indrelid::int8 AS rel, i.indisprimary AS primary,
+    `SELECT i.indrelid::int8 AS rel, i.indisprimary AS primary, i.indisreplident AS identity,
             array_agg(a.attname ORDER BY k.ord) AS columns
        FROM pg_index i
        CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
        JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-      WHERE i.indrelid = ANY($1::oid[]) AND (i.indisprimary OR i.indisreplident)
-      GROUP BY i.indrelid, i.indexrelid, i.indisprimary`,
+      WHERE i.indrelid = ANY($1::oid[])
+        AND (i.indisprimary OR i.indisreplident OR (i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL))
+      GROUP BY i.indrelid, i.indexrelid, i.indisprimary, i.indisreplident
+      ORDER BY i.indrelid, i.indexrelid`,
     [oids],
   );
   return tables.map((t) => ({
@@ -136,7 +141,8 @@ async function readTableDetails(client: Client, tables: TableRow[]): Promise<Cat
         sourceType: c.source_type,
       })),
     primaryKey: keys.find((k) => k.rel === t.oid && k.primary)?.columns ?? [],
-    identityIndex: keys.find((k) => k.rel === t.oid && !k.primary)?.columns ?? [],
+    identityIndex: keys.find((k) => k.rel === t.oid && k.identity && !k.primary)?.columns ?? [],
+    uniqueIndexes: keys.filter((k) => k.rel === t.oid && !k.primary).map((k) => k.columns),
   }));
 }
 
@@ -193,15 +199,36 @@ export function forgetEnums(cache: Map<number, PgTypeInfo>): void {
 
 /**
  * The key ferry uses for a table: its primary key, else the configured key columns, else the
- * REPLICA IDENTITY USING INDEX columns, else (REPLICA IDENTITY FULL) every column. Empty: none.
+ * REPLICA IDENTITY USING INDEX columns, else (REPLICA IDENTITY FULL) the first unique index on
+ * NOT NULL columns. Empty: none (a FULL-identity table without such an index has no key that
+ * chunks can follow or that tells two equal rows apart: preflight refuses it).
  */
-export function tableKey(t: CatalogTable, filter: TableFilter, columnNames: string[]): string[] {
+export function tableKey(t: CatalogTable, filter: TableFilter, _columnNames: string[]): string[] {
   if (t.primaryKey.length > 0) return t.primaryKey;
   const configured = filter.keyColumns[`${t.schema}.${t.name}`];
   if (configured && configured.length > 0) return configured;
   if (t.replicaIdentity === 'i' && t.identityIndex.length > 0) return t.identityIndex;
-  if (t.replicaIdentity === 'f') return columnNames;
+  if (t.replicaIdentity === 'f') return notNullUnique(t)[0] ?? [];
   return [];
+}
+
+/** Unique indexes whose columns are all NOT NULL. */
+export function notNullUnique(t: CatalogTable): string[][] {
+  const notNull = new Set(t.columns.filter((c) => c.notNull).map((c) => c.name));
+  return (t.uniqueIndexes ?? []).filter((cols) => cols.every((c) => notNull.has(c)));
+}
+
+/**
+ * Why configured key columns cannot be a key (null: they can): each must be NOT NULL, and a
+ * unique index must cover them, or chunks skip rows and two rows share a key.
+ */
+export function keyColumnsProblem(t: CatalogTable, configured: string[]): string | null {
+  const nullable = configured.filter((k) => t.columns.some((c) => c.name === k && !c.notNull));
+  if (nullable.length > 0) return `names nullable column(s) ${nullable.join(', ')}`;
+  if (!(t.uniqueIndexes ?? []).some((cols) => cols.every((c) => configured.includes(c)))) {
+    return `(${configured.join(', ')}) is not covered by a unique index, so two rows may share a key`;
+  }
+  return null;
 }
 
 /**

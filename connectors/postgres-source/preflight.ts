@@ -5,7 +5,7 @@
  */
 import type pg from 'pg';
 import type { CheckResult, StoredSourceOffset, TableFilter } from '../../src/api/index.js';
-import { type CatalogTable, queryJson, readTables, tableKey } from './catalog.js';
+import { type CatalogTable, keyColumnsProblem, queryJson, readTables, tableKey } from './catalog.js';
 import { isLsn, parseLsn } from './lsn.js';
 import { ensurePublication, readSlot } from './slot.js';
 import { qualified, quoteIdent } from './sql.js';
@@ -162,21 +162,21 @@ export async function runPreflight(input: PreflightInput): Promise<{ checks: Che
     const identityOk =
       t.replicaIdentity === 'f' || t.replicaIdentity === 'i' || (t.replicaIdentity === 'd' && t.primaryKey.length > 0);
     const missing = key.filter((k) => !columns.includes(k));
-    const ok = identityOk && key.length > 0 && missing.length === 0;
+    const configured = t.primaryKey.length === 0 ? input.filter.keyColumns[name] : undefined;
+    const keyProblem = configured && missing.length === 0 ? keyColumnsProblem(t, configured) : null;
+    const ok = identityOk && key.length > 0 && missing.length === 0 && keyProblem === null;
+    const where = qualified(t.schema, t.name);
     let detail = `${name}: key (${key.join(', ')}), replica identity ${identityName(t.replicaIdentity)}`;
+    let fix = `ALTER TABLE ${where} ADD PRIMARY KEY (...); or ALTER TABLE ${where} REPLICA IDENTITY FULL and a unique index on NOT NULL columns (named in source.keyColumns, or found by ferry)`;
     if (!identityOk)
       detail = `${name} has no primary key and REPLICA IDENTITY ${identityName(t.replicaIdentity)}: PostgreSQL would not log which row an UPDATE or DELETE changed`;
     else if (missing.length > 0) detail = `${name}: configured key column(s) ${missing.join(', ')} do not exist`;
-    checks.push({
-      name: `key of ${name}`,
-      ok,
-      detail,
-      ...(ok
-        ? {}
-        : {
-            fix: `ALTER TABLE ${qualified(t.schema, t.name)} ADD PRIMARY KEY (...); or ALTER TABLE ${qualified(t.schema, t.name)} REPLICA IDENTITY FULL (then source.keyColumns names the key)`,
-          }),
-    });
+    else if (keyProblem) {
+      detail = `${name}: source.keyColumns["${name}"] ${keyProblem}`;
+      fix = `make the columns NOT NULL and add a unique index on them (ALTER TABLE ${where} ALTER COLUMN ... SET NOT NULL; CREATE UNIQUE INDEX ON ${where} (...)), or name other columns`;
+    } else if (key.length === 0)
+      detail = `${name} has REPLICA IDENTITY FULL but no primary key and no unique index on NOT NULL columns: snapshot chunks could not follow a key, and equal rows could not be told apart`;
+    checks.push({ name: `key of ${name}`, ok, detail, ...(ok ? {} : { fix }) });
     if (!t.canSelect) {
       checks.push({
         name: `read access to ${name}`,

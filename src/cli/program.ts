@@ -6,6 +6,7 @@ import { registerCutover } from './commands/cutover.js';
 import { registerDemo } from './commands/demo.js';
 import { registerRun } from './commands/run.js';
 import { registerSandbox } from './commands/sandbox.js';
+import { registerSnapshot } from './commands/snapshot.js';
 import { registerStatus } from './commands/status.js';
 import { registerValidate } from './commands/validate.js';
 import { registerVerify } from './commands/verify.js';
@@ -25,6 +26,7 @@ export function buildProgram(io: CliIo): Command {
       writeErr: (s) => io.err(s.replace(/\n$/, '')),
     });
   registerRun(program);
+  registerSnapshot(program, io);
   registerValidate(program, io);
   registerStatus(program, io);
   registerVerify(program, io);

@@ -225,9 +225,27 @@ const sourceSchema = z.strictObject({
       'stored position.',
     example: 'never',
   }),
-  snapshotChunkSize: field(integer(100, 1_000_000).default(10_000), {
-    description: 'Rows read per query during the snapshot, in primary-key order.',
+  snapshotChunkSize: field(integer(1, 1_000_000).default(10_000), {
+    description:
+      'Most rows read per snapshot chunk query, in key order (fewer when rows are large: see snapshotChunkBytes). ' +
+      'Each chunk is one short query in a view of its own (docs/snapshots.md).',
     example: 50_000,
+  }),
+  snapshotChunkBytes: field(integer(65_536, 1_073_741_824).default(8 * 1024 * 1024), {
+    description:
+      'Approximate most bytes of one snapshot chunk: the rows per chunk adapt to the row size, so memory stays ' +
+      'bounded with wide rows.',
+    example: 16_777_216,
+  }),
+  snapshotParallelism: field(integer(1, 64).default(2), {
+    description:
+      'Snapshot chunk readers running at once, each on its own connection, across tables (a table is read by ' +
+      'one reader at a time).',
+    example: 4,
+  }),
+  signalsIntervalMs: field(integer(100, 3_600_000).default(2000), {
+    description: 'How often the running source looks for snapshot requests (`ferry snapshot`) in <name>.__signals, ms.',
+    example: 5000,
   }),
   serverId: field(integer(1, 4_294_967_295).optional(), {
     description:

@@ -12,7 +12,7 @@ import { kafkaFor } from './pipeline.js';
 export interface TableStatus {
   table: string;
   topic: string;
-  /** done | in progress | pending | not taken (snapshot: never) */
+  /** done | queued | reading (progress) | in progress | pending | not taken (snapshot: never) */
   snapshot: string;
   /** Kafka end offsets summed over the topic's partitions. */
   kafkaEndOffset: number;
@@ -39,6 +39,13 @@ export interface StatusReport {
 }
 
 function snapshotState(table: string, stored: SourceOffsetRecord | null, config: PipelineConfig): string {
+  const pending = stored?.snapshot?.pending;
+  if (stored && pending) {
+    const p = pending.find((x) => x.table === table);
+    if (p) return p.lastKey ? `reading (after key ${JSON.stringify(p.lastKey)})` : 'queued';
+    if (stored.snapshot?.done.includes(table)) return 'done';
+    return config.source.snapshot === 'never' ? 'not taken' : 'done';
+  }
   if (config.source.snapshot === 'never') return 'not taken';
   if (!stored) return 'pending';
   if (stored.phase === 'stream') return 'done';
@@ -48,20 +55,45 @@ function snapshotState(table: string, stored: SourceOffsetRecord | null, config:
   return 'pending';
 }
 
-/** The lag gauge of this pipeline's running process (another pipeline may answer on the address). */
-async function scrapeLagSeconds(listen: string, pipeline: string): Promise<number | null> {
+/** Samples of this pipeline's running process: `name{table}` → value (null: nothing answered). */
+async function scrapeMetrics(listen: string, pipeline: string): Promise<Map<string, number> | null> {
   try {
     const res = await fetch(`http://${listen}/metrics`, { signal: AbortSignal.timeout(2000) });
     const text = await res.text();
     const label = `pipeline=${JSON.stringify(pipeline)}`;
+    const out = new Map<string, number>();
     for (const line of text.split('\n')) {
-      const m = /^ferry_sink_lag_seconds\{([^}]*)\} ([0-9.eE+-]+)$/.exec(line);
-      if (m?.[1]?.split(',').includes(label)) return Number(m[2]);
+      const m = /^(ferry_[a-z_]+)\{([^}]*)\} ([0-9.eE+-]+)$/.exec(line);
+      if (!m?.[2]?.split(',').includes(label)) continue;
+      const table = /(?:^|,)table="((?:[^"\\]|\\.)*)"/.exec(m[2])?.[1];
+      out.set(table === undefined ? m[1]! : `${m[1]}{${table}}`, Number(m[3]));
     }
-    return null;
+    return out.has('ferry_sink_lag_seconds') ? out : null;
   } catch {
     return null;
   }
+}
+
+/** Rows read, estimate, rate and ETA of the tables a running source is reading. */
+function readingProgress(
+  t: TableStatus,
+  first: Map<string, number> | null,
+  second: Map<string, number> | null,
+  seconds: number,
+): void {
+  if (!second || !t.snapshot.startsWith('reading')) return;
+  const rows = second.get(`ferry_snapshot_rows_total{${t.table}}`);
+  const estimated = second.get(`ferry_snapshot_rows_estimated{${t.table}}`);
+  if (rows === undefined) return;
+  const before = first?.get(`ferry_snapshot_rows_total{${t.table}}`) ?? rows;
+  const rate = seconds > 0 ? (rows - before) / seconds : 0;
+  const nf = new Intl.NumberFormat('en-US');
+  const parts = [`${nf.format(rows)} of ~${nf.format(estimated ?? 0)} rows`];
+  if (rate > 0) {
+    parts.push(`${nf.format(Math.round(rate))} rows/s`);
+    if (estimated !== undefined && estimated > rows) parts.push(`ETA ${Math.ceil((estimated - rows) / rate)} s`);
+  }
+  t.snapshot = `reading: ${parts.join(', ')}`;
 }
 
 /** What `ferry status` reports: source position, per-table snapshot state, Kafka and sink offsets, lag. */
@@ -100,7 +132,16 @@ export async function collectStatus(config: PipelineConfig, logger: Logger): Pro
     t.appliedOffset += Number(p.nextOffset ?? p.startOffset);
     t.lagEvents += p.lag;
   }
-  const scraped = config.metrics.enabled ? await scrapeLagSeconds(config.metrics.listen, config.name) : null;
+  const first = config.metrics.enabled ? await scrapeMetrics(config.metrics.listen, config.name) : null;
+  let second = first;
+  const reading = [...byTopic.values()].some((t) => t.snapshot.startsWith('reading'));
+  if (first && reading) {
+    // Two samples a second apart give the rate (and so the ETA) of the tables being read.
+    await new Promise((r) => setTimeout(r, 1000));
+    second = await scrapeMetrics(config.metrics.listen, config.name);
+  }
+  for (const t of byTopic.values()) readingProgress(t, first, second, first === second ? 0 : 1);
+  const scraped = second?.get('ferry_sink_lag_seconds') ?? null;
   return {
     pipeline: config.name,
     source: {

@@ -111,10 +111,11 @@ describe('ferry run (child process, example config)', () => {
       expect(sum(metrics, 'ferry_source_events_total', { ...orders, op }), `published ${op}`).toBeGreaterThan(0);
       expect(sum(metrics, 'ferry_sink_applied_events_total', { ...orders, op }), `applied ${op}`).toBeGreaterThan(0);
     }
-    // The snapshot read the rows that existed at the start (plus, at most, rows the writer added
-    // before the snapshot reached them).
-    expect(sum(metrics, 'ferry_snapshot_rows_total', customers)).toBe(50);
-    expect(sum(metrics, 'ferry_snapshot_rows_total', orders)).toBeGreaterThanOrEqual(150);
+    // The snapshot read the rows that existed at the start; a row the writer changed while its
+    // chunk was in flight comes from the stream instead (its newer state), so at most 50.
+    expect(sum(metrics, 'ferry_snapshot_rows_total', customers)).toBeGreaterThan(0);
+    expect(sum(metrics, 'ferry_snapshot_rows_total', customers)).toBeLessThanOrEqual(50);
+    expect(sum(metrics, 'ferry_snapshot_rows_total', orders)).toBeGreaterThan(0);
     expect(sum(metrics, 'ferry_source_connected', pipeline)).toBe(1);
     expect(metrics.filter((s) => s.name.startsWith('ferry_')).every((s) => s.labels['pipeline'] === p.name)).toBe(true);
     // shop.tmp_* is excluded by the example.

@@ -78,7 +78,7 @@ describe('ferry validate', () => {
       const lineAfter = (line: string) => out[out.indexOf(line) + 1]?.trim();
       expect(out).toContain('  ✗ binlog_format — binlog_format is MIXED');
       expect(lineAfter('  ✗ binlog_format — binlog_format is MIXED')).toMatch(/^fix: SET GLOBAL binlog_format = 'ROW'/);
-      const noKey = `  ✗ table ${db}.audit_log — ${db}.audit_log has no primary key`;
+      const noKey = `  ✗ table ${db}.audit_log — ${db}.audit_log has no primary key and no unique index on NOT NULL columns`;
       expect(out).toContain(noKey);
       expect(lineAfter(noKey)).toMatch(/^fix: add one \(ALTER TABLE .* ADD PRIMARY KEY/);
       expect(lineAfter(noKey)).toContain(`source.keyColumns["${db}.audit_log"]`);

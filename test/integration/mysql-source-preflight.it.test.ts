@@ -60,7 +60,16 @@ describe('MySQL source preflight: stops with a clear error and publishes nothing
     expect(err.message).toContain(`source.keyColumns["${db}.nopk"]`);
     expect(await listTopics(kafka, `${pipeline}.`)).toEqual([]);
 
-    // The documented fix works: configured key columns make the table capturable.
+    // Nullable key columns would make the snapshot skip rows: refused, naming the column.
+    const nullable = await failure(
+      startSource(kafka, pipeline, filterFor(db, { keyColumns: { [`${db}.nopk`]: ['a'] } })).done,
+    );
+    expect(nullable.code).toBe('FERRY_PREFLIGHT');
+    expect(nullable.message).toContain(`source.keyColumns["${db}.nopk"] names nullable column(s) a`);
+    expect(await listTopics(kafka, `${pipeline}.`)).toEqual([]);
+
+    // The documented fix works: NOT NULL unique columns named in source.keyColumns.
+    await sql('ALTER TABLE nopk MODIFY a INT NOT NULL, ADD UNIQUE KEY (a)');
     const fixed = startSource(kafka, pipeline, filterFor(db, { keyColumns: { [`${db}.nopk`]: ['a'] } }));
     await until(() => fixed.runtime.storedOffset()?.phase === 'stream', 60_000, 'the snapshot');
     await fixed.stop();

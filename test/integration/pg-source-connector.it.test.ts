@@ -44,6 +44,19 @@ describe('postgres source connector (direct)', () => {
     expect(checks.find((c) => c.name === 'publication')).toBeUndefined();
 
     await db.query(`ALTER TABLE "${schema}".nokey REPLICA IDENTITY FULL`);
+    // FULL identity alone is no key a snapshot can follow: refused with the fix, never read short.
+    checks = await source.preflight(ctx, null);
+    expect(checks.filter((c) => !c.ok).map((c) => c.detail)).toEqual([
+      `${schema}.nokey has REPLICA IDENTITY FULL but no primary key and no unique index on NOT NULL columns: snapshot chunks could not follow a key, and equal rows could not be told apart`,
+    ]);
+    // Nullable key columns named in the config: refused, naming the column.
+    const keyed = ctxFor(pipeline, { ...filterFor(schema), keyColumns: { [`${schema}.nokey`]: ['a'] } });
+    checks = await source.preflight(keyed, null);
+    expect(checks.filter((c) => !c.ok).map((c) => c.detail)).toEqual([
+      `${schema}.nokey: source.keyColumns["${schema}.nokey"] names nullable column(s) a`,
+    ]);
+    await db.query(`ALTER TABLE "${schema}".nokey ALTER COLUMN a SET NOT NULL`);
+    await db.query(`CREATE UNIQUE INDEX ON "${schema}".nokey (a)`);
     checks = await source.preflight(ctx, null);
     expect(checks.filter((c) => !c.ok)).toEqual([]);
     expect(checks.find((c) => c.name === 'publication')?.detail).toContain('created');

@@ -94,8 +94,24 @@ describe('buildTableSchema', () => {
     const none = buildTableSchema('app', 't', cols, [], captureAll());
     expect(none.ok).toBe(false);
     expect(!none.ok && none.problem.fix).toContain('source.keyColumns["app.t"]');
-    const configured = buildTableSchema('app', 't', cols, [], { ...captureAll(), keyColumns: { 'app.t': ['id'] } });
+    const keyed = { ...captureAll(), keyColumns: { 'app.t': ['id'] } };
+    const configured = buildTableSchema('app', 't', cols, [], keyed, [['id']]);
     expect(configured.ok && configured.schema.primaryKey).toEqual(['id']);
+  });
+
+  it('configured key columns must be NOT NULL and unique, or the table is refused naming the column', () => {
+    const nullable = buildTableSchema('app', 't', cols, [], { ...captureAll(), keyColumns: { 'app.t': ['secret'] } }, [
+      ['secret'],
+    ]);
+    expect(!nullable.ok && nullable.problem.reason).toContain('nullable column(s) secret');
+    const notUnique = buildTableSchema('app', 't', cols, [], { ...captureAll(), keyColumns: { 'app.t': ['id'] } });
+    expect(!notUnique.ok && notUnique.problem.reason).toContain('not covered by a unique index');
+    expect(!notUnique.ok && notUnique.problem.fix).toContain('ADD UNIQUE (`id`)');
+  });
+
+  it('without a primary key, a unique index on NOT NULL columns is the key', () => {
+    const built = buildTableSchema('app', 't', cols, [], captureAll(), [['secret'], ['id']]);
+    expect(built.ok && built.schema.primaryKey).toEqual(['id']);
   });
 
   it('never excludes a key column', () => {
