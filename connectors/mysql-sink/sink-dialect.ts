@@ -26,6 +26,7 @@ import {
   createTableStatement,
   deleteStatement,
   describeTableStatement,
+  existsStatement,
   lockOffsetsStatement,
   MAX_PLACEHOLDERS,
   type MySqlStatement,
@@ -190,6 +191,22 @@ export class MySqlSinkDialect implements SqlSinkDialect<Conn, MySqlTargetColumn,
     for (const chunk of this.chunks(keys, names.length)) {
       await exec(c, deleteStatement(schema.db, schema.table, names, chunk));
     }
+  }
+
+  async existingKeys(
+    c: Conn,
+    schema: TableSchema,
+    key: BoundColumn<MySqlTargetColumn>[],
+    keys: MySqlParam[][],
+  ): Promise<boolean[]> {
+    const names = key.map((b) => b.column.name);
+    const out: boolean[] = [];
+    for (const k of keys) {
+      const s = existsStatement(schema.db, schema.table, names, k);
+      const [rows] = await c.execute(s.sql, s.params);
+      out.push((rows as unknown[]).length > 0);
+    }
+    return out;
   }
 
   async upsertRows(

@@ -50,6 +50,12 @@ export function deleteStatement(db: string, table: string, key: string[], keys: 
   return { sql: `DELETE FROM ${qualify(db, table)} WHERE ${where}`, params: keys.flat() };
 }
 
+/** Whether a row with this key exists. */
+export function existsStatement(db: string, table: string, key: string[], values: MySqlParam[]): MySqlStatement {
+  const where = key.map((k) => `${quoteIdent(k)} = ?`).join(' AND ');
+  return { sql: `SELECT 1 AS found FROM ${qualify(db, table)} WHERE ${where} LIMIT 1`, params: values };
+}
+
 /** TRUNCATE TABLE commits implicitly in MySQL; DELETE keeps the emptying inside the batch's transaction. */
 export function truncateStatement(db: string, table: string): MySqlStatement {
   return { sql: `DELETE FROM ${qualify(db, table)}`, params: [] };

@@ -11,7 +11,7 @@ import type { MysqlSourceConfig } from './config.js';
 import { closeQuietly, connect, isMariaDb } from './connection.js';
 import type { Placements } from './placements.js';
 import { encodeRow } from './rows.js';
-import { chunkQuery } from './snapshot-sql.js';
+import { chunkQuery, keysQuery } from './snapshot-sql.js';
 
 type Rows = RowDataPacket[];
 
@@ -47,7 +47,9 @@ export async function openMysqlChunkReader(cfg: MysqlSourceConfig, placements: P
       return Number(rows[0]?.['n'] ?? 0) || 0;
     },
     async readChunk(req: ChunkRequest): Promise<ChunkResult> {
-      const { sql, params } = chunkQuery(req.table, req.afterKey, req.limit);
+      const { sql, params } = req.keys
+        ? keysQuery(req.table, req.keys)
+        : chunkQuery(req.table, req.afterKey, req.limit);
       try {
         await conn.query('START TRANSACTION WITH CONSISTENT SNAPSHOT');
         const at = mariadb ? await snapshotPosition(conn) : null;

@@ -39,6 +39,24 @@ export function chunkQuery(
   return { sql: `SELECT ${select} FROM ${from}${where} ORDER BY ${order} LIMIT ${n}`, params };
 }
 
+/** SQL of a repair read (pure): exactly the rows with these keys (canonical values, key order). */
+export function keysQuery(schema: TableSchema, keys: JsonValue[][]): { sql: string; params: unknown[] } {
+  const select = schema.columns.map(selectExpr).join(', ');
+  const keyCols = schema.primaryKey.map((k) => column(schema, k));
+  const params: unknown[] = [];
+  const terms = keys.map((key) => {
+    if (key.length !== keyCols.length) {
+      throw new FerryError(
+        'FERRY_INTERNAL',
+        `repair key of ${tableName(schema)} has ${key.length} values, the key has ${keyCols.length}`,
+      );
+    }
+    return `(${keyCols.map((c, i) => compare(c, '=', key[i]!, params)).join(' AND ')})`;
+  });
+  const from = `${quoteId(schema.db)}.${quoteId(schema.table)}`;
+  return { sql: `SELECT ${select} FROM ${from} WHERE ${terms.join(' OR ') || 'FALSE'}`, params };
+}
+
 /** FLOAT as text is rounded by the server; CAST to DOUBLE gives the exact 32-bit value (docs/values.md). */
 function selectExpr(c: ColumnSchema): string {
   const id = quoteId(c.name);

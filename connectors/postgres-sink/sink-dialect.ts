@@ -29,6 +29,7 @@ import {
   deleteStatement,
   describeTableStatement,
   dropNotNullStatement,
+  existsStatement,
   lockOffsetsStatement,
   type PgCastColumn,
   type PgStatement,
@@ -175,6 +176,19 @@ export class PostgresSinkDialect implements SqlSinkDialect<pg.Client, PgSinkColu
     for (const chunk of chunks(keys, this.o.maxRows)) {
       await exec(c, deleteStatement(schema.db, schema.table, cols, columnMajor(chunk, cols.length)));
     }
+  }
+
+  async existingKeys(
+    c: pg.Client,
+    schema: TableSchema,
+    key: BoundColumn<PgSinkColumn>[],
+    keys: PgParam[][],
+  ): Promise<boolean[]> {
+    const cols = castColumns(key);
+    const out: boolean[] = [];
+    for (const k of keys)
+      out.push(((await exec(c, existsStatement(schema.db, schema.table, cols, k))).rowCount ?? 0) > 0);
+    return out;
   }
 
   async upsertRows(

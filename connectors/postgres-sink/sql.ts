@@ -62,6 +62,17 @@ export function deleteStatement(
   return { text, values: columnValues };
 }
 
+/** Whether a row with this key exists (one key: one parameter per key column). */
+export function existsStatement(
+  schema: string,
+  table: string,
+  keyColumns: PgCastColumn[],
+  values: Array<string | null>,
+): PgStatement {
+  const where = keyColumns.map((c, i) => `${quoteIdent(c.name)} = $${i + 1}::${c.castType}`).join(' AND ');
+  return { text: `SELECT 1 FROM ${qualify(schema, table)} WHERE ${where} LIMIT 1`, values };
+}
+
 export function truncateStatement(schema: string, table: string): PgStatement {
   return { text: `TRUNCATE TABLE ${qualify(schema, table)}`, values: [] };
 }

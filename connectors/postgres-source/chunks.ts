@@ -20,7 +20,7 @@ import { queryJson } from './catalog.js';
 import { clientConfig, type ResolvedOptions } from './config.js';
 import { WATERMARK_PREFIX } from './decode.js';
 import { pgError } from './errors.js';
-import { chunkQuery, toRow } from './snapshot.js';
+import { chunkQuery, keysQuery, toRow } from './snapshot.js';
 
 export async function openPgChunkReader(opts: ResolvedOptions, logger: Logger): Promise<ChunkReader> {
   const client = new pg.Client(clientConfig(opts, 'snapshot-chunks'));
@@ -42,7 +42,9 @@ export async function openPgChunkReader(opts: ResolvedOptions, logger: Logger): 
       return rows[0]?.n ?? 0;
     },
     async readChunk(req: ChunkRequest): Promise<ChunkResult> {
-      const { text, values } = chunkQuery(req.table, req.afterKey, req.limit);
+      const { text, values } = req.keys
+        ? keysQuery(req.table, req.keys)
+        : chunkQuery(req.table, req.afterKey, req.limit);
       try {
         await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
         const snap = await client.query<{ s: string }>('SELECT pg_current_snapshot()::text AS s');

@@ -32,6 +32,12 @@ export interface PostgresSourceOptions {
    * transaction of its own, so the slot advances while captured tables are idle. 0 disables. Default 10 000.
    */
   heartbeatIntervalMs?: number;
+  /**
+   * How often (ms) the streaming source looks for tables that started to match source.tables
+   * (created at the source): it adds them to the publication and they are snapshotted. 0
+   * disables. Default 5 000.
+   */
+  discoverIntervalMs?: number;
   /** pgoutput protocol version; default 1 (PostgreSQL 10+). */
   protoVersion?: 1 | 2;
   /**
@@ -53,6 +59,7 @@ export interface ResolvedOptions {
   publication: string | null;
   createPublication: boolean;
   heartbeatIntervalMs: number;
+  discoverIntervalMs: number;
   protoVersion: 1 | 2;
   statusIntervalMs: number;
   bufferMessages: number;
@@ -147,6 +154,7 @@ export function resolveOptions(opts: PostgresSourceOptions): ResolvedOptions {
     publication: opts.publication ?? null,
     createPublication: opts.createPublication ?? true,
     heartbeatIntervalMs: positiveInt('source.heartbeatIntervalMs', opts.heartbeatIntervalMs, 10_000, 0),
+    discoverIntervalMs: positiveInt('source.discoverIntervalMs', opts.discoverIntervalMs, 5_000, 0),
     protoVersion,
     statusIntervalMs: positiveInt('source.statusIntervalMs', opts.statusIntervalMs, 10_000, 100),
     bufferMessages: positiveInt('source.bufferMessages', opts.bufferMessages, 2_000, 1),

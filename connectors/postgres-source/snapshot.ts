@@ -157,6 +157,27 @@ export function chunkQuery(
   return { text, values };
 }
 
+/** SELECT of a repair read: exactly the rows with these keys (canonical values, key order). */
+export function keysQuery(table: TableSchema, keys: JsonValue[][]): { text: string; values: (string | null)[] } {
+  const cols = table.columns.map((c) => quoteIdent(c.name)).join(', ');
+  const keyColumns = table.primaryKey.map((k) => {
+    const column = table.columns.find((c) => c.name === k);
+    if (!column) throw new FerryError('FERRY_INTERNAL', `${tableName(table)}: key column ${k} is not a column`);
+    return column;
+  });
+  const values: (string | null)[] = [];
+  const tuples = keys.map((key) => {
+    const params = keyColumns.map((column, i) => {
+      values.push(keyParam(column, key[i] ?? null));
+      return column.kind === 'bytes' ? `decode($${values.length}, 'base64')` : `$${values.length}`;
+    });
+    return `(${params.join(', ')})`;
+  });
+  const order = keyColumns.map((c) => quoteIdent(c.name)).join(', ');
+  const where = tuples.length > 0 ? `(${order}) IN (${tuples.join(', ')})` : 'false';
+  return { text: `SELECT ${cols} FROM ${qualified(table.db, table.table)} WHERE ${where}`, values };
+}
+
 /** A canonical key value back into PostgreSQL input text (the parameter's type is inferred from its column). */
 export function keyParam(column: ColumnSchema, value: JsonValue): string {
   if (value === null) throw new FerryError('FERRY_INTERNAL', `key column ${column.name} is NULL in a resume key`);

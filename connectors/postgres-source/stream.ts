@@ -27,6 +27,7 @@ import { pgError } from './errors.js';
 import { Heartbeat } from './heartbeat.js';
 import { ItemQueue } from './item-queue.js';
 import { formatLsn, isLsn, parseLsn } from './lsn.js';
+import { TableWatch } from './new-tables.js';
 import { decodePgoutput, type PgMessage } from './pgoutput.js';
 import { connectReplication, createSlot, readSlot } from './slot.js';
 import { qualified, quoteIdent } from './sql.js';
@@ -152,6 +153,7 @@ export async function* streamChanges(env: StreamEnv, from: SourcePosition): Asyn
     flowControl: { enabled: true },
   });
   let statusTimer: NodeJS.Timeout | null = null;
+  let discoverTimer: NodeJS.Timeout | null = null;
   /** Confirms the last acknowledged LSN on the live session, whatever the item queue's state. */
   let confirmAcked: (() => void) | null = null;
   const onAbort = () => queue.close();
@@ -241,6 +243,24 @@ export async function* streamChanges(env: StreamEnv, from: SourcePosition): Asyn
     statusTimer = setInterval(sendStatus, env.opts.statusIntervalMs);
     statusTimer.unref();
     heartbeat.start();
+    if (env.opts.discoverIntervalMs > 0) {
+      const watch = new TableWatch({
+        catalog,
+        filter: env.filter,
+        publication: env.publication,
+        managePublication: env.opts.createPublication,
+        types: env.types,
+        known: env.known,
+        logger: log,
+        push: (item) => queue.push(item),
+      });
+      discoverTimer = setInterval(() => {
+        watch.check().catch((err: unknown) => {
+          log.warn('looking for new tables failed; trying again', { error: (err as Error).message });
+        });
+      }, env.opts.discoverIntervalMs);
+      discoverTimer.unref();
+    }
 
     for (;;) {
       const item = await queue.next();
@@ -253,6 +273,7 @@ export async function* streamChanges(env: StreamEnv, from: SourcePosition): Asyn
     queue.close();
     env.ack.send = null;
     if (statusTimer) clearInterval(statusTimer);
+    if (discoverTimer) clearInterval(discoverTimer);
     // A graceful stop: the runtime acknowledged the last stored position before closing the
     // stream. Confirm it once more before the connection closes, so the slot does not lag behind
     // the stored position until the next start (the server reads it before the Terminate that

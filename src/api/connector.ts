@@ -76,6 +76,8 @@ export interface ChunkRequest {
   table: TableSchema;
   afterKey: JsonValue[] | null;
   limit: number;
+  /** Instead of a key range: exactly the rows with these keys (values of the key columns, in order). */
+  keys?: JsonValue[][];
 }
 
 export interface ChunkResult {
@@ -176,6 +178,13 @@ export interface SinkBatch {
    * FerryError FERRY_APPLY with `retriable: true` and `details.fenced === true`.
    */
   expected?: Array<{ topic: string; partition: number; nextOffset: string | null; truncateBarrier: string | null }>;
+  /**
+   * Asks the source to read these rows again (a repair, docs/snapshots.md#repair): an update
+   * carried UNCHANGED columns for rows the target does not hold, whose values only the source
+   * has. The sink writes nothing for such rows; the re-read rows follow in the topic. Resolves
+   * once the request is in Kafka (called inside the batch's transaction, before it commits).
+   */
+  repair?(schema: TableSchema, keys: Row[]): Promise<void>;
 }
 
 export interface SinkContext {

@@ -75,6 +75,8 @@ export interface SqlSinkDialect<C, Col extends TargetColumn, W extends WantedTyp
   truncate(c: C, schema: TableSchema): Promise<void>;
   /** Deletes rows by key (`keys`: one parameter per key column, row by row). */
   deleteRows(c: C, schema: TableSchema, key: BoundColumn<Col>[], keys: P[][]): Promise<void>;
+  /** For each key (one parameter per key column), whether the target holds a row with it. */
+  existingKeys(c: C, schema: TableSchema, key: BoundColumn<Col>[], keys: P[][]): Promise<boolean[]>;
   /** Inserts or updates rows carrying exactly `columns` (`rows`: row by row). */
   upsertRows(c: C, schema: TableSchema, columns: BoundColumn<Col>[], rows: P[][]): Promise<void>;
 }

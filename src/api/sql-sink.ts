@@ -11,6 +11,7 @@
  */
 import type { Logger, SinkBatch, SinkConnector, SinkContext, TableChanges } from './connector.js';
 import { FerryError } from './errors.js';
+import { type Row, UNCHANGED } from './event.js';
 import type { PartitionOffset } from './position.js';
 import type { TableSchema } from './schema.js';
 import type { SqlSession } from './sql-session.js';
@@ -78,7 +79,7 @@ export class SqlSinkCore<C, Col extends TargetColumn, W extends WantedType, P> {
       if (batch.expected && batch.expected.length > 0) {
         checkFence(batch.expected, await dialect.lockOffsets(c, ctx, batch.expected));
       }
-      for (const t of batch.tables) await this.applyTable(c, t);
+      for (const t of batch.tables) await this.applyTable(c, t, batch);
       if (batch.barriers && batch.barriers.length > 0) await dialect.writeBarriers(c, ctx, batch.barriers);
       if (batch.offsets.length > 0) {
         const rows = batch.offsets.map((o) => ({ ...o, truncateBarrier: o.truncateBarrier ?? null }));
@@ -87,7 +88,7 @@ export class SqlSinkCore<C, Col extends TargetColumn, W extends WantedType, P> {
     });
   }
 
-  private async applyTable(c: C, t: TableChanges): Promise<void> {
+  private async applyTable(c: C, t: TableChanges, batch: SinkBatch): Promise<void> {
     const { schema } = t;
     const { dialect } = this.o;
     const table = this.tables.get(tableKey(schema.db, schema.table));
@@ -111,8 +112,51 @@ export class SqlSinkCore<C, Col extends TargetColumn, W extends WantedType, P> {
     }
     for (const group of groupByColumns(t.upserts, schema.columns)) {
       const columns = group.columns.map((column): BoundColumn<Col> => ({ column, target: target(column.name) }));
-      await dialect.upsertRows(c, schema, columns, rowParams(group.rows, columns, toParam));
+      const rows =
+        group.columns.length < schema.columns.length ? await this.present(c, t, group.rows, batch, target) : group.rows;
+      if (rows.length > 0) await dialect.upsertRows(c, schema, columns, rowParams(rows, columns, toParam));
     }
+  }
+
+  /**
+   * Partial rows (UNCHANGED columns) update a row the target holds; for a row it does not hold,
+   * the values of those columns are only at the source: nothing is written, and the source is
+   * asked to read the row again (never a row with invented NULLs).
+   */
+  private async present(
+    c: C,
+    t: TableChanges,
+    rows: Row[],
+    batch: SinkBatch,
+    target: (name: string) => Col,
+  ): Promise<Row[]> {
+    const { schema } = t;
+    const partial = rows.filter((r) => Object.values(r).includes(UNCHANGED));
+    if (partial.length === 0) return rows;
+    const byName = new Map(schema.columns.map((col) => [col.name, col]));
+    const key = schema.primaryKey.map((k): BoundColumn<Col> => ({ column: byName.get(k)!, target: target(k) }));
+    const found = await this.o.dialect.existingKeys(
+      c,
+      schema,
+      key,
+      keyParams(partial, key, this.o.dialect.param.bind(this.o.dialect)),
+    );
+    const missing = partial.filter((_, i) => !found[i]);
+    if (missing.length === 0) return rows;
+    const keys = missing.map((r) => Object.fromEntries(schema.primaryKey.map((k) => [k, r[k] ?? null])));
+    if (!batch.repair) {
+      throw new FerryError(
+        'FERRY_APPLY',
+        `${schema.db}.${schema.table}: an update left columns unchanged for a row the target does not hold ` +
+          `(key ${JSON.stringify(keys[0])}); their values are only at the source`,
+      );
+    }
+    await batch.repair(schema, keys);
+    this.o.logger()?.warn('rows updated at the source are missing at the target; asked the source to read them again', {
+      table: `${schema.db}.${schema.table}`,
+      rows: keys.length,
+    });
+    return rows.filter((r) => !missing.includes(r));
   }
 
   private requireStarted(): SinkContext {

@@ -41,15 +41,21 @@ export interface SnapshotEngineOptions {
 interface Job {
   table: string;
   lastKey: JsonValue[] | null;
+  /** A repair: exactly these rows (key values in key order), not the whole table. */
+  keys?: JsonValue[][];
   reading: boolean;
   /** Average canonical bytes per row seen so far (sizes the next chunk). */
   rowBytes: number | null;
   started: boolean;
+  /** Bumped when the table is requested again while read: a chunk of an older round moves nothing. */
+  round?: number;
 }
 
 /** A chunk whose view was (or is being) read and whose watermark the stream has not passed yet. */
 interface Chunk {
   id: string;
+  job: Job;
+  round: number;
   table: string;
   schema: TableSchema;
   limit: number;
@@ -111,7 +117,18 @@ export class SnapshotEngine {
     for (const n of stored.snapshot?.done ?? []) this.done.add(n);
     const progress = stored.snapshot;
     if (progress?.pending) {
-      for (const p of progress.pending) this.addJob(p.table, p.lastKey);
+      for (const p of progress.pending) {
+        if (p.keys)
+          this.jobs.push({
+            table: p.table,
+            lastKey: null,
+            keys: p.keys,
+            reading: false,
+            rowBytes: null,
+            started: true,
+          });
+        else this.addJob(p.table, p.lastKey);
+      }
     } else if (stored.phase === 'snapshot') {
       // Written before chunked snapshots: every table not done is pending.
       for (const n of names) {
@@ -139,7 +156,24 @@ export class SnapshotEngine {
 
   /** Tables still to read, in order, with their progress. */
   pending(): Array<{ table: string; lastKey: JsonValue[] | null; reading: boolean }> {
-    return this.jobs.map((j) => ({ table: j.table, lastKey: j.lastKey, reading: j.reading }));
+    return this.jobs.filter((j) => !j.keys).map((j) => ({ table: j.table, lastKey: j.lastKey, reading: j.reading }));
+  }
+
+  /**
+   * Queues a repair: the rows with these keys are read again and placed like a chunk (a sink met
+   * an update with UNCHANGED columns for a row it does not hold). Returns the unknown table, if so.
+   */
+  requestKeys(table: string, keys: JsonValue[][], signalsOffset?: string): string[] {
+    if (signalsOffset !== undefined) this.signalsOffset = signalsOffset;
+    if (!this.schemas.has(table)) return [table];
+    const waiting = this.jobs.find((j) => j.table === table && j.keys && !j.reading);
+    const known = new Set((waiting?.keys ?? []).map((k) => JSON.stringify(k)));
+    const fresh = keys.filter((k) => !known.has(JSON.stringify(k)));
+    if (waiting) waiting.keys!.push(...fresh);
+    else this.jobs.push({ table, lastKey: null, keys: fresh, reading: false, rowBytes: null, started: true });
+    this.o.logger.info('rows to read again (repair)', { table, rows: keys.length });
+    this.wake();
+    return [];
   }
 
   /**
@@ -153,10 +187,11 @@ export class SnapshotEngine {
         unknown.push(t);
         continue;
       }
-      const existing = this.jobs.find((j) => j.table === t);
+      const existing = this.jobs.find((j) => j.table === t && !j.keys);
       if (existing) {
         existing.lastKey = null;
         existing.started = false;
+        existing.round = (existing.round ?? 0) + 1;
       } else this.addJob(t, null);
       this.done.delete(t);
       this.o.logger.info('snapshot requested', { table: t });
@@ -211,7 +246,9 @@ export class SnapshotEngine {
   }
 
   progress(): SnapshotProgress {
-    const pending = this.jobs.map((j) => ({ table: j.table, lastKey: j.lastKey }));
+    const pending = this.jobs.map((j) =>
+      j.keys ? { table: j.table, lastKey: null, keys: j.keys } : { table: j.table, lastKey: j.lastKey },
+    );
     const progress: SnapshotProgress = { done: [...this.done], pending };
     const current = pending.find((p) => p.lastKey !== null);
     if (current?.lastKey) progress.current = { table: current.table, lastKey: current.lastKey };
@@ -219,7 +256,7 @@ export class SnapshotEngine {
   }
 
   private addJob(table: string, lastKey: JsonValue[] | null): void {
-    if (this.jobs.some((j) => j.table === table)) return;
+    if (this.jobs.some((j) => j.table === table && !j.keys)) return;
     this.jobs.push({ table, lastKey, reading: false, rowBytes: null, started: false });
   }
 
@@ -274,9 +311,9 @@ export class SnapshotEngine {
       }
       for (const key of this.recent.keysOf(chunk.table, new Set(result.runningTx), from)) skip.add(key);
     }
-    const job = this.jobs.find((j) => j.table === chunk.table);
+    const job = this.jobs.includes(chunk.job) && (chunk.job.round ?? 0) === chunk.round ? chunk.job : undefined;
     const rows = result.rows;
-    const more = rows.length >= chunk.limit;
+    const more = !chunk.job.keys && rows.length >= chunk.limit;
     const items: SourceItem[] = [];
     const source: JsonObject = { connector: this.o.connectorKind };
     for (const row of rows) {
@@ -284,7 +321,9 @@ export class SnapshotEngine {
       if (skip.has(JSON.stringify(key))) continue;
       items.push({ type: 'event', event: snapshotEvent(chunk.schema, row, key, source, this.startedAt) });
     }
-    if (job) {
+    if (job?.keys) {
+      this.jobs.splice(this.jobs.indexOf(job), 1);
+    } else if (job) {
       const last = rows.at(-1);
       if (last) job.lastKey = chunk.schema.primaryKey.map((c) => last[c] ?? null);
       if (rows.length > 0) {
@@ -398,10 +437,10 @@ export class SnapshotEngine {
     const chunk = this.newChunk(job, schema);
     this.chunks.set(chunk.id, chunk);
     try {
-      const result = await abortable(
-        reader.readChunk({ id: chunk.id, table: schema, afterKey: job.lastKey, limit: chunk.limit }),
-        [this.o.signal],
-      );
+      const request = { id: chunk.id, table: schema, afterKey: job.lastKey, limit: chunk.limit };
+      const result = await abortable(reader.readChunk(job.keys ? { ...request, keys: job.keys } : request), [
+        this.o.signal,
+      ]);
       chunk.result = result;
       chunk.settleRead(result);
     } catch (err) {
@@ -424,9 +463,11 @@ export class SnapshotEngine {
     });
     return {
       id: randomUUID(),
+      job,
+      round: job.round ?? 0,
       table: job.table,
       schema,
-      limit: chunkLimit(this.o.chunkSize, this.o.chunkBytes, job.rowBytes),
+      limit: job.keys ? job.keys.length : chunkLimit(this.o.chunkSize, this.o.chunkBytes, job.rowBytes),
       requestSeq: this.recent.seq,
       changed: new Set(),
       invalid: false,

@@ -34,7 +34,9 @@ export async function pollSignals(o: SignalPollOptions): Promise<void> {
           next = offset + 1n;
           try {
             const request = decodeSignal(r.value, r.offset);
-            const unknown = o.engine.request(request.tables, next.toString());
+            const unknown = request.keys
+              ? o.engine.requestKeys(request.tables[0]!, request.keys, next.toString())
+              : o.engine.request(request.tables, next.toString());
             if (unknown.length > 0) {
               o.logger.warn('snapshot request names tables the pipeline does not capture; ignored them', {
                 tables: unknown,
