@@ -2,7 +2,7 @@ import { createMysqlSource } from '../../connectors/mysql-source/index.js';
 import { createPostgresSource } from '../../connectors/postgres-source/index.js';
 import type { SinkConnector, SourceConnector } from '../api/index.js';
 import type { PipelineConfig } from '../config/index.js';
-import { createSinkConnector } from '../runtime/sink-connectors.js';
+import { createSinkConnector } from '../runtime/sink/connectors.js';
 
 /** The source connector a pipeline config asks for. */
 export function sourceConnectorFor(config: PipelineConfig): SourceConnector {

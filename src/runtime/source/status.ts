@@ -1,7 +1,7 @@
-import type { ChangeEvent, StoredSourceOffset } from '../api/index.js';
-import { FerryError } from '../api/index.js';
-import type { FerryMetrics } from '../metrics/metrics.js';
-import type { SourcePhase, SourceProgress, TableSnapshotProgress } from './source-items.js';
+import type { ChangeEvent, StoredSourceOffset } from '../../api/index.js';
+import { FerryError } from '../../api/index.js';
+import type { FerryMetrics } from '../../metrics/metrics.js';
+import type { SourcePhase, SourceProgress, TableSnapshotProgress } from './items.js';
 
 /**
  * What the source runtime knows about itself: phase, connection, snapshot progress per table,

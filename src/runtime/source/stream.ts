@@ -6,11 +6,11 @@ import type {
   SourceItem,
   SourcePosition,
   StoredSourceOffset,
-} from '../api/index.js';
-import { FerryError, isFerryError } from '../api/index.js';
-import type { BoundedQueue } from './queue.js';
-import { abortable, backoffDelay, sleep } from './retry.js';
-import type { QueueItem } from './source-items.js';
+} from '../../api/index.js';
+import { FerryError, isFerryError } from '../../api/index.js';
+import type { BoundedQueue } from '../queue.js';
+import { abortable, backoffDelay, sleep } from '../retry.js';
+import type { QueueItem } from './items.js';
 
 export interface StreamLoopOptions {
   connector: SourceConnector;

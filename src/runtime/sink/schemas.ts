@@ -5,9 +5,9 @@
  * topic once (concurrent lookups share the read) before the event is declared undecodable.
  */
 import type { Kafka } from 'kafkajs';
-import { FerryError, type Logger, type TableSchema } from '../api/index.js';
-import { readTopicToEnd } from '../kafka/read-topic.js';
-import { schemasTopic } from '../kafka/topics.js';
+import { FerryError, type Logger, type TableSchema } from '../../api/index.js';
+import { readTopicToEnd } from '../../kafka/read-topic.js';
+import { schemasTopic } from '../../kafka/topics.js';
 
 const versionKey = (db: string, table: string, version: string): string => `${db}\u0000${table}\u0000${version}`;
 

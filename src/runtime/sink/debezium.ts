@@ -25,7 +25,7 @@ import {
   type TableSchema,
   UNCHANGED,
   withVersion,
-} from '../api/index.js';
+} from '../../api/index.js';
 
 type SourceKind = 'mysql' | 'postgresql' | undefined;
 

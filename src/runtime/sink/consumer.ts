@@ -7,15 +7,15 @@
  * moves on and the Kafka group offset follows, for lag tools only.
  */
 import type { Admin, Consumer, EachBatchPayload } from 'kafkajs';
-import type { Logger } from '../api/index.js';
-import { tpKey } from './sink-barrier.js';
-import type { ChunkBatcher } from './sink-batcher.js';
-import type { InRecord } from './sink-decode.js';
-import { FencedError, StaleError, StoppedError } from './sink-errors.js';
-import type { SinkLag } from './sink-metrics.js';
-import type { SinkRuntimeOptions } from './sink-options.js';
-import type { PartitionStates } from './sink-partitions.js';
-import type { WithRetry } from './sink-retry.js';
+import type { Logger } from '../../api/index.js';
+import type { ChunkBatcher } from './batcher.js';
+import type { InRecord } from './decode.js';
+import { FencedError, StaleError, StoppedError } from './errors.js';
+import type { SinkLag } from './metrics.js';
+import type { SinkRuntimeOptions } from './options.js';
+import { tpKey } from './partition-state.js';
+import type { PartitionStates } from './partitions.js';
+import type { WithRetry } from './retry.js';
 
 /** What the consumer needs of the runtime's lifecycle. */
 export interface RunControl {

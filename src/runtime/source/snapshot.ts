@@ -8,11 +8,11 @@ import type {
   SnapshotSession,
   SourcePosition,
   TableSchema,
-} from '../api/index.js';
-import { FerryError, tableName } from '../api/index.js';
-import type { BoundedQueue } from './queue.js';
-import { abortable } from './retry.js';
-import type { QueueItem } from './source-items.js';
+} from '../../api/index.js';
+import { FerryError, tableName } from '../../api/index.js';
+import type { BoundedQueue } from '../queue.js';
+import { abortable } from '../retry.js';
+import type { QueueItem } from './items.js';
 
 export interface SnapshotRunOptions {
   session: SnapshotSession;

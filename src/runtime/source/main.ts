@@ -1,6 +1,6 @@
 /**
  * A thin process entry for the MySQL and PostgreSQL sources, used by the fault tests until
- * `ferry source -c` exists: `node dist/src/runtime/source-main.js <options.json>`. SIGTERM/SIGINT
+ * `ferry source -c` exists: `node dist/src/runtime/source/main.js <options.json>`. SIGTERM/SIGINT
  * stop it gracefully; it exits 0 after a clean stop and 1 on a runtime error (the error on stderr).
  *
  * options.json: {
@@ -16,12 +16,12 @@
  * `{"stored": {...}}` (fault tests use it to kill the process at a chosen moment).
  */
 import { readFileSync } from 'node:fs';
-import { createMysqlSource, type MysqlSourceConfig } from '../../connectors/mysql-source/index.js';
-import { createPostgresSource, type PostgresSourceOptions } from '../../connectors/postgres-source/index.js';
-import { createKafka } from '../kafka/client.js';
-import { createLogger, type LogLevel } from '../log/index.js';
-import { FerryMetrics } from '../metrics/metrics.js';
-import { SourceRuntime } from './source-runtime.js';
+import { createMysqlSource, type MysqlSourceConfig } from '../../../connectors/mysql-source/index.js';
+import { createPostgresSource, type PostgresSourceOptions } from '../../../connectors/postgres-source/index.js';
+import { createKafka } from '../../kafka/client.js';
+import { createLogger, type LogLevel } from '../../log/index.js';
+import { FerryMetrics } from '../../metrics/metrics.js';
+import { SourceRuntime } from './runtime.js';
 
 interface MainOptions {
   pipeline: string;
@@ -45,7 +45,7 @@ interface MainOptions {
 
 async function main(file: string | undefined): Promise<number> {
   if (!file) {
-    process.stderr.write('usage: node dist/src/runtime/source-main.js <options.json>\n');
+    process.stderr.write('usage: node dist/src/runtime/source/main.js <options.json>\n');
     return 2;
   }
   const o = JSON.parse(readFileSync(file, 'utf8')) as MainOptions;

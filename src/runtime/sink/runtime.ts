@@ -17,23 +17,23 @@
  * This file holds the lifecycle (run, stop, failure, cleanup) and wires those pieces together.
  */
 import type { Admin } from 'kafkajs';
-import { FerryError, isFerryError, type Logger, type SinkContext } from '../api/index.js';
-import { ensureTopics } from '../kafka/admin.js';
-import { createRecordProducer, type RecordProducer } from '../kafka/producer.js';
-import { dlqTopic, isDataTopic } from '../kafka/topics.js';
-import { SinkApplier } from './sink-apply.js';
-import { ChunkBatcher } from './sink-batcher.js';
-import { SinkConsumer } from './sink-consumer.js';
-import { RecordDecoder } from './sink-decode.js';
-import { FencedError, StoppedError } from './sink-errors.js';
-import { SinkLag } from './sink-metrics.js';
-import { checkSinkRuntimeOptions, type SinkRuntimeOptions } from './sink-options.js';
-import { PartitionStates } from './sink-partitions.js';
-import { createWithRetry, type WithRetry } from './sink-retry.js';
-import { SchemaCache } from './sink-schemas.js';
+import { FerryError, isFerryError, type Logger, type SinkContext } from '../../api/index.js';
+import { ensureTopics } from '../../kafka/admin.js';
+import { createRecordProducer, type RecordProducer } from '../../kafka/producer.js';
+import { dlqTopic, isDataTopic } from '../../kafka/topics.js';
+import { SinkApplier } from './apply.js';
+import { ChunkBatcher } from './batcher.js';
+import { SinkConsumer } from './consumer.js';
+import { RecordDecoder } from './decode.js';
+import { FencedError, StoppedError } from './errors.js';
+import { SinkLag } from './metrics.js';
+import { checkSinkRuntimeOptions, type SinkRuntimeOptions } from './options.js';
+import { PartitionStates } from './partitions.js';
+import { createWithRetry, type WithRetry } from './retry.js';
+import { SchemaCache } from './schemas.js';
 
-export { isDataError } from './sink-errors.js';
-export type { SinkRuntimeOptions } from './sink-options.js';
+export { isDataError } from './errors.js';
+export type { SinkRuntimeOptions } from './options.js';
 
 export class SinkRuntime {
   private readonly o: SinkRuntimeOptions;

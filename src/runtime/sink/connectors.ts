@@ -1,7 +1,7 @@
 /** Builds the sink connector named by a sink config (`kind` plus the connector's options). */
-import { MySqlSink, type MySqlSinkOptions } from '../../connectors/mysql-sink/index.js';
-import { PostgresSink, type PostgresSinkOptions } from '../../connectors/postgres-sink/index.js';
-import { FerryError, type SinkConnector } from '../api/index.js';
+import { MySqlSink, type MySqlSinkOptions } from '../../../connectors/mysql-sink/index.js';
+import { PostgresSink, type PostgresSinkOptions } from '../../../connectors/postgres-sink/index.js';
+import { FerryError, type SinkConnector } from '../../api/index.js';
 
 export type SinkTargetOptions = ({ kind: 'postgres' } & PostgresSinkOptions) | ({ kind: 'mysql' } & MySqlSinkOptions);
 

@@ -1,4 +1,4 @@
-import type { ChangeEvent, SourcePosition, StoredSourceOffset, TableSchema } from '../api/index.js';
+import type { ChangeEvent, SourcePosition, StoredSourceOffset, TableSchema } from '../../api/index.js';
 
 /**
  * What travels through the source runtime's queue, between the reading side (snapshot reader,

@@ -2,7 +2,7 @@
  * The sink runtime's internal signals (they never leave it: run() rejects only with a
  * FerryError), and which FerryErrors are data errors, isolated by splitting the batch.
  */
-import { type ErrorCode, type FerryError, isFerryError } from '../api/index.js';
+import { type ErrorCode, type FerryError, isFerryError } from '../../api/index.js';
 
 /** The stored offsets moved under us (another process of the group, or an unknown commit outcome). */
 export class FencedError extends Error {}

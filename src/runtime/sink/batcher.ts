@@ -5,10 +5,11 @@
  * it, else after `lingerMs`. A chunk whose partition state changed since it was cut (a fence or
  * an earlier failure re-read it) is refused with a StaleError, so that its handler refetches.
  */
-import type { PartitionState } from './sink-barrier.js';
-import type { InRecord } from './sink-decode.js';
-import { StaleError } from './sink-errors.js';
-import { sameState } from './sink-partitions.js';
+
+import type { InRecord } from './decode.js';
+import { StaleError } from './errors.js';
+import type { PartitionState } from './partition-state.js';
+import { sameState } from './partitions.js';
 
 export interface ChunkBatcherOptions {
   batchSize: number;

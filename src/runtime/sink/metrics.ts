@@ -5,10 +5,10 @@
  * Kafka every `refreshMs` (one ListOffsets per assigned topic, off the apply path), so the lag
  * keeps moving while the sink catches up, waits for the target, or has nothing to fetch.
  */
-import type { Logger } from '../api/index.js';
-import type { FerryMetrics } from '../metrics/metrics.js';
-import { tpKey } from './sink-barrier.js';
-import type { InRecord } from './sink-decode.js';
+import type { Logger } from '../../api/index.js';
+import type { FerryMetrics } from '../../metrics/metrics.js';
+import type { InRecord } from './decode.js';
+import { tpKey } from './partition-state.js';
 
 /** Counts a committed batch: its duration, the events applied per table and op, their end-to-end latency. */
 export function observeApplied(m: FerryMetrics, kept: InRecord[], seconds: number): void {

@@ -1,8 +1,8 @@
 import type { Kafka } from 'kafkajs';
-import type { Logger, SourceConnector, TableFilter } from '../api/index.js';
-import { FerryError } from '../api/index.js';
-import type { FerryMetrics } from '../metrics/metrics.js';
-import type { SourceTransport } from './source-transport.js';
+import type { Logger, SourceConnector, TableFilter } from '../../api/index.js';
+import { FerryError } from '../../api/index.js';
+import type { FerryMetrics } from '../../metrics/metrics.js';
+import type { SourceTransport } from './transport.js';
 
 export interface SourceRuntimeOptions {
   /** Pipeline name: prefixes topics. */

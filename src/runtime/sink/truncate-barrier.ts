@@ -13,11 +13,7 @@
  * Pure: plans what to apply from the records and the stored states.
  */
 
-export interface PartitionState {
-  /** Stored next offset; null = no row yet. */
-  nextOffset: string | null;
-  truncateBarrier: string | null;
-}
+import { type PartitionState, tpKey } from './partition-state.js';
 
 export interface BarrierRecord {
   topic: string;
@@ -34,8 +30,6 @@ export interface BarrierPlan {
   /** Barriers to set on partitions the records do not belong to. */
   barriers: Array<{ topic: string; partition: number; truncateBarrier: string }>;
 }
-
-export const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
 export function planBarriers(
   records: BarrierRecord[],

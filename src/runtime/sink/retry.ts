@@ -4,10 +4,10 @@
  * cost the partitions. A fence becomes FencedError, stop() a StoppedError, running out of
  * retries FERRY_CONNECTION; anything else is thrown as it is.
  */
-import { FerryError, isFerryError, type Logger } from '../api/index.js';
-import { retry } from './retry.js';
-import { FencedError, StoppedError } from './sink-errors.js';
-import type { SinkRuntimeOptions } from './sink-options.js';
+import { FerryError, isFerryError, type Logger } from '../../api/index.js';
+import { retry } from '../retry.js';
+import { FencedError, StoppedError } from './errors.js';
+import type { SinkRuntimeOptions } from './options.js';
 
 export type WithRetry = <T>(what: string, fn: () => Promise<T>, heartbeat?: () => Promise<void>) => Promise<T>;
 

@@ -4,10 +4,10 @@
  * bytes), with headers saying why and where it came from. The sink moves past it only after
  * Kafka acknowledged the copy, so nothing is lost (a crash in between may copy it twice).
  */
-import type { FerryError } from '../api/index.js';
-import type { OutMessage, RecordProducer } from '../kafka/producer.js';
-import { dlqTopic } from '../kafka/topics.js';
-import type { InRecord } from './sink-decode.js';
+import type { FerryError } from '../../api/index.js';
+import type { OutMessage, RecordProducer } from '../../kafka/producer.js';
+import { dlqTopic } from '../../kafka/topics.js';
+import type { InRecord } from './decode.js';
 
 export const DLQ_HEADERS = {
   reason: 'ferry.reason',

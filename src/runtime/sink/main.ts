@@ -1,5 +1,5 @@
 /**
- * A thin process entry for one sink: `node dist/src/runtime/sink-main.js <options.json>`.
+ * A thin process entry for one sink: `node dist/src/runtime/sink/main.js <options.json>`.
  * Used by the fault tests (SIGKILL, several processes in one group) and handy for running a sink
  * without a pipeline config. The CLI (`ferry sink`) builds the same SinkRuntime from the config.
  *
@@ -7,12 +7,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { FerryError, isFerryError } from '../api/index.js';
-import { createKafka } from '../kafka/client.js';
-import { createLogger, type LogLevel } from '../log/index.js';
-import { FerryMetrics } from '../metrics/metrics.js';
-import { createSinkConnector, type SinkTargetOptions } from './sink-connectors.js';
-import { SinkRuntime, type SinkRuntimeOptions } from './sink-runtime.js';
+import { FerryError, isFerryError } from '../../api/index.js';
+import { createKafka } from '../../kafka/client.js';
+import { createLogger, type LogLevel } from '../../log/index.js';
+import { FerryMetrics } from '../../metrics/metrics.js';
+import { createSinkConnector, type SinkTargetOptions } from './connectors.js';
+import { SinkRuntime, type SinkRuntimeOptions } from './runtime.js';
 
 export interface SinkMainOptions extends Omit<SinkRuntimeOptions, 'connector' | 'kafka' | 'logger' | 'metrics'> {
   kafka: { brokers: string[]; clientId?: string };
@@ -43,7 +43,7 @@ function readOptions(file: string): SinkMainOptions {
 export async function sinkMain(argv: string[]): Promise<number> {
   const file = argv[0];
   if (!file) {
-    process.stderr.write('usage: sink-main <options.json>\n');
+    process.stderr.write('usage: node dist/src/runtime/sink/main.js <options.json>\n');
     return 2;
   }
   let opts: SinkMainOptions;

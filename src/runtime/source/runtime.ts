@@ -1,25 +1,16 @@
 import { EventEmitter } from 'node:events';
-import type {
-  CheckResult,
-  Logger,
-  SnapshotSession,
-  SourceContext,
-  SourcePosition,
-  StoredSourceOffset,
-  TableSchema,
-} from '../api/index.js';
-import { FerryError } from '../api/index.js';
-import { dataTopic, offsetsTopic, schemasTopic } from '../kafka/topics.js';
-import { latestSourceOffset, sourceOffsetTombstone } from '../offsets/source-offsets.js';
-import { BoundedQueue } from './queue.js';
-import { abortable, backoffDelay, retry, sleep } from './retry.js';
-import type { QueueItem, SourceProgress } from './source-items.js';
-import { type ResolvedSourceOptions, resolveSourceOptions, type SourceRuntimeOptions } from './source-options.js';
-import { SourcePublisher } from './source-publisher.js';
-import { readSnapshot } from './source-snapshot.js';
-import { SourceStatus } from './source-status.js';
-import { isReconnectable, streamWithReconnect } from './source-stream.js';
-import { createKafkaTransport, type SourceTransport } from './source-transport.js';
+import type { Logger, SnapshotSession, SourceContext, SourcePosition, StoredSourceOffset } from '../../api/index.js';
+import { FerryError } from '../../api/index.js';
+import { BoundedQueue } from '../queue.js';
+import { abortable, backoffDelay, sleep } from '../retry.js';
+import type { QueueItem, SourceProgress } from './items.js';
+import { type ResolvedSourceOptions, resolveSourceOptions, type SourceRuntimeOptions } from './options.js';
+import { SourcePublisher } from './publisher.js';
+import { readSnapshot } from './snapshot.js';
+import { SourceStartup } from './startup.js';
+import { SourceStatus } from './status.js';
+import { isReconnectable, streamWithReconnect } from './stream.js';
+import { createKafkaTransport, type SourceTransport } from './transport.js';
 
 export type { SourceRuntimeOptions };
 
@@ -44,6 +35,7 @@ export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
   private readonly hardAbort = new AbortController();
   private readonly queue: BoundedQueue<QueueItem>;
   private readonly status: SourceStatus;
+  private readonly startup: SourceStartup;
   private running: Promise<void> | null = null;
   private publishing: Promise<void> | null = null;
   private fatal: unknown = null;
@@ -67,6 +59,17 @@ export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
         if (this.listenerCount('progress') > 0) this.emit('progress', this.status.progress());
       },
     );
+    this.startup = new SourceStartup({
+      pipeline: this.o.pipeline,
+      sourceId: this.sourceId,
+      connector: this.o.connector,
+      transport: this.transport,
+      logger: this.log,
+      partitions: this.o.partitions,
+      replicationFactor: this.o.replicationFactor,
+      signal: this.abort.signal,
+      ctx: () => this.ctx(),
+    });
     if (opts.signal) {
       if (opts.signal.aborted) this.abort.abort();
       else opts.signal.addEventListener('abort', () => void this.stop(), { once: true });
@@ -154,11 +157,11 @@ export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
   private async startAndStream(publisher: SourcePublisher): Promise<void> {
     const connector = this.o.connector;
     const stored = await this.loadOffset();
-    await this.preflight(stored);
+    await this.startup.preflight(stored);
     if (this.stopping) return;
-    if (this.opts.resnapshot) await this.forgetOffset();
+    if (this.opts.resnapshot) await this.startup.forgetOffset();
     const tables = await this.untilStopped(connector.discover(this.ctx()));
-    await this.createTopics(tables, publisher);
+    await this.startup.createTopics(tables, publisher);
     this.publishing = publisher.run().catch((err: unknown) => this.fail(err, false));
     for (const schema of tables) await this.queue.put({ kind: 'schema', schema }, this.abort.signal);
 
@@ -275,67 +278,9 @@ export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
 
   private async loadOffset(): Promise<StoredSourceOffset | null> {
     if (this.opts.resnapshot) return null;
-    const topic = offsetsTopic(this.o.pipeline);
-    const records = await this.kafkaUntilStopped(() => this.transport.readTopic(topic));
-    const stored = latestSourceOffset(records, this.sourceId);
-    if (stored) {
-      this.status.lastStored = stored;
-      this.log.info('resuming from the stored position', {
-        phase: stored.phase,
-        position: this.o.connector.describePosition(stored.position),
-      });
-    }
+    const stored = await this.startup.loadOffset();
+    if (stored) this.status.lastStored = stored;
     return stored;
-  }
-
-  /** `--resnapshot`, once the preflight passed: a tombstone for the stored position. */
-  private async forgetOffset(): Promise<void> {
-    const topic = offsetsTopic(this.o.pipeline);
-    const records = await this.kafkaUntilStopped(() => this.transport.readTopic(topic), 0);
-    if (latestSourceOffset(records, this.sourceId)) {
-      await this.kafkaUntilStopped(
-        () => this.transport.send([sourceOffsetTombstone(this.o.pipeline, this.sourceId)]),
-        0,
-      );
-    }
-    this.log.warn('forgot the stored source position (--resnapshot): taking a new snapshot');
-  }
-
-  private async preflight(stored: StoredSourceOffset | null): Promise<void> {
-    const results: CheckResult[] = await this.untilStopped(this.o.connector.preflight(this.ctx(), stored));
-    const failed = results.filter((r) => !r.ok);
-    for (const r of results.filter((x) => x.ok)) this.log.debug('preflight check passed', { check: r.name });
-    if (failed.length === 0) return;
-    const lines = failed.map((r) => `  - ${r.name}: ${r.detail ?? 'failed'}${r.fix ? `\n    fix: ${r.fix}` : ''}`);
-    throw new FerryError(
-      'FERRY_PREFLIGHT',
-      `the source is not ready for change capture (${failed.length} failing check${failed.length > 1 ? 's' : ''}); ` +
-        `nothing was published:\n${lines.join('\n')}`,
-      { details: { checks: failed } },
-    );
-  }
-
-  private async createTopics(tables: TableSchema[], publisher: SourcePublisher): Promise<void> {
-    const { pipeline, partitions, replicationFactor } = this.o;
-    const specs = [
-      { topic: offsetsTopic(pipeline), partitions: 1, replicationFactor, compacted: true },
-      { topic: schemasTopic(pipeline), partitions: 1, replicationFactor, compacted: true },
-      ...tables.map((t) => ({ topic: dataTopic(pipeline, t.db, t.table), partitions, replicationFactor })),
-    ];
-    await this.kafkaUntilStopped(() => this.transport.ensureTopics(specs));
-    publisher.markTopicsKnown(specs.map((s) => s.topic));
-  }
-
-  /**
-   * A Kafka operation of the start-up, with `retries` retries, each attempt and wait ended by the
-   * stop (the kafkajs client retries inside an attempt too, for about 30 s when the broker is down).
-   */
-  private kafkaUntilStopped<T>(fn: () => Promise<T>, retries = 5): Promise<T> {
-    const signal = this.abort.signal;
-    return retry(() => abortable(fn(), [signal]), { retries, signal }).catch((err: unknown) => {
-      // Cut short by the stop (in an attempt or a wait): the stop, not the last failure, ended it.
-      throw signal.aborted ? signal.reason : err;
-    });
   }
 
   private createPublisher(): SourcePublisher {

@@ -5,11 +5,11 @@
  * there). Also builds a batch's offsets and its fence, and records what a commit stored.
  */
 import type { Admin, Batch } from 'kafkajs';
-import type { Logger, SinkBatch, SinkConnector } from '../api/index.js';
-import type { FerryMetrics } from '../metrics/metrics.js';
-import { type PartitionState, tpKey } from './sink-barrier.js';
-import type { InRecord } from './sink-decode.js';
-import type { WithRetry } from './sink-retry.js';
+import type { Logger, SinkBatch, SinkConnector } from '../../api/index.js';
+import type { FerryMetrics } from '../../metrics/metrics.js';
+import type { InRecord } from './decode.js';
+import { type PartitionState, tpKey } from './partition-state.js';
+import type { WithRetry } from './retry.js';
 
 export interface PartitionStatesDeps {
   connector: SinkConnector;

@@ -6,11 +6,11 @@
  * Connection problems (reading the schemas topic) throw, so the batch is retried.
  */
 import { createHash } from 'node:crypto';
-import { FerryError, type Row, type TableSchema, UNCHANGED } from '../api/index.js';
-import { parseEnvelope } from '../event/envelope.js';
-import { DebeziumSchemas, debeziumTable } from './sink-debezium.js';
-import type { SinkEvent } from './sink-reduce.js';
-import type { SchemaCache } from './sink-schemas.js';
+import { FerryError, type Row, type TableSchema, UNCHANGED } from '../../api/index.js';
+import { parseEnvelope } from '../../event/envelope.js';
+import { DebeziumSchemas, debeziumTable } from './debezium.js';
+import type { SinkEvent } from './reduce.js';
+import type { SchemaCache } from './schemas.js';
 
 /** A consumed record, as the sink runtime keeps it through a batch. */
 export interface InRecord {

@@ -13,7 +13,7 @@
  * first appearance), each row under the version of its last event; deletes and the truncate go
  * to the first one.
  */
-import { type Op, type Row, type TableChanges, type TableSchema, UNCHANGED } from '../api/index.js';
+import { type Op, type Row, type TableChanges, type TableSchema, UNCHANGED } from '../../api/index.js';
 
 /** A decoded change event, ready for reduction. `schema` is the target-resolved schema of its version. */
 export interface SinkEvent {

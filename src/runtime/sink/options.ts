@@ -1,7 +1,7 @@
 /** Options of the sink runtime (docs/sinks.md#running-a-sink), checked when it is built. */
 import type { Kafka } from 'kafkajs';
-import { FerryError, type Logger, type SinkConnector } from '../api/index.js';
-import type { FerryMetrics } from '../metrics/metrics.js';
+import { FerryError, type Logger, type SinkConnector } from '../../api/index.js';
+import type { FerryMetrics } from '../../metrics/metrics.js';
 
 export interface SinkRuntimeOptions {
   pipeline: string;

@@ -4,17 +4,18 @@
  * offsets and fence in one target transaction, retrying systemic failures. A record the target
  * rejects for a data reason is isolated by splitting the batch in halves and dead-lettered.
  */
-import { FerryError, type Logger, type SinkBatch, type SinkConnector } from '../api/index.js';
-import type { RecordProducer } from '../kafka/producer.js';
-import type { FerryMetrics } from '../metrics/metrics.js';
-import { planBarriers, tpKey } from './sink-barrier.js';
-import type { InRecord, RecordDecoder } from './sink-decode.js';
-import { type DeadLetter, sendDeadLetters } from './sink-dlq.js';
-import { isDataError } from './sink-errors.js';
-import { observeApplied } from './sink-metrics.js';
-import type { PartitionStates } from './sink-partitions.js';
-import { reduceEvents, schemasOf } from './sink-reduce.js';
-import type { WithRetry } from './sink-retry.js';
+import { FerryError, type Logger, type SinkBatch, type SinkConnector } from '../../api/index.js';
+import type { RecordProducer } from '../../kafka/producer.js';
+import type { FerryMetrics } from '../../metrics/metrics.js';
+import { type DeadLetter, sendDeadLetters } from './dead-letter.js';
+import type { InRecord, RecordDecoder } from './decode.js';
+import { isDataError } from './errors.js';
+import { observeApplied } from './metrics.js';
+import { tpKey } from './partition-state.js';
+import type { PartitionStates } from './partitions.js';
+import { reduceEvents, schemasOf } from './reduce.js';
+import type { WithRetry } from './retry.js';
+import { planBarriers } from './truncate-barrier.js';
 
 export interface SinkApplierDeps {
   pipeline: string;

@@ -1,7 +1,7 @@
 import type { Kafka } from 'kafkajs';
-import { ensureTopics, type TopicSpec, withAdmin } from '../kafka/admin.js';
-import { createRecordProducer, type OutMessage, type RecordProducer } from '../kafka/producer.js';
-import { type ReadRecord, readTopicToEnd } from '../kafka/read-topic.js';
+import { ensureTopics, type TopicSpec, withAdmin } from '../../kafka/admin.js';
+import { createRecordProducer, type OutMessage, type RecordProducer } from '../../kafka/producer.js';
+import { type ReadRecord, readTopicToEnd } from '../../kafka/read-topic.js';
 
 /**
  * What the source runtime needs from Kafka, as a small interface so that unit tests can run the

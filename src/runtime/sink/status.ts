@@ -3,9 +3,9 @@
  * offsets, per partition. The connector must be started (it reads ferry_offsets).
  */
 import type { Kafka } from 'kafkajs';
-import type { SinkConnector } from '../api/index.js';
-import { withAdmin } from '../kafka/admin.js';
-import { isDataTopic } from '../kafka/topics.js';
+import type { SinkConnector } from '../../api/index.js';
+import { withAdmin } from '../../kafka/admin.js';
+import { isDataTopic } from '../../kafka/topics.js';
 
 export interface PartitionProgress {
   topic: string;
