@@ -4,13 +4,8 @@
  * errors (the server rejected a value; the runtime routes the row to the dead-letter topic).
  * The errors themselves are built by sqlSinkError, the same for every SQL sink.
  */
-import {
-  type FerryError,
-  isFerryError,
-  NETWORK_ERROR_CODES,
-  type SqlErrorKind,
-  sqlSinkError,
-} from '../../src/api/index.js';
+import { type FerryError, isFerryError } from '../../src/api/index.js';
+import { NETWORK_ERROR_CODES, type SqlErrorKind, sqlSinkError } from '../../src/sql-sink/index.js';
 
 /** mysql2's own codes for a lost or unusable connection (besides Node's network codes). */
 const DRIVER_CONNECTION_CODES = new Set([

@@ -3,7 +3,7 @@
  * '{"a b","c\"d"}', nested '{{1,2},{3,4}}'. Elements come back as text (or null), for the element
  * kind's encoder to read; nesting comes back as nested arrays.
  */
-import { FerryError } from '../api/errors.js';
+import { FerryError } from '../errors.js';
 
 export type PgArray = Array<string | null | PgArray>;
 

@@ -1,13 +1,13 @@
 /**
- * What a SQL sink does its own way per engine (docs/sinks.md): the SqlSinkCore (sql-sink.ts)
+ * What a SQL sink does its own way per engine (docs/sinks.md): the SqlSinkCore (core.ts)
  * runs the flow that is the same for every target (the table cache, creating and evolving
  * tables, the order of a batch's statements, the fence) and asks the dialect for the rest.
  * Every name a dialect writes into SQL is quoted by it; every value is a parameter.
  */
-import type { SinkContext } from './connector.js';
-import type { JsonValue } from './json.js';
-import type { ColumnSchema, TableSchema } from './schema.js';
-import type { BarrierRow, BoundColumn, OffsetsTableRow, TopicPartition } from './sql-sink-rows.js';
+import type { SinkContext } from '../api/connector.js';
+import type { JsonValue } from '../api/json.js';
+import type { ColumnSchema, TableSchema } from '../api/schema.js';
+import type { BarrierRow, BoundColumn, OffsetsTableRow, TopicPartition } from './rows.js';
 
 /** A column of a target table, as the catalog describes it. */
 export interface TargetColumn {

@@ -10,7 +10,7 @@
  * - every field carries its own sign ("P-1Y-2M3DT-4H-5M-6.789S"); zero fields are left out;
  * - seconds keep up to 6 fraction digits, trailing zeros trimmed; zero is "PT0S".
  */
-import { decodeError, encodeError, trimFraction, type ValueColumn } from './values-common.js';
+import { decodeError, encodeError, trimFraction, type ValueColumn } from './common.js';
 
 /** PostgreSQL's internal interval representation. */
 export interface IntervalParts {

@@ -2,11 +2,11 @@
  * Pure pieces of a SQL sink's apply (docs/sinks.md#reduction, #offsets): grouping partial rows
  * by the columns they carry, turning rows into statement parameters, and the optimistic fence.
  */
-import type { SinkBatch } from './connector.js';
-import { FerryError } from './errors.js';
-import { type Row, UNCHANGED } from './event.js';
-import type { JsonValue } from './json.js';
-import type { ColumnSchema } from './schema.js';
+import type { SinkBatch } from '../api/connector.js';
+import { FerryError } from '../api/errors.js';
+import { type Row, UNCHANGED } from '../api/event.js';
+import type { JsonValue } from '../api/json.js';
+import type { ColumnSchema } from '../api/schema.js';
 
 /** A row of ferry_offsets as a dialect reads it (partition a number, next offset a decimal string). */
 export interface OffsetsTableRow extends TopicPartition {

@@ -3,8 +3,8 @@
  * on first use and replaced once it broke; every call through it has its errors classified (a
  * FERRY_CONNECTION marks it broken); a transaction rolls back on any error.
  */
-import type { Logger } from './connector.js';
-import type { FerryError } from './errors.js';
+import type { Logger } from '../api/connector.js';
+import type { FerryError } from '../api/errors.js';
 
 /** What a SQL sink's driver does its own way. `C` is the driver's connection. */
 export interface SqlDriver<C> {

@@ -1,7 +1,7 @@
 /**
  * SqlSinkCore: what every SQL sink connector does the same way (docs/sinks.md), given a dialect
- * for what differs by engine (sql-sink-dialect.ts) and a session holding the connection
- * (sql-session.ts):
+ * for what differs by engine (dialect.ts) and a session holding the connection
+ * (session.ts):
  * - ensureTable: once per schema version, under the DDL lock, create or evolve the table and
  *   cache how the target has it;
  * - apply: one transaction that fences the expected offsets, then per table empties it (a
@@ -9,14 +9,14 @@
  *   writes barriers and the next offsets;
  * - readOffsets: the group's stored offsets.
  */
-import type { Logger, SinkBatch, SinkConnector, SinkContext, TableChanges } from './connector.js';
-import { FerryError } from './errors.js';
-import type { PartitionOffset } from './position.js';
-import type { TableSchema } from './schema.js';
-import type { SqlSession } from './sql-session.js';
-import type { SqlSinkDialect, TargetColumn, TargetTable, WantedType } from './sql-sink-dialect.js';
-import { type BoundColumn, checkFence, groupByColumns, keyParams, rowParams } from './sql-sink-rows.js';
-import { noKeyError, prepareTable } from './sql-sink-tables.js';
+import type { Logger, SinkBatch, SinkConnector, SinkContext, TableChanges } from '../api/connector.js';
+import { FerryError } from '../api/errors.js';
+import type { PartitionOffset } from '../api/position.js';
+import type { TableSchema } from '../api/schema.js';
+import type { SqlSinkDialect, TargetColumn, TargetTable, WantedType } from './dialect.js';
+import { type BoundColumn, checkFence, groupByColumns, keyParams, rowParams } from './rows.js';
+import type { SqlSession } from './session.js';
+import { noKeyError, prepareTable } from './tables.js';
 
 export interface SqlSinkCoreOptions<C, Col extends TargetColumn, W extends WantedType, P> {
   /** The connector's class name, for errors (`MySqlSink`). */

@@ -11,7 +11,7 @@
  * - PostgreSQL infinity and -infinity are the strings "infinity" and "-infinity".
  * - No JS Date ever takes part: Date holds milliseconds only.
  */
-import { decodeError, encodeError, trimFraction, unrepresentableError, type ValueColumn } from './values-common.js';
+import { decodeError, encodeError, trimFraction, unrepresentableError, type ValueColumn } from './common.js';
 
 const OFFSET = '(Z|[+-]\\d{2}(?::?\\d{2}){0,2})';
 const DATE_PART = '(-?)(\\d{4,})-(\\d{2})-(\\d{2})';

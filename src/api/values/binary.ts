@@ -2,7 +2,7 @@
  * Canonical encoding of binary-ish kinds (docs/values.md): bytes (base64), BIT (a string of 0/1),
  * UUID (lowercase canonical text), and their decoders for sinks.
  */
-import { decodeError, encodeError, type ValueColumn } from './values-common.js';
+import { decodeError, encodeError, type ValueColumn } from './common.js';
 
 const BYTES_ACCEPTED = 'a Buffer/Uint8Array, or PostgreSQL bytea hex text such as "\\x01ff"';
 

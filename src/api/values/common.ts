@@ -2,8 +2,8 @@
  * Shared pieces of the canonical value encoding (docs/values.md): the column shape the encoders
  * need, and the errors they raise.
  */
-import { FerryError } from '../api/errors.js';
-import type { ColumnSchema } from '../api/schema.js';
+import { FerryError } from '../errors.js';
+import type { ColumnSchema } from '../schema.js';
 
 /**
  * What an encoder needs to know about a column: its name (for error messages) and kind, plus the

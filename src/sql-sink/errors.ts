@@ -2,7 +2,7 @@
  * The FerryErrors of a SQL sink (docs/sinks.md#errors), the same for every engine: a
  * connector's classifier only decides the kind of a driver error from its engine's codes.
  */
-import { FerryError } from './errors.js';
+import { FerryError } from '../api/errors.js';
 
 /** Node.js network error codes: the server cannot be reached, or the connection broke. */
 export const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([

@@ -6,26 +6,26 @@
  * Pure functions, no I/O. Family-specific encoders and the decoders for sinks live in
  * values-*.ts and are re-exported here.
  */
-import { FerryError } from '../api/errors.js';
-import { UNCHANGED } from '../api/event.js';
-import type { JsonValue } from '../api/json.js';
-import { parsePgArray } from './values-array.js';
-import { encodeBit, encodeBytes, encodeUuid } from './values-binary.js';
-import { encodeError, type ValueColumn } from './values-common.js';
-import { encodeInterval } from './values-interval.js';
-import { encodeDecimal, encodeFloat, encodeInteger, encodeYear } from './values-numeric.js';
-import { encodeDate, encodeTime, encodeTimestamp, encodeTimestampTz, encodeTimeTz } from './values-temporal.js';
+import { FerryError } from '../errors.js';
+import { UNCHANGED } from '../event.js';
+import type { JsonValue } from '../json.js';
+import { parsePgArray } from './array.js';
+import { encodeBit, encodeBytes, encodeUuid } from './binary.js';
+import { encodeError, type ValueColumn } from './common.js';
+import { encodeInterval } from './interval.js';
+import { encodeDecimal, encodeFloat, encodeInteger, encodeYear } from './numeric.js';
+import { encodeDate, encodeTime, encodeTimestamp, encodeTimestampTz, encodeTimeTz } from './temporal.js';
 
-export { type PgArray, parsePgArray } from './values-array.js';
-export { bitToBuffer, decodeBytes, encodeBit, encodeBytes, encodeUuid } from './values-binary.js';
-export type { ValueColumn } from './values-common.js';
+export { type PgArray, parsePgArray } from './array.js';
+export { bitToBuffer, decodeBytes, encodeBit, encodeBytes, encodeUuid } from './binary.js';
+export type { ValueColumn } from './common.js';
 export {
   encodeInterval,
   formatInterval,
   type IntervalParts,
   parseInterval,
   toPgInterval,
-} from './values-interval.js';
+} from './interval.js';
 export {
   encodeDecimal,
   encodeFloat,
@@ -33,7 +33,7 @@ export {
   encodeYear,
   type FloatJson,
   shortestFloat32,
-} from './values-numeric.js';
+} from './numeric.js';
 export {
   encodeDate,
   encodeTime,
@@ -45,7 +45,7 @@ export {
   toMysqlDatetime,
   toPgDate,
   toPgTimestamp,
-} from './values-temporal.js';
+} from './temporal.js';
 
 export interface EncodeOptions {
   /**

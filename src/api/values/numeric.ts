@@ -1,7 +1,7 @@
 /**
  * Canonical encoding of numbers (docs/values.md): integers, DECIMAL/NUMERIC, FLOAT/DOUBLE, YEAR.
  */
-import { encodeError, type ValueColumn } from './values-common.js';
+import { encodeError, type ValueColumn } from './common.js';
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const INTEGER_ACCEPTED = 'a safe-integer number, a bigint, or a decimal integer string such as "-42"';

@@ -5,10 +5,10 @@
  * source no longer requires them (or dropped them). Anything else stops with FERRY_SCHEMA;
  * createTables false allows no DDL at all.
  */
-import type { Logger } from './connector.js';
-import { FerryError } from './errors.js';
-import type { TableSchema } from './schema.js';
-import type { SqlSinkDialect, TargetColumn, TargetTable, WantedType } from './sql-sink-dialect.js';
+import type { Logger } from '../api/connector.js';
+import { FerryError } from '../api/errors.js';
+import type { TableSchema } from '../api/schema.js';
+import type { SqlSinkDialect, TargetColumn, TargetTable, WantedType } from './dialect.js';
 
 export interface PrepareTableOptions {
   createTables: boolean;
