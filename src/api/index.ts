@@ -9,5 +9,6 @@ export * from './event.js';
 export * from './filter.js';
 export * from './json.js';
 export * from './position.js';
+export * from './queue.js';
 export * from './schema.js';
 export * from './values/encode.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FerryError } from '../../src/api/index.js';
-import { BoundedQueue } from '../../src/runtime/queue.js';
+import { BoundedQueue } from '../../src/api/queue.js';
 import { abortable, backoffDelay, isRetriable, retry, sleep } from '../../src/runtime/retry.js';
 import { isReconnectable } from '../../src/runtime/source/stream.js';
 

@@ -1,11 +1,11 @@
 import type { ChangeEvent, Logger, SourcePosition, StoredSourceOffset, TableSchema } from '../../api/index.js';
 import { FerryError } from '../../api/index.js';
+import type { BoundedQueue } from '../../api/queue.js';
 import { keyJson, toEnvelope } from '../../event/envelope.js';
 import type { OutMessage } from '../../kafka/producer.js';
 import { dataTopic, schemasTopic } from '../../kafka/topics.js';
 import type { FerryMetrics } from '../../metrics/metrics.js';
 import { sourceOffsetMessage } from '../../offsets/source-offsets.js';
-import type { BoundedQueue } from '../queue.js';
 import { abortable, isRetriable, retry } from '../retry.js';
 import type { QueueItem } from './items.js';
 import type { SourceTransport } from './transport.js';

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger, SnapshotSession, SourceContext, SourcePosition, StoredSourceOffset } from '../../api/index.js';
 import { FerryError } from '../../api/index.js';
-import { BoundedQueue } from '../queue.js';
+import { BoundedQueue } from '../../api/queue.js';
 import { abortable, backoffDelay, sleep } from '../retry.js';
 import type { QueueItem, SourceProgress } from './items.js';
 import { type ResolvedSourceOptions, resolveSourceOptions, type SourceRuntimeOptions } from './options.js';

@@ -10,7 +10,7 @@ import type {
   TableSchema,
 } from '../../api/index.js';
 import { FerryError, tableName } from '../../api/index.js';
-import type { BoundedQueue } from '../queue.js';
+import type { BoundedQueue } from '../../api/queue.js';
 import { abortable } from '../retry.js';
 import type { QueueItem } from './items.js';
 

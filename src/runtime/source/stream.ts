@@ -8,7 +8,7 @@ import type {
   StoredSourceOffset,
 } from '../../api/index.js';
 import { FerryError, isFerryError } from '../../api/index.js';
-import type { BoundedQueue } from '../queue.js';
+import type { BoundedQueue } from '../../api/queue.js';
 import { abortable, backoffDelay, sleep } from '../retry.js';
 import type { QueueItem } from './items.js';
 
