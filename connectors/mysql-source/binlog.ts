@@ -1,5 +1,5 @@
 import ZongJi, { type AnyBinlogEvent, type TableMapEvent } from '@vlasky/zongji';
-import { BoundedQueue, FerryError, type Logger } from '../../src/api/index.js';
+import { BoundedQueue, FerryError, isTransientNetworkError, type Logger } from '../../src/api/index.js';
 import { connectionOptions, describeServer, type MysqlSourceConfig } from './config.js';
 import type { BinlogEvent } from './decode.js';
 import { describeMysqlPosition, type MysqlPosition, toSourcePosition } from './position.js';
@@ -141,8 +141,6 @@ export function convert(ev: AnyBinlogEvent, keys: Map<number, string[]>): Binlog
   }
 }
 
-const NETWORK = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|PROTOCOL_)/;
-
 /** Sorts a zongji/mysql2 error: lost position and auth stop the source; connection trouble is retried. */
 export function binlogError(err: unknown, o: Pick<BinlogReaderOptions, 'config' | 'start'>): FerryError {
   if (err instanceof FerryError) return err;
@@ -166,7 +164,7 @@ export function binlogError(err: unknown, o: Pick<BinlogReaderOptions, 'config' 
       { cause: err },
     );
   }
-  if ((e.code && (NETWORK.test(e.code) || e.code.startsWith('ER_'))) || e.fatal) {
+  if (isTransientNetworkError(e) || e.code?.startsWith('ER_') || e.fatal) {
     return new FerryError('FERRY_CONNECTION', `binlog connection to ${server} failed: ${msg}`, {
       cause: err,
       retriable: true,

@@ -8,6 +8,7 @@ export * from './errors.js';
 export * from './event.js';
 export * from './filter.js';
 export * from './json.js';
+export * from './network.js';
 export * from './position.js';
 export * from './queue.js';
 export * from './schema.js';

@@ -67,6 +67,7 @@ export class Pipeline {
           queueSize: config.source.queueSize,
           tombstones: config.kafka.tombstones,
           compression: config.kafka.compression,
+          ...(config.kafka.retryTimeoutMs !== undefined ? { kafkaRetryTimeoutMs: config.kafka.retryTimeoutMs } : {}),
           filter: tableFilterOf(config),
           logger: opts.logger.child({ role: 'source' }),
           metrics: opts.metrics,

@@ -4,19 +4,6 @@
  */
 import { FerryError } from '../api/errors.js';
 
-/** Node.js network error codes: the server cannot be reached, or the connection broke. */
-export const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ECONNABORTED',
-]);
-
 /**
  * - `connection`: unreachable, restarting, or the connection broke (retried with backoff);
  * - `transient`: deadlock, serialization failure, lock timeout (retried);

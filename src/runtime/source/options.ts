@@ -45,10 +45,15 @@ export interface SourceRuntimeOptions {
   reconnectMaxMs?: number;
   /** How long stop() may spend flushing to Kafka before giving up. Default 30 s. */
   stopTimeoutMs?: number;
+  /** Give up on a failing Kafka after this many ms (the source then stops with the error). Default: wait as long as it takes. */
+  kafkaRetryTimeoutMs?: number;
 }
 
 export type ResolvedSourceOptions = Required<
-  Omit<SourceRuntimeOptions, 'kafka' | 'transport' | 'metrics' | 'signal' | 'sourceId' | 'resnapshot' | 'compression'>
+  Omit<
+    SourceRuntimeOptions,
+    'kafka' | 'transport' | 'metrics' | 'signal' | 'sourceId' | 'resnapshot' | 'compression' | 'kafkaRetryTimeoutMs'
+  >
 >;
 
 /** Fills in the defaults and rejects impossible values at construction (not later). */

@@ -6,7 +6,7 @@ import type { OutMessage } from '../../kafka/producer.js';
 import { dataTopic, schemasTopic } from '../../kafka/topics.js';
 import type { FerryMetrics } from '../../metrics/metrics.js';
 import { sourceOffsetMessage } from '../../offsets/source-offsets.js';
-import { abortable, isRetriable, retry } from '../retry.js';
+import { abortable, everyMs, isRetriable, retry } from '../retry.js';
 import type { QueueItem } from './items.js';
 import type { SourceTransport } from './transport.js';
 
@@ -37,6 +37,8 @@ export interface PublisherOptions {
    * retried, and a retry under way (Kafka is known to be failing) is given up at once.
    */
   stopSignal: AbortSignal;
+  /** Give up on a failing Kafka after this many ms (then the source stops with the error). Default: wait as long as it takes. */
+  kafkaRetryTimeoutMs?: number;
   /** After an offset was stored (and before connector.acknowledge). */
   onStored(offset: StoredSourceOffset): void;
   /** After Kafka acknowledged events. */
@@ -234,7 +236,8 @@ export class SourcePublisher {
   }
 
   /**
-   * Runs a Kafka operation with retries (8, with backoff up to 30 s). Every attempt is given up
+   * Runs a Kafka operation with retries, with backoff up to 30 s, as long as it takes (or until
+   * `kafkaRetryTimeoutMs`); a warning about once a minute while Kafka fails. Every attempt is given up
    * on a hard stop. Once a graceful stop is requested, a failing operation is not retried any
    * more, and a retry under way is given up at once: Kafka failed already, and waiting for it
    * would only hold the stop up (the unacknowledged tail is read again on the next start). A
@@ -243,6 +246,8 @@ export class SourcePublisher {
   private async withRetry(fn: () => Promise<void>): Promise<void> {
     const { signal, stopSignal } = this.o;
     let failure: unknown = null;
+    const report = everyMs(60_000);
+    let firstFailureAt: number | undefined;
     try {
       await retry(
         async (attempt) => {
@@ -254,9 +259,10 @@ export class SourcePublisher {
           }
         },
         {
-          retries: 8,
+          retries: Number.POSITIVE_INFINITY,
           minMs: 500,
           maxMs: 30_000,
+          ...(this.o.kafkaRetryTimeoutMs !== undefined ? { giveUpAfterMs: this.o.kafkaRetryTimeoutMs } : {}),
           signal,
           stopSignal,
           onRetry: (err, attempt, delayMs) => {
@@ -264,11 +270,15 @@ export class SourcePublisher {
               component: 'source',
               code: (err as FerryError).code ?? 'FERRY_CONNECTION',
             });
-            this.o.logger.warn('Kafka did not acknowledge; retrying', {
+            firstFailureAt ??= Date.now();
+            const fields = {
               attempt,
               delayMs,
+              waitingMs: Date.now() - firstFailureAt,
               error: (err as Error).message,
-            });
+            };
+            if (report()) this.o.logger.warn('Kafka did not acknowledge; waiting for Kafka and retrying', fields);
+            else this.o.logger.debug('Kafka did not acknowledge; retrying', fields);
           },
         },
       );

@@ -69,6 +69,7 @@ export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
       replicationFactor: this.o.replicationFactor,
       signal: this.abort.signal,
       ctx: () => this.ctx(),
+      ...(opts.kafkaRetryTimeoutMs !== undefined ? { kafkaRetryTimeoutMs: opts.kafkaRetryTimeoutMs } : {}),
     });
     if (opts.signal) {
       if (opts.signal.aborted) this.abort.abort();
@@ -302,6 +303,7 @@ export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
       offsetDelayMs: this.o.offsetDelayMs,
       signal: this.hardAbort.signal,
       stopSignal: this.abort.signal,
+      ...(this.opts.kafkaRetryTimeoutMs !== undefined ? { kafkaRetryTimeoutMs: this.opts.kafkaRetryTimeoutMs } : {}),
       onStored: (offset) => {
         this.status.stored(offset);
         this.emit('stored', offset);

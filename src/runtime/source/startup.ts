@@ -9,7 +9,7 @@ import type {
 import { FerryError } from '../../api/index.js';
 import { dataTopic, offsetsTopic, schemasTopic } from '../../kafka/topics.js';
 import { latestSourceOffset, sourceOffsetTombstone } from '../../offsets/source-offsets.js';
-import { abortable, retry } from '../retry.js';
+import { abortable, everyMs, retry } from '../retry.js';
 import type { SourcePublisher } from './publisher.js';
 import type { SourceTransport } from './transport.js';
 
@@ -24,6 +24,8 @@ export interface SourceStartupOptions {
   /** The runtime's stop: ends every attempt and wait. */
   signal: AbortSignal;
   ctx: () => SourceContext;
+  /** Give up on a failing Kafka after this many ms. Default: wait as long as it takes. */
+  kafkaRetryTimeoutMs?: number;
 }
 
 /**
@@ -86,12 +88,29 @@ export class SourceStartup {
   }
 
   /**
-   * A Kafka operation of the start-up, with `retries` retries, each attempt and wait ended by the
-   * stop (the kafkajs client retries inside an attempt too, for about 30 s when the broker is down).
+   * A Kafka operation of the start-up, retried as long as it takes (or until
+   * `kafkaRetryTimeoutMs`; `retries` bounds the count), with a warning about once a minute, each
+   * attempt and wait ended by the stop (the kafkajs client retries inside an attempt too, for
+   * about 30 s when the broker is down).
    */
-  private kafkaUntilStopped<T>(fn: () => Promise<T>, retries = 5): Promise<T> {
+  private kafkaUntilStopped<T>(fn: () => Promise<T>, retries = Number.POSITIVE_INFINITY): Promise<T> {
     const signal = this.o.signal;
-    return retry(() => abortable(fn(), [signal]), { retries, signal }).catch((err: unknown) => {
+    const report = everyMs(60_000);
+    const since = Date.now();
+    return retry(() => abortable(fn(), [signal]), {
+      retries,
+      signal,
+      ...(this.o.kafkaRetryTimeoutMs !== undefined ? { giveUpAfterMs: this.o.kafkaRetryTimeoutMs } : {}),
+      onRetry: (err, attempt, delayMs) => {
+        if (!report()) return;
+        this.o.logger.warn('Kafka is not answering; waiting for Kafka and retrying', {
+          attempt,
+          delayMs,
+          waitingMs: Date.now() - since,
+          error: err instanceof Error ? err.message : String(err),
+        });
+      },
+    }).catch((err: unknown) => {
       // Cut short by the stop (in an attempt or a wait): the stop, not the last failure, ended it.
       throw signal.aborted ? signal.reason : err;
     });

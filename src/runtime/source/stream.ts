@@ -7,7 +7,7 @@ import type {
   SourcePosition,
   StoredSourceOffset,
 } from '../../api/index.js';
-import { FerryError, isFerryError } from '../../api/index.js';
+import { FerryError, isFerryError, isTransientNetworkError } from '../../api/index.js';
 import type { BoundedQueue } from '../../api/queue.js';
 import { abortable, backoffDelay, sleep } from '../retry.js';
 import type { QueueItem } from './items.js';
@@ -41,27 +41,13 @@ export interface StreamLoopOptions {
   onEvent(event: ChangeEvent | null, commitTsMs?: number): void;
 }
 
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'PROTOCOL_CONNECTION_LOST',
-  'PROTOCOL_SEQUENCE_TIMEOUT',
-]);
-
 /**
  * Whether the stream may be restarted after this error: FerryErrors say so themselves; other
  * errors only when they are network failures (anything else is a bug and must stop the source).
  */
 export function isReconnectable(err: unknown): boolean {
   if (isFerryError(err)) return err.retriable;
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && NETWORK_CODES.has(code);
+  return isTransientNetworkError(err);
 }
 
 /** Nothing more to read: stop() was called. */
