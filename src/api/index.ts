@@ -4,6 +4,7 @@
  */
 
 export * from './connector.js';
+export * from './descriptor.js';
 export * from './errors.js';
 export * from './event.js';
 export * from './filter.js';
