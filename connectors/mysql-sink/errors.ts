@@ -4,13 +4,8 @@
  * errors (the server rejected a value; the runtime routes the row to the dead-letter topic).
  * The errors themselves are built by sqlSinkError, the same for every SQL sink.
  */
-import {
-  type FerryError,
-  isFerryError,
-  NETWORK_ERROR_CODES,
-  type SqlErrorKind,
-  sqlSinkError,
-} from '../../src/api/index.js';
+import { type FerryError, isFerryError, isTransientNetworkError } from '../../src/api/index.js';
+import { type SqlErrorKind, sqlSinkError } from '../../src/sql-sink/index.js';
 
 /** mysql2's own codes for a lost or unusable connection (besides Node's network codes). */
 const DRIVER_CONNECTION_CODES = new Set([
@@ -44,7 +39,7 @@ interface MySqlLikeError {
 
 function kindOf(code: string, errno: number, state: string, fatal: boolean): SqlErrorKind {
   if (
-    NETWORK_ERROR_CODES.has(code) ||
+    isTransientNetworkError({ code }) ||
     DRIVER_CONNECTION_CODES.has(code) ||
     CONNECTION_ERRNOS.has(errno) ||
     state.startsWith('08') ||

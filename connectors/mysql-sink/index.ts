@@ -1,7 +1,7 @@
 /** MySQL/MariaDB sink connector (docs/sinks.md, docs/type-mapping.md). */
 
-/** Kept here for callers of the connector; it lives in src/api (shared by the SQL sinks). */
-export { groupByColumns } from '../../src/api/index.js';
+/** Kept here for callers of the connector; it lives in src/sql-sink (shared by the SQL sinks). */
+export { groupByColumns } from '../../src/sql-sink/index.js';
 export { qualify, quoteIdent, quoteLiteral } from './dialect.js';
 export { classifyMySqlError } from './errors.js';
 export { MySqlSink, type MySqlSinkOptions } from './sink.js';

@@ -1,25 +1,22 @@
 /**
  * MySqlSinkDialect: what the MySQL/MariaDB sink does its own way (the shared flow is
- * SqlSinkCore, src/api/sql-sink.ts). DDL runs under GET_LOCK (MySQL DDL commits implicitly, so
+ * SqlSinkCore, src/sql-sink/core.ts). DDL runs under GET_LOCK (MySQL DDL commits implicitly, so
  * no transaction holds the lock); ferry_offsets lives in the metadata database; rows go in
  * multi-row prepared statements cut to stay under the row, placeholder and byte budgets.
  */
 import type mysql from 'mysql2/promise';
+import type { ColumnSchema, JsonValue, SinkContext, TableSchema } from '../../src/api/index.js';
 import type {
   BarrierRow,
   BoundColumn,
   ColumnChange,
-  ColumnSchema,
   ColumnTypeComparison,
-  JsonValue,
   OffsetsTableRow,
-  SinkContext,
   SqlSession,
   SqlSinkDialect,
-  TableSchema,
   TargetTable,
   TopicPartition,
-} from '../../src/api/index.js';
+} from '../../src/sql-sink/index.js';
 import {
   addColumnStatement,
   createDatabaseStatement,

@@ -2,7 +2,7 @@
  * MySqlSink: applies reduced change batches to MySQL or MariaDB (docs/sinks.md). One connection
  * (mysql2 >= 3.23.1), server-side prepared statements; each batch is one InnoDB transaction
  * holding its rows and its offsets (ferry_offsets in the metadata database). The flow shared by
- * the SQL sinks is SqlSinkCore (src/api/sql-sink.ts); what MySQL does its own way is
+ * the SQL sinks is SqlSinkCore (src/sql-sink/core.ts); what MySQL does its own way is
  * MySqlSinkDialect (sink-dialect.ts).
  *
  * The session runs with sql_mode STRICT_ALL_TABLES (bad values are errors, not warnings),
@@ -10,15 +10,8 @@
  * as they are) and with time_zone '+00:00'.
  */
 import mysql from 'mysql2/promise';
-import {
-  FerryError,
-  type Logger,
-  type SinkContext,
-  type SqlDriver,
-  SqlSession,
-  SqlSinkConnector,
-  SqlSinkCore,
-} from '../../src/api/index.js';
+import { FerryError, type Logger, type SinkContext } from '../../src/api/index.js';
+import { type SqlDriver, SqlSession, SqlSinkConnector, SqlSinkCore } from '../../src/sql-sink/index.js';
 import { classifyMySqlError } from './errors.js';
 import { MySqlSinkDialect } from './sink-dialect.js';
 import { createDatabaseStatement, createOffsetsTableStatement } from './sql.js';

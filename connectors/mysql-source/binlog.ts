@@ -1,5 +1,5 @@
 import ZongJi, { type AnyBinlogEvent, type TableMapEvent } from '@vlasky/zongji';
-import { FerryError, type Logger } from '../../src/api/index.js';
+import { BoundedQueue, FerryError, isTransientNetworkError, type Logger } from '../../src/api/index.js';
 import { connectionOptions, describeServer, type MysqlSourceConfig } from './config.js';
 import type { BinlogEvent } from './decode.js';
 import { describeMysqlPosition, type MysqlPosition, toSourcePosition } from './position.js';
@@ -38,8 +38,8 @@ export interface BinlogReaderOptions {
 
 /**
  * Reads the binlog from a position with zongji, as plain BinlogEvents. zongji pushes events;
- * they are buffered and the socket is paused while `readBuffer` events wait, so a slow consumer
- * holds the server back instead of filling memory. zongji never reconnects: a connection error
+ * they are queued (BoundedQueue) and the socket is paused while `readBuffer` events wait (until
+ * half of them are read), so a slow consumer holds the server back instead of filling memory. zongji never reconnects: a connection error
  * (or the server closing the connection) ends the iteration with a retriable FerryError, and the
  * runtime calls stream() again from the last stored position.
  */
@@ -47,43 +47,39 @@ export async function* readBinlog(o: BinlogReaderOptions): AsyncGenerator<Binlog
   const high = o.config.readBuffer ?? 2000;
   const low = Math.floor(high / 2);
   const zongji = new ZongJi(connectionOptions(o.config));
-  const buffer: BinlogEvent[] = [];
+  const queue = new BoundedQueue<BinlogEvent>(high);
   const keys = new Map<number, string[]>();
-  let failure: FerryError | null = null;
   let paused = false;
-  let wake: (() => void) | null = null;
-  const notify = () => {
-    const w = wake;
-    wake = null;
-    w?.();
-  };
 
   zongji.on('binlog', (ev: AnyBinlogEvent) => {
     const converted = convert(ev, keys);
-    if (!converted) return;
-    buffer.push(converted);
-    if (buffer.length >= high && !paused && zongji.connection) {
+    if (!converted || !queue.offer(converted)) return;
+    if (queue.full && !paused && zongji.connection) {
       zongji.connection.pause();
       paused = true;
+      void queue.whenBelow(low).then(() => {
+        if (paused && zongji.connection && !queue.done) {
+          zongji.connection.resume();
+          paused = false;
+        }
+      });
     }
-    notify();
   });
-  zongji.on('error', (err: unknown) => {
-    failure ??= binlogError(err, o);
-    notify();
-  });
+  zongji.on('error', (err: unknown) => queue.fail(binlogError(err, o)));
   zongji.on('ready', () => {
     // The server may close the dump connection without an error packet (shutdown): treat that
     // as a lost connection too, or the stream would wait forever.
     const stream = (zongji.connection as unknown as { stream?: NodeJS.EventEmitter } | null)?.stream;
     stream?.once('close', () => {
-      failure ??= new FerryError('FERRY_CONNECTION', `the binlog connection to ${describeServer(o.config)} closed`, {
-        retriable: true,
-      });
-      notify();
+      queue.fail(
+        new FerryError('FERRY_CONNECTION', `the binlog connection to ${describeServer(o.config)} closed`, {
+          retriable: true,
+        }),
+      );
     });
   });
-  const onAbort = () => notify();
+  // Stopping: what is queued is not handed out any more.
+  const onAbort = () => queue.close('drop');
   o.signal.addEventListener('abort', onAbort, { once: true });
 
   zongji.start({
@@ -96,19 +92,9 @@ export async function* readBinlog(o: BinlogReaderOptions): AsyncGenerator<Binlog
   try {
     for (;;) {
       if (o.signal.aborted) return;
-      const next = buffer.shift();
-      if (next) {
-        if (paused && buffer.length <= low && zongji.connection) {
-          zongji.connection.resume();
-          paused = false;
-        }
-        yield next;
-        continue;
-      }
-      if (failure) throw failure;
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-      });
+      const next = await queue.next();
+      if (next === null || o.signal.aborted) return;
+      yield next;
     }
   } finally {
     o.signal.removeEventListener('abort', onAbort);
@@ -178,8 +164,6 @@ export function convert(ev: AnyBinlogEvent, keys: Map<number, string[]>): Binlog
   }
 }
 
-const NETWORK = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|PROTOCOL_)/;
-
 /** Sorts a zongji/mysql2 error: lost position and auth stop the source; connection trouble is retried. */
 export function binlogError(err: unknown, o: Pick<BinlogReaderOptions, 'config' | 'start'>): FerryError {
   if (err instanceof FerryError) return err;
@@ -203,7 +187,7 @@ export function binlogError(err: unknown, o: Pick<BinlogReaderOptions, 'config' 
       { cause: err },
     );
   }
-  if ((e.code && (NETWORK.test(e.code) || e.code.startsWith('ER_'))) || e.fatal) {
+  if (isTransientNetworkError(e) || e.code?.startsWith('ER_') || e.fatal) {
     return new FerryError('FERRY_CONNECTION', `binlog connection to ${server} failed: ${msg}`, {
       cause: err,
       retriable: true,

@@ -7,13 +7,8 @@
  *   54, 21); the sink runtime isolates the row and routes it to the dead-letter topic.
  * The errors themselves are built by sqlSinkError, the same for every SQL sink.
  */
-import {
-  type FerryError,
-  isFerryError,
-  NETWORK_ERROR_CODES,
-  type SqlErrorKind,
-  sqlSinkError,
-} from '../../src/api/index.js';
+import { type FerryError, isFerryError, isTransientNetworkError } from '../../src/api/index.js';
+import { type SqlErrorKind, sqlSinkError } from '../../src/sql-sink/index.js';
 
 const CONNECTION_STATES = new Set(['57P01', '57P02', '57P03', '53300', '53400', '58000', '58030', '55006']);
 const TRANSIENT_STATES = new Set(['40001', '40P01', '55P03', '57014']);
@@ -38,7 +33,7 @@ interface PgLikeError {
 
 function kindOf(code: string, message: string): SqlErrorKind {
   if (
-    NETWORK_ERROR_CODES.has(code) ||
+    isTransientNetworkError({ code }) ||
     code.startsWith('08') ||
     CONNECTION_STATES.has(code) ||
     CONNECTION_MESSAGE.test(message)

@@ -1,7 +1,7 @@
 /** PostgreSQL sink connector (docs/sinks.md, docs/type-mapping.md). */
 
-/** Kept here for callers of the connector; it lives in src/api (shared by the SQL sinks). */
-export { groupByColumns } from '../../src/api/index.js';
+/** Kept here for callers of the connector; it lives in src/sql-sink (shared by the SQL sinks). */
+export { groupByColumns } from '../../src/sql-sink/index.js';
 export { qualify, quoteIdent } from './dialect.js';
 export { classifyPgError } from './errors.js';
 export { PostgresSink, type PostgresSinkOptions } from './sink.js';

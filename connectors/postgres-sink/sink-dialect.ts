@@ -1,26 +1,23 @@
 /**
  * PostgresSinkDialect: what the PostgreSQL sink does its own way (the shared flow is
- * SqlSinkCore, src/api/sql-sink.ts). DDL runs in a transaction under an advisory lock;
+ * SqlSinkCore, src/sql-sink/core.ts). DDL runs in a transaction under an advisory lock;
  * ferry_offsets lives in the metadata schema; rows go as one text[] parameter per column,
  * expanded by unnest() and cast to the column's type, `maxRows` rows per statement.
  */
 import type pg from 'pg';
+import type { ColumnSchema, JsonValue, SinkContext, TableSchema } from '../../src/api/index.js';
 import type {
   BarrierRow,
   BoundColumn,
   ColumnChange,
-  ColumnSchema,
   ColumnTypeComparison,
-  JsonValue,
   OffsetsTableRow,
-  SinkContext,
   SqlSession,
   SqlSinkDialect,
-  TableSchema,
   TargetTable,
   TopicPartition,
   WantedType,
-} from '../../src/api/index.js';
+} from '../../src/sql-sink/index.js';
 import {
   addColumnStatement,
   alterTypeStatement,

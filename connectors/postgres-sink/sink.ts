@@ -2,19 +2,18 @@
  * PostgresSink: applies reduced change batches to PostgreSQL (docs/sinks.md). One connection;
  * each batch is one transaction holding its rows and its offsets (ferry_offsets). Tables are
  * created and evolved from the published schemas (docs/type-mapping.md). The flow shared by the
- * SQL sinks is SqlSinkCore (src/api/sql-sink.ts); what PostgreSQL does its own way is
+ * SQL sinks is SqlSinkCore (src/sql-sink/core.ts); what PostgreSQL does its own way is
  * PostgresSinkDialect (sink-dialect.ts).
  */
 import pg from 'pg';
+import type { Logger, SinkContext } from '../../src/api/index.js';
 import {
-  type Logger,
-  type SinkContext,
   type SqlDriver,
   SqlSession,
   SqlSinkConnector,
   SqlSinkCore,
   type WantedType,
-} from '../../src/api/index.js';
+} from '../../src/sql-sink/index.js';
 import { classifyPgError } from './errors.js';
 import { DDL_LOCK_KEY, type PgSinkColumn, PostgresSinkDialect } from './sink-dialect.js';
 import { createOffsetsTableStatement, createSchemaStatement, type PgStatement } from './sql.js';

@@ -3,18 +3,7 @@
  * (the runtime reconnects from the stored LSN), credentials and privileges are not, and a lost
  * slot or removed WAL is FERRY_POSITION_LOST.
  */
-import { FerryError, isFerryError } from '../../src/api/index.js';
-
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-]);
+import { FerryError, isFerryError, isTransientNetworkError } from '../../src/api/index.js';
 
 /** SQLSTATE of a pg DatabaseError, or the errno code of a network error. */
 export function errorCode(err: unknown): string | undefined {
@@ -29,7 +18,7 @@ function message(err: unknown): string {
 /** True for errors that mean "the connection is gone or not possible right now". */
 export function isConnectionError(err: unknown): boolean {
   const code = errorCode(err);
-  if (code && (NETWORK_CODES.has(code) || code.startsWith('08') || code.startsWith('57P') || code === '53300')) {
+  if (isTransientNetworkError(err) || (code && (code.startsWith('08') || code.startsWith('57P') || code === '53300'))) {
     return true;
   }
   return /Connection terminated|connection timeout|timeout expired|Client has encountered a connection error|not queryable|socket hang up|the database system is (starting up|shutting down|in recovery)/i.test(

@@ -13,6 +13,7 @@
 import pg from 'pg';
 import { LogicalReplicationService, PgoutputPlugin } from 'pg-logical-replication';
 import {
+  BoundedQueue,
   FerryError,
   isTableCaptured,
   type Logger,
@@ -25,7 +26,7 @@ import { clientConfig, type ResolvedOptions } from './config.js';
 import { PgoutputDecoder } from './decode.js';
 import { pgError } from './errors.js';
 import { Heartbeat } from './heartbeat.js';
-import { ItemQueue } from './item-queue.js';
+
 import { formatLsn, isLsn, parseLsn } from './lsn.js';
 import { TableWatch } from './new-tables.js';
 import { decodePgoutput, type PgMessage } from './pgoutput.js';
@@ -133,7 +134,7 @@ export async function* streamChanges(env: StreamEnv, from: SourcePosition): Asyn
   const log = env.logger;
   if (env.signal.aborted) return;
   const catalog = new pg.Client(clientConfig(env.opts, 'catalog'));
-  const queue = new ItemQueue<SourceItem>(env.opts.bufferMessages);
+  const queue = new BoundedQueue<SourceItem>(env.opts.bufferMessages);
   catalog.on('error', (err) => queue.fail(pgError(err, 'catalog connection')));
   try {
     await catalog.connect();
@@ -156,7 +157,7 @@ export async function* streamChanges(env: StreamEnv, from: SourcePosition): Asyn
   let discoverTimer: NodeJS.Timeout | null = null;
   /** Confirms the last acknowledged LSN on the live session, whatever the item queue's state. */
   let confirmAcked: (() => void) | null = null;
-  const onAbort = () => queue.close();
+  const onAbort = () => queue.close('drop');
   env.signal.addEventListener('abort', onAbort, { once: true });
 
   try {
@@ -270,7 +271,7 @@ export async function* streamChanges(env: StreamEnv, from: SourcePosition): Asyn
   } finally {
     env.signal.removeEventListener('abort', onAbort);
     const healthy = !queue.failed;
-    queue.close();
+    queue.close('drop');
     env.ack.send = null;
     if (statusTimer) clearInterval(statusTimer);
     if (discoverTimer) clearInterval(discoverTimer);

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 /**
  * Engine-neutral column kinds. Every source maps its column types to one of these; every sink
  * maps them back to a target type (docs/type-mapping.md). The canonical value encoding of each
- * kind is described in docs/values.md and implemented in src/event/values.ts.
+ * kind is described in docs/values.md and implemented in src/api/values/encode.ts.
  */
 export const COLUMN_KINDS = [
   'boolean',

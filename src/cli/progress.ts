@@ -1,5 +1,5 @@
 import type { FerryMetrics } from '../metrics/metrics.js';
-import type { SourceProgress } from '../runtime/source-items.js';
+import type { SourceProgress } from '../runtime/source/items.js';
 
 const nf = new Intl.NumberFormat('en-US');
 /** For narrow terminals: 1.2M instead of 1,234,567. */

@@ -11,69 +11,17 @@
  */
 import * as z from 'zod';
 import { LOG_FORMATS, LOG_LEVELS } from '../log/logger.js';
+import { boolean, type FieldMeta, field, fieldMeta, integer, isHostPort, nonEmpty } from './schema-field.js';
+import { COMPRESSIONS, kafkaSchema, SASL_MECHANISMS } from './schema-kafka.js';
 
-/** What every field carries besides its type, read back by the docs generator. */
-export interface FieldMeta {
-  description: string;
-  /** A value as it would appear in YAML. */
-  example?: unknown;
-  /** The value must never be printed or logged. */
-  secret?: boolean;
-  /** Replaces the literal default in the docs, for defaults derived from other fields. */
-  defaultText?: string;
-  /** The field only applies to one kind, e.g. `source.kind: mysql`. */
-  onlyFor?: string;
-  /** The part of the value that is secret although the field is not, e.g. `the password in the URL`. */
-  secretPart?: string;
-}
-
-/** Attaches the field's metadata (zod's global registry, `.meta()`). */
-function field<T extends z.ZodType>(schema: T, meta: FieldMeta): T {
-  return schema.meta({ ...meta });
-}
-
-/** Reads back what `field()` attached. */
-export function fieldMeta(schema: z.ZodType): FieldMeta | undefined {
-  const meta = z.globalRegistry.get(schema);
-  if (!meta || typeof meta.description !== 'string') return undefined;
-  return meta as unknown as FieldMeta;
-}
+export { COMPRESSIONS, type FieldMeta, fieldMeta, isHostPort, SASL_MECHANISMS };
 
 export const PIPELINE_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,47}$/;
 export const SOURCE_KINDS = ['mysql', 'postgres'] as const;
 export type SourceKind = (typeof SOURCE_KINDS)[number];
 export const SINK_KINDS = ['postgres', 'mysql'] as const;
 export type SinkKind = (typeof SINK_KINDS)[number];
-export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
 export const SNAPSHOT_MODES = ['initial', 'never'] as const;
-export const COMPRESSIONS = ['none', 'gzip'] as const;
-
-const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)$/;
-
-/** `host:port` with a numeric port in range; IPv6 hosts in brackets. */
-export function isHostPort(text: string, allowPortZero = false): boolean {
-  const colon = text.lastIndexOf(':');
-  if (colon <= 0) return false;
-  const host = text.slice(0, colon);
-  const port = text.slice(colon + 1);
-  if (!HOST.test(host) || !/^\d{1,5}$/.test(port)) return false;
-  const n = Number(port);
-  return n <= 65535 && (n > 0 || allowPortZero);
-}
-
-/** Environment variables are strings; accept `"12"` where a number is expected. */
-function integer(min: number, max: number) {
-  return z.preprocess(
-    (value) => (typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value),
-    z.number().int().min(min).max(max),
-  );
-}
-
-function boolean() {
-  return z.preprocess((value) => (value === 'true' ? true : value === 'false' ? false : value), z.boolean());
-}
-
-const nonEmpty = () => z.string().min(1);
 
 const TABLE_PATTERN = /^[^.\s]+\.[^.\s]+$/;
 const COLUMN_PATTERN = /^[^.\s]+\.[^.\s]+\.[^.\s]+$/;
@@ -83,81 +31,6 @@ const tablePattern = () =>
   z
     .string()
     .regex(TABLE_PATTERN, { error: 'expected a "db.table" pattern ("*" matches any characters), e.g. "shop.*"' });
-
-const saslSchema = z.strictObject({
-  mechanism: field(z.enum(SASL_MECHANISMS), {
-    description: 'SASL mechanism the brokers expect.',
-    example: 'scram-sha-512',
-  }),
-  username: field(nonEmpty(), { description: 'SASL user name.', example: 'ferry' }),
-  password: field(nonEmpty(), {
-    description: 'SASL password. Use `${VAR}` to take it from the environment.',
-    example: '${KAFKA_PASSWORD}',
-    secret: true,
-  }),
-});
-
-const kafkaSchema = z.strictObject({
-  brokers: field(
-    z.preprocess(
-      (value) =>
-        typeof value === 'string'
-          ? value
-              .split(',')
-              .map((part) => part.trim())
-              .filter((part) => part.length > 0)
-          : value,
-      z
-        .array(z.string().refine((text) => isHostPort(text), { error: 'expected host:port, e.g. 127.0.0.1:9092' }))
-        .min(1),
-    ),
-    {
-      description:
-        'Bootstrap brokers as `host:port`. A comma-separated string is accepted too, so that ' +
-        '`brokers: ${KAFKA_BROKERS}` works.',
-      example: ['127.0.0.1:9092'],
-    },
-  ),
-  partitions: field(integer(1, 1000).default(6), {
-    description:
-      'Partitions of each table topic when ferry creates it. Events of one primary key always go to the ' +
-      'same partition; more partitions let more sink processes share the work. Existing topics keep theirs.',
-    example: 12,
-  }),
-  replicationFactor: field(integer(1, 100).default(1), {
-    description: 'Replication factor of the topics ferry creates (table topics, offsets, schemas, dead letters).',
-    example: 3,
-  }),
-  clientId: field(
-    z
-      .string()
-      .regex(/^[A-Za-z0-9._-]{1,255}$/, { error: 'use only letters, digits, ".", "_" and "-"' })
-      .optional(),
-    {
-      description: 'Kafka client id, visible in broker logs and quotas.',
-      defaultText: '`ferry-<name>`',
-      example: 'ferry-shop-move',
-    },
-  ),
-  sasl: field(saslSchema.optional(), {
-    description: 'SASL authentication. Leave out for brokers without authentication.',
-    example: { mechanism: 'scram-sha-512', username: 'ferry', password: '${KAFKA_PASSWORD}' },
-  }),
-  ssl: field(boolean().default(false), {
-    description: 'Connect to the brokers with TLS (system CA certificates).',
-    example: true,
-  }),
-  tombstones: field(boolean().default(true), {
-    description:
-      'After each delete event, also send a tombstone (same key, null value) so that compacted topics can ' +
-      'drop the key.',
-    example: false,
-  }),
-  compression: field(z.enum(COMPRESSIONS).default('none'), {
-    description: 'Compression of produced batches. The Kafka client supports gzip without extra packages.',
-    example: 'gzip',
-  }),
-});
 
 const sourceSchema = z.strictObject({
   kind: field(z.enum(SOURCE_KINDS), {

@@ -10,14 +10,8 @@
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { FerryError } from '../api/errors.js';
-import {
-  connectionFields,
-  type Flavor,
-  MYSQL_TEXT_OPTIONS,
-  NETWORK_ERRORS,
-  PG_TEXT_TYPES,
-  type VerifyDb,
-} from '../verify/db.js';
+import { isTransientNetworkError } from '../api/network.js';
+import { connectionFields, type Flavor, MYSQL_TEXT_OPTIONS, PG_TEXT_TYPES, type VerifyDb } from '../verify/db.js';
 import type { VerifyEndpoint } from '../verify/types.js';
 
 /** Where one side lives: the same shape as a verify endpoint. */
@@ -53,7 +47,7 @@ function dbError(err: unknown, where: string, sql?: string): FerryError {
   if (typeof e.errno === 'number') details['errno'] = e.errno;
   if (typeof e.code === 'string') details['code'] = e.code;
   if (sql !== undefined) details['sql'] = sql.slice(0, 300);
-  if (typeof e.code === 'string' && NETWORK_ERRORS.has(e.code)) {
+  if (isTransientNetworkError(e)) {
     return new FerryError('FERRY_CONNECTION', `cannot reach ${where}: ${message}`, {
       cause: err,
       retriable: true,

@@ -3,7 +3,7 @@ import type { Kafka } from 'kafkajs';
 import { type PipelineConfig, tableFilterOf } from '../config/index.js';
 import { readSourceOffset } from '../offsets/source-offsets.js';
 import { sinkConnectorFor } from '../pipeline/connectors.js';
-import { readSinkProgress } from '../runtime/sink-status.js';
+import { readSinkProgress } from '../runtime/sink/status.js';
 import type { FinalPosition } from './positions.js';
 import type { SourceAdmin } from './source.js';
 import { nf } from './steps.js';

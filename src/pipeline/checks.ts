@@ -2,7 +2,7 @@ import type { CheckResult, Logger } from '../api/index.js';
 import { type PipelineConfig, tableFilterOf } from '../config/index.js';
 import { withAdmin } from '../kafka/admin.js';
 import { readSourceOffset } from '../offsets/source-offsets.js';
-import { readSinkProgress } from '../runtime/sink-status.js';
+import { readSinkProgress } from '../runtime/sink/status.js';
 import { sinkConnectorFor, sourceConnectorFor } from './connectors.js';
 import { kafkaFor } from './pipeline.js';
 

@@ -1,51 +1,38 @@
-import { createMysqlSource } from '../../connectors/mysql-source/index.js';
-import { createPostgresSource } from '../../connectors/postgres-source/index.js';
-import type { SinkConnector, SourceConnector } from '../api/index.js';
+import { SINK_CONNECTORS, SOURCE_CONNECTORS } from '../../connectors/registry.js';
+import {
+  FerryError,
+  type SinkConnector,
+  type SinkConnectorDescriptor,
+  type SourceConnector,
+  type SourceConnectorDescriptor,
+} from '../api/index.js';
 import type { PipelineConfig } from '../config/index.js';
-import { createSinkConnector } from '../runtime/sink-connectors.js';
+
+function lookUp<D extends { kind: string }>(list: ReadonlyArray<D>, role: string, kind: string): D {
+  const found = list.find((d) => d.kind === kind);
+  if (found) return found;
+  throw new FerryError(
+    'FERRY_CONFIG_INVALID',
+    `unknown ${role}.kind ${JSON.stringify(kind)}; expected one of ${list.map((d) => d.kind).join(', ')}`,
+  );
+}
+
+/** The registered source connector of a kind (connectors/registry.ts). */
+export function sourceDescriptor(kind: string): SourceConnectorDescriptor {
+  return lookUp(SOURCE_CONNECTORS, 'source', kind);
+}
+
+/** The registered sink connector of a kind (connectors/registry.ts). */
+export function sinkDescriptor(kind: string): SinkConnectorDescriptor {
+  return lookUp(SINK_CONNECTORS, 'sink', kind);
+}
 
 /** The source connector a pipeline config asks for. */
 export function sourceConnectorFor(config: PipelineConfig): SourceConnector {
-  const src = config.source;
-  const c = src.connection;
-  if (src.kind === 'mysql') {
-    return createMysqlSource({
-      host: c.host,
-      port: c.port,
-      user: c.user,
-      ...(c.password === undefined ? {} : { password: c.password }),
-      serverId: src.serverId,
-      heartbeatIntervalMs: src.heartbeatIntervalMs,
-    });
-  }
-  return createPostgresSource({
-    connection: {
-      host: c.host,
-      port: c.port,
-      user: c.user,
-      ...(c.password === undefined ? {} : { password: c.password }),
-      database: c.database ?? 'postgres',
-    },
-    slot: src.slot,
-    publication: src.publication,
-    createPublication: src.createPublication,
-    heartbeatIntervalMs: src.heartbeatIntervalMs,
-  });
+  return sourceDescriptor(config.source.kind).fromConfig(config.source);
 }
 
 /** The sink connector a pipeline config asks for. */
 export function sinkConnectorFor(config: PipelineConfig): SinkConnector {
-  const sink = config.sink;
-  const c = sink.connection;
-  const common = {
-    host: c.host,
-    port: c.port,
-    user: c.user,
-    ...(c.password === undefined ? {} : { password: c.password }),
-    ...(c.database === undefined ? {} : { database: c.database }),
-    createTables: sink.createTables,
-  };
-  return sink.kind === 'postgres'
-    ? createSinkConnector({ kind: 'postgres', ...common })
-    : createSinkConnector({ kind: 'mysql', ...common });
+  return sinkDescriptor(config.sink.kind).fromConfig(config.sink);
 }

@@ -4,9 +4,9 @@ import { type PipelineConfig, secretsOf, tableFilterOf } from '../config/index.j
 import { createKafka } from '../kafka/client.js';
 import { redactString } from '../log/index.js';
 import type { FerryMetrics } from '../metrics/metrics.js';
-import { SinkRuntime } from '../runtime/sink-runtime.js';
-import type { SourceProgress } from '../runtime/source-items.js';
-import { SourceRuntime } from '../runtime/source-runtime.js';
+import { SinkRuntime } from '../runtime/sink/runtime.js';
+import type { SourceProgress } from '../runtime/source/items.js';
+import { SourceRuntime } from '../runtime/source/runtime.js';
 import { sinkConnectorFor, sourceConnectorFor } from './connectors.js';
 
 export interface PipelineRoles {
@@ -70,6 +70,7 @@ export class Pipeline {
           queueSize: config.source.queueSize,
           tombstones: config.kafka.tombstones,
           compression: config.kafka.compression,
+          ...(config.kafka.retryTimeoutMs !== undefined ? { kafkaRetryTimeoutMs: config.kafka.retryTimeoutMs } : {}),
           filter: tableFilterOf(config),
           logger: opts.logger.child({ role: 'source' }),
           metrics: opts.metrics,

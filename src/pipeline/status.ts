@@ -4,8 +4,8 @@ import type { PipelineConfig } from '../config/index.js';
 import { readTopicToEnd } from '../kafka/read-topic.js';
 import { dataTopic, schemasTopic } from '../kafka/topics.js';
 import { readSourceOffset, type SourceOffsetRecord } from '../offsets/source-offsets.js';
-import { parseSchemaRecord } from '../runtime/sink-schemas.js';
-import { readSinkProgress } from '../runtime/sink-status.js';
+import { parseSchemaRecord } from '../runtime/sink/schemas.js';
+import { readSinkProgress } from '../runtime/sink/status.js';
 import { sinkConnectorFor } from './connectors.js';
 import { kafkaFor } from './pipeline.js';
 

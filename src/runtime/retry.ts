@@ -1,9 +1,13 @@
 import { FerryError, isFerryError } from '../api/errors.js';
 
 /**
- * Retry with exponential backoff and full jitter, honouring FerryError.retriable: a FerryError
- * with `retriable: false` is thrown at once; anything else (retriable FerryErrors and plain
- * errors, e.g. network errors from drivers) is retried. Shared by the source and sink runtimes.
+ * The retry policy of ferry: exponential backoff with jitter, honouring FerryError.retriable (a
+ * FerryError with `retriable: false` is thrown at once; anything else, retriable FerryErrors and
+ * plain errors such as network errors from drivers, is retried), ended by a stop signal, with an
+ * optional give-up (a number of retries, a time limit, or both). Every retrying wrapper of the
+ * source and sink runtimes is built on `retry` here: the sink's withRetry (sink/retry.ts), the
+ * source publisher's Kafka sends, the source start-up's Kafka calls (source/startup.ts); the
+ * snapshot and stream reconnects use its `backoffDelay` and `sleep`.
  */
 export interface RetryOptions {
   /** Retries after the first attempt; Infinity retries until the signal aborts. Default 5. */
@@ -14,6 +18,8 @@ export interface RetryOptions {
   maxMs?: number;
   /** Growth per attempt. Default 2. */
   factor?: number;
+  /** Give up (throw the last error) once this many ms passed since the first failure. Default: no limit. */
+  giveUpAfterMs?: number;
   /** Aborting stops waiting and throws the abort reason (or the last error). */
   signal?: AbortSignal;
   /**
@@ -135,12 +141,16 @@ export function abortError(signal: AbortSignal): unknown {
 export async function retry<T>(fn: (attempt: number) => Promise<T>, opts: RetryOptions = {}): Promise<T> {
   const retries = opts.retries ?? 5;
   const shouldRetry = opts.shouldRetry ?? isRetriable;
+  let firstFailureAt: number | undefined;
   for (let attempt = 0; ; attempt++) {
     if (opts.signal?.aborted) throw abortError(opts.signal);
     try {
       return await fn(attempt);
     } catch (err) {
-      if (!shouldRetry(err) || attempt >= retries || opts.signal?.aborted || opts.stopSignal?.aborted) throw err;
+      firstFailureAt ??= Date.now();
+      const timedOut = opts.giveUpAfterMs !== undefined && Date.now() - firstFailureAt >= opts.giveUpAfterMs;
+      if (!shouldRetry(err) || attempt >= retries || timedOut || opts.signal?.aborted || opts.stopSignal?.aborted)
+        throw err;
       const delay = backoffDelay(attempt + 1, opts);
       opts.onRetry?.(err, attempt + 1, delay);
       try {
@@ -150,4 +160,18 @@ export async function retry<T>(fn: (attempt: number) => Promise<T>, opts: RetryO
       }
     }
   }
+}
+
+/**
+ * A gate for "about once every `everyMs`" reports while something keeps failing: true on the
+ * first call, then true again only once `everyMs` passed since the last true.
+ */
+export function everyMs(everyMs: number, now: () => number = Date.now): () => boolean {
+  let last: number | undefined;
+  return () => {
+    const t = now();
+    if (last !== undefined && t - last < everyMs) return false;
+    last = t;
+    return true;
+  };
 }

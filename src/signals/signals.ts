@@ -30,7 +30,7 @@ export function decodeSignal(value: string, offset: string): SnapshotSignal {
     throw new FerryError('FERRY_DECODE', `signal at offset ${offset} is not JSON: ${(err as Error).message}`);
   }
   const s = parsed as Partial<SnapshotSignal> | null;
-  if (!s || s.type !== 'snapshot' || !Array.isArray(s.tables) || !s.tables.every((t) => typeof t === 'string')) {
+  if (s?.type !== 'snapshot' || !Array.isArray(s.tables) || !s.tables.every((t) => typeof t === 'string')) {
     throw new FerryError(
       'FERRY_DECODE',
       `signal at offset ${offset} is not a snapshot request ({"type":"snapshot","tables":["db.table"]}): ${value.slice(0, 200)}`,

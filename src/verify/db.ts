@@ -10,6 +10,7 @@
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { FerryError } from '../api/errors.js';
+import { isTransientNetworkError } from '../api/network.js';
 import type { EngineKind, VerifyEndpoint } from './types.js';
 
 export type Flavor = 'mariadb' | 'mysql' | 'postgres';
@@ -30,15 +31,6 @@ function describeEndpoint(e: VerifyEndpoint): string {
 
 const MYSQL_AUTH = new Set([1044, 1045, 1142, 1143, 1227, 1698]);
 const PG_AUTH = new Set(['28P01', '28000', '42501']);
-/** Driver error codes that mean the server could not be reached (worth a retry). Shared with cutover. */
-export const NETWORK_ERRORS = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENOTFOUND',
-  'EPIPE',
-]);
 
 /** mysql2 options shared with cutover: utf8mb4; dates, big integers, decimals and JSON as strings. */
 export const MYSQL_TEXT_OPTIONS = {
@@ -69,7 +61,7 @@ export function dbError(err: unknown, where: string, sql?: string): FerryError {
       },
     );
   }
-  if (e.code !== undefined && NETWORK_ERRORS.has(e.code)) {
+  if (isTransientNetworkError(e)) {
     return new FerryError('FERRY_CONNECTION', `cannot reach ${where}: ${message}`, { cause: err, retriable: true });
   }
   return new FerryError('FERRY_INTERNAL', `${where} rejected a verify query: ${message}`, {

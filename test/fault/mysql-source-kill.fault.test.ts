@@ -10,7 +10,7 @@ import { type ConsumedRecord, events, readEnvelopes, sandboxKafka, storedOffset 
 import { getSandbox, mysqlRoot, uniqueName } from '../helpers/sandbox.js';
 import { freshDatabase, mysqlConfig, until } from '../integration/mysql-source.helpers.js';
 
-const MAIN = join(projectRoot(), 'dist', 'src', 'runtime', 'source-main.js');
+const MAIN = join(projectRoot(), 'dist', 'src', 'runtime', 'source', 'main.js');
 const INITIAL_ROWS = 6000;
 
 /** Sources (relative imports, transitively) of `entry` whose compiled .js in dist/ is older. */
@@ -32,7 +32,7 @@ function staleSources(entry: string): string[] {
   return stale;
 }
 
-/** The source as a real child process (node dist/src/runtime/source-main.js opts.json). */
+/** The source as a real child process (node dist/src/runtime/source/main.js opts.json). */
 class SourceProcess {
   readonly stored: Array<Record<string, unknown>> = [];
   stderr = '';
@@ -144,7 +144,7 @@ describe('MySQL source killed with SIGKILL while writes continue', () => {
 
   it('restarts from the stored position: every change in Kafka, in order per key, offsets never ahead', async () => {
     expect(existsSync(MAIN), `${MAIN} is missing: run \`npm run build\` first (npm test does)`).toBe(true);
-    const stale = staleSources('src/runtime/source-main.ts');
+    const stale = staleSources('src/runtime/source/main.ts');
     expect(stale, `dist/ is older than ${stale.join(', ')}: run \`npm run build\``).toEqual([]);
     const kafka: Kafka = sandboxKafka();
     const db = uniqueName('ferry_kill');

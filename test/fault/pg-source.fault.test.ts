@@ -1,6 +1,6 @@
 /**
  * The PostgreSQL source under faults, against the sandbox's PostgreSQL and Kafka:
- * - the source as a real child process (src/runtime/source-main.ts, built to dist) is SIGKILLed
+ * - the source as a real child process (src/runtime/source/main.ts, built to dist) is SIGKILLed
  *   mid-stream while writes continue; after a restart nothing is missing in Kafka, and the
  *   slot's confirmed_flush_lsn, sampled throughout, never passed what Kafka held;
  * - PostgreSQL is stopped and started while streaming: the source reconnects, nothing is lost,
@@ -23,7 +23,7 @@ import { getSandbox, pgFerry, sandboxDir } from '../helpers/sandbox.js';
 import { confirmedFlush, filterFor, freshSchema, startRuntime, waitFor } from '../integration/pg-source.helpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const MAIN = join(ROOT, 'dist', 'src', 'runtime', 'source-main.js');
+const MAIN = join(ROOT, 'dist', 'src', 'runtime', 'source', 'main.js');
 
 /** Builds dist when source-main or the connector changed since the last build. */
 function ensureBuilt(): void {

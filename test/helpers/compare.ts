@@ -1,5 +1,5 @@
 /**
- * Reads whole tables from PostgreSQL or MySQL/MariaDB as canonical rows (src/event/values
+ * Reads whole tables from PostgreSQL or MySQL/MariaDB as canonical rows (src/api/values
  * encoders, driven by the SOURCE table schema) and compares source with target row by row.
  * Used by the sink integration and fault tests, and to turn source rows into event images.
  */

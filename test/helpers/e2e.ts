@@ -13,7 +13,7 @@ import { dlqTopic } from '../../src/kafka/topics.js';
 import { createLogger } from '../../src/log/index.js';
 import { FerryMetrics } from '../../src/metrics/metrics.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
-import type { SinkTargetOptions } from '../../src/runtime/sink-connectors.js';
+import type { SinkTargetOptions } from '../../src/runtime/sink/connectors.js';
 import { type TableReport, type VerifyReport, verifyPipeline } from '../../src/verify/index.js';
 import { getSandbox, pgSuper, uniqueName } from './sandbox.js';
 import { type ReadMessage, readWithHeaders, sinkProgress } from './sink-harness.js';

@@ -1,6 +1,6 @@
 /**
  * Synthetic ferry events for sink tests, faithful to what the source runtime publishes
- * (src/runtime/source-publisher.ts): schemas to `<pipeline>.__schemas` (key `db.table@version`,
+ * (src/runtime/source/publisher.ts): schemas to `<pipeline>.__schemas` (key `db.table@version`,
  * partition 0) before the events of that version; events as toEnvelope()/keyJson() to
  * `<pipeline>.<db>.<table>`, keyed by primary key; a truncate to every partition of the topic.
  *

@@ -2,7 +2,7 @@
 import { expect } from 'vitest';
 import { FerryError } from '../../src/api/errors.js';
 import type { ColumnKind } from '../../src/api/schema.js';
-import type { ValueColumn } from '../../src/event/values.js';
+import type { ValueColumn } from '../../src/api/values/encode.js';
 
 /** Asserts a FerryError with `code` whose message contains every one of `parts`. */
 export function expectError(fn: () => unknown, code: string, ...parts: string[]): void {

@@ -1,6 +1,6 @@
 /**
  * Running sinks in tests: in-process SinkRuntime instances, or child processes of
- * dist/src/runtime/sink-main.js (SIGKILL tests), and waiting until a sink caught up.
+ * dist/src/runtime/sink/main.js (SIGKILL tests), and waiting until a sink caught up.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
@@ -13,10 +13,10 @@ import type { Logger } from '../../src/api/index.js';
 import { createKafka } from '../../src/kafka/client.js';
 import { createLogger } from '../../src/log/index.js';
 import { FerryMetrics } from '../../src/metrics/metrics.js';
-import { createSinkConnector, type SinkTargetOptions } from '../../src/runtime/sink-connectors.js';
-import type { SinkMainOptions } from '../../src/runtime/sink-main.js';
-import { SinkRuntime, type SinkRuntimeOptions } from '../../src/runtime/sink-runtime.js';
-import { readSinkProgress, type SinkProgress } from '../../src/runtime/sink-status.js';
+import { createSinkConnector, type SinkTargetOptions } from '../../src/runtime/sink/connectors.js';
+import type { SinkMainOptions } from '../../src/runtime/sink/main.js';
+import { SinkRuntime, type SinkRuntimeOptions } from '../../src/runtime/sink/runtime.js';
+import { readSinkProgress, type SinkProgress } from '../../src/runtime/sink/status.js';
 import { projectRoot } from '../../src/sandbox/index.js';
 import { buildDistWhenStale } from './build.js';
 import { MYSQL_READ_OPTIONS } from './compare.js';
@@ -129,13 +129,13 @@ export async function waitForCaughtUp(
 
 // ---- child processes ----
 
-const SINK_MAIN = join(projectRoot(), 'dist', 'src', 'runtime', 'sink-main.js');
+const SINK_MAIN = join(projectRoot(), 'dist', 'src', 'runtime', 'sink', 'main.js');
 
-/** Builds dist/ when sink-main.js is missing or older than the sink sources (`npm run build` normally did it). */
+/** Builds dist/ when sink/main.js is missing or older than the sink sources (`npm run build` normally did it). */
 export function ensureBuilt(): void {
   buildDistWhenStale(
     SINK_MAIN,
-    ['src/runtime', 'connectors/postgres-sink', 'connectors/mysql-sink'],
+    ['src/runtime', 'src/sql-sink', 'connectors/postgres-sink', 'connectors/mysql-sink'],
     'npm run build failed; the sink child process cannot start',
   );
 }

@@ -5,7 +5,7 @@ import { createMysqlSource, type MysqlSourceConfig } from '../../connectors/mysq
 import type { Logger, TableFilter } from '../../src/api/index.js';
 import { createLogger } from '../../src/log/index.js';
 import { FerryMetrics } from '../../src/metrics/metrics.js';
-import { SourceRuntime, type SourceRuntimeOptions } from '../../src/runtime/source-runtime.js';
+import { SourceRuntime, type SourceRuntimeOptions } from '../../src/runtime/source/runtime.js';
 import { getSandbox, mysqlRoot } from '../helpers/sandbox.js';
 
 let serverIds = 5000 + Math.floor(Math.random() * 100_000);

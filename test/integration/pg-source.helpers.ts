@@ -157,7 +157,7 @@ export async function startRuntime(
   extra: Partial<PostgresSourceOptions> = {},
   runtimeExtra: Record<string, unknown> = {},
 ) {
-  const { SourceRuntime } = await import('../../src/runtime/source-runtime.js');
+  const { SourceRuntime } = await import('../../src/runtime/source/runtime.js');
   const connector = createPostgresSource(sourceOptions(extra));
   const kafka = createKafka({ brokers: getSandbox().kafka.brokers, clientId: `test-${pipeline}` });
   const runtime = new SourceRuntime({

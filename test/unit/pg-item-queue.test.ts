@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ItemQueue } from '../../connectors/postgres-source/item-queue.js';
+import { BoundedQueue as ItemQueue } from '../../src/api/queue.js';
 
 describe('ItemQueue (replication hand-over)', () => {
   it('holds the producer back when full and releases it as the consumer takes', async () => {

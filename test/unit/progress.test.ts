@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fitLine, formatSeconds, liveLine, ProgressView, phaseLabel, snapshotLines } from '../../src/cli/progress.js';
 import { FerryMetrics } from '../../src/metrics/metrics.js';
-import type { SourceProgress, TableSnapshotProgress } from '../../src/runtime/source-items.js';
+import type { SourceProgress, TableSnapshotProgress } from '../../src/runtime/source/items.js';
 
 function progress(snapshot: TableSnapshotProgress[], over: Partial<SourceProgress> = {}): SourceProgress {
   return {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type Row, type TableSchema, UNCHANGED, withVersion } from '../../src/api/index.js';
-import { reduceEvents, type SinkEvent, schemasOf } from '../../src/runtime/sink-reduce.js';
+import { reduceEvents, type SinkEvent, schemasOf } from '../../src/runtime/sink/reduce.js';
 
 const v1: TableSchema = withVersion({
   db: 'shop',

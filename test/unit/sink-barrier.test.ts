@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type PartitionState, planBarriers, tpKey } from '../../src/runtime/sink-barrier.js';
+import { type PartitionState, tpKey } from '../../src/runtime/sink/partition-state.js';
+import { planBarriers } from '../../src/runtime/sink/truncate-barrier.js';
 
 const T = 'topic';
 const ev = (partition: number) => ({ topic: T, partition });

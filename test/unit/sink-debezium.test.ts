@@ -2,16 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { classifyMySqlError } from '../../connectors/mysql-sink/errors.js';
 import { classifyPgError } from '../../connectors/postgres-sink/errors.js';
 import { FerryError, type JsonObject } from '../../src/api/index.js';
+import { DLQ_HEADERS, deadLetterMessage } from '../../src/runtime/sink/dead-letter.js';
 import {
   DebeziumSchemas,
   debeziumKeyColumns,
   debeziumTable,
   decodeBits,
   decodeConnectDecimal,
-} from '../../src/runtime/sink-debezium.js';
-import { DLQ_HEADERS, deadLetterMessage } from '../../src/runtime/sink-dlq.js';
-import { isDataError } from '../../src/runtime/sink-runtime.js';
-import { parseSchemaRecord } from '../../src/runtime/sink-schemas.js';
+} from '../../src/runtime/sink/debezium.js';
+import { isDataError } from '../../src/runtime/sink/runtime.js';
+import { parseSchemaRecord } from '../../src/runtime/sink/schemas.js';
 
 describe('Debezium input', () => {
   it('decodes Kafka Connect decimals (two-complement, scaled)', () => {

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Logger } from '../../src/api/index.js';
 import { FerryMetrics } from '../../src/metrics/metrics.js';
-import { tpKey } from '../../src/runtime/sink-barrier.js';
-import { SinkLag, type TopicPartitionOffsets } from '../../src/runtime/sink-metrics.js';
+import { SinkLag, type TopicPartitionOffsets } from '../../src/runtime/sink/metrics.js';
+import { tpKey } from '../../src/runtime/sink/partition-state.js';
 
 const quiet: Logger = {
   debug: () => undefined,

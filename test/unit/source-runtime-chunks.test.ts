@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { captureAll, type StoredSourceOffset } from '../../src/api/index.js';
-import { SourceRuntime, type SourceRuntimeOptions } from '../../src/runtime/source-runtime.js';
+import { SourceRuntime, type SourceRuntimeOptions } from '../../src/runtime/source/runtime.js';
 import { FakeKafka, silentLogger, table, waitFor } from './source-runtime.fakes.js';
 import { FakeChunkConnector, replay, rowsOf } from './source-runtime-chunks.fakes.js';
 

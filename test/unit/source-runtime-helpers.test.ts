@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { FerryError } from '../../src/api/index.js';
-import { BoundedQueue } from '../../src/runtime/queue.js';
+import { BoundedQueue } from '../../src/api/queue.js';
 import { abortable, backoffDelay, isRetriable, retry, sleep } from '../../src/runtime/retry.js';
-import { isReconnectable } from '../../src/runtime/source-stream.js';
+import { isReconnectable } from '../../src/runtime/source/stream.js';
 
 describe('retry', () => {
   it('retries retriable errors with growing delays and returns the result', async () => {

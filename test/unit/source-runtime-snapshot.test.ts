@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { captureAll } from '../../src/api/index.js';
 import { FerryMetrics } from '../../src/metrics/metrics.js';
-import type { SourceProgress } from '../../src/runtime/source-items.js';
-import { SourceRuntime, type SourceRuntimeOptions } from '../../src/runtime/source-runtime.js';
+import type { SourceProgress } from '../../src/runtime/source/items.js';
+import { SourceRuntime, type SourceRuntimeOptions } from '../../src/runtime/source/runtime.js';
 import { change, FakeConnector, FakeKafka, silentLogger, table, waitFor } from './source-runtime.fakes.js';
 
 const A = table('a');

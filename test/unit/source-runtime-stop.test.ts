@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { captureAll, FerryError } from '../../src/api/index.js';
 import type { OutMessage } from '../../src/kafka/producer.js';
-import { SourceRuntime, type SourceRuntimeOptions } from '../../src/runtime/source-runtime.js';
+import { SourceRuntime, type SourceRuntimeOptions } from '../../src/runtime/source/runtime.js';
 import { change, FakeConnector, FakeKafka, silentLogger, table, waitFor } from './source-runtime.fakes.js';
 
 const T = table('t');

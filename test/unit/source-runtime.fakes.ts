@@ -17,7 +17,7 @@ import {
 import type { TopicSpec } from '../../src/kafka/admin.js';
 import type { OutMessage } from '../../src/kafka/producer.js';
 import type { ReadRecord } from '../../src/kafka/read-topic.js';
-import type { SourceTransport } from '../../src/runtime/source-transport.js';
+import type { SourceTransport } from '../../src/runtime/source/transport.js';
 
 /** In-memory Kafka for the source runtime: topics, acknowledged records, injectable failures. */
 export class FakeKafka implements SourceTransport {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ColumnKind } from '../../src/api/schema.js';
-import { encodeArray, encodeValue, parsePgArray, type ValueColumn } from '../../src/event/values.js';
+import { encodeArray, encodeValue, parsePgArray, type ValueColumn } from '../../src/api/values/encode.js';
 import { expectError } from '../helpers/expect-error.js';
 
 const arrayOf = (elementKind: ColumnKind, extra: Partial<ValueColumn> = {}): ValueColumn => ({

@@ -8,7 +8,7 @@ import {
   encodeUuid,
   encodeValue,
   type ValueColumn,
-} from '../../src/event/values.js';
+} from '../../src/api/values/encode.js';
 import { expectError } from '../helpers/expect-error.js';
 
 describe('bytes', () => {

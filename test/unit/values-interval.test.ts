@@ -6,7 +6,7 @@ import {
   parseInterval,
   toPgInterval,
   type ValueColumn,
-} from '../../src/event/values.js';
+} from '../../src/api/values/encode.js';
 import { expectError } from '../helpers/expect-error.js';
 
 const interval: ValueColumn = { name: 'c_interval', kind: 'interval' };

@@ -6,7 +6,7 @@ import {
   encodeValue,
   encodeYear,
   shortestFloat32,
-} from '../../src/event/values.js';
+} from '../../src/api/values/encode.js';
 import { kindColumn as col, expectEncodeError } from '../helpers/expect-error.js';
 
 describe('integers', () => {

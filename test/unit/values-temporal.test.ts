@@ -11,7 +11,7 @@ import {
   toMysqlDatetime,
   toPgDate,
   toPgTimestamp,
-} from '../../src/event/values.js';
+} from '../../src/api/values/encode.js';
 import { kindColumn as col, expectEncodeError, expectError } from '../helpers/expect-error.js';
 
 describe('date', () => {

@@ -12,7 +12,7 @@ import {
   encodeString,
   encodeValue,
   type ValueColumn,
-} from '../../src/event/values.js';
+} from '../../src/api/values/encode.js';
 import { kindColumn as col } from '../helpers/expect-error.js';
 
 function catchError(fn: () => unknown): FerryError {

@@ -25,7 +25,7 @@ export function registerSnapshot(program: Command, io: CliIo): void {
       for (const name of flags.table) {
         const dot = name.indexOf('.');
         const id = dot > 0 ? { db: name.slice(0, dot), table: name.slice(dot + 1) } : null;
-        if (!id || !id.table || !isTableCaptured(filter, id)) {
+        if (!id?.table || !isTableCaptured(filter, id)) {
           throw new FerryError(
             'FERRY_USAGE',
             `--table ${name}: not a table this pipeline captures (write it as db.table, matching source.tables ` +

@@ -1,0 +1,32 @@
+import type { ConnectorSection, SourceConnectorDescriptor } from '../../src/api/index.js';
+import { createPostgresSource } from './index.js';
+
+/** The resolved `source` section of a `kind: postgres` pipeline (docs/configuration.md). */
+export interface PostgresSourceSection extends ConnectorSection {
+  slot?: string | undefined;
+  publication?: string | undefined;
+  createPublication: boolean;
+  heartbeatIntervalMs: number;
+}
+
+/** `source.kind: postgres`. */
+export const postgresSourceDescriptor: SourceConnectorDescriptor<PostgresSourceSection> = {
+  role: 'source',
+  kind: 'postgres',
+  fromConfig(src) {
+    const c = src.connection;
+    return createPostgresSource({
+      connection: {
+        host: c.host,
+        port: c.port,
+        user: c.user,
+        ...(c.password === undefined ? {} : { password: c.password }),
+        database: c.database ?? 'postgres',
+      },
+      ...(src.slot === undefined ? {} : { slot: src.slot }),
+      ...(src.publication === undefined ? {} : { publication: src.publication }),
+      createPublication: src.createPublication,
+      heartbeatIntervalMs: src.heartbeatIntervalMs,
+    });
+  },
+};

@@ -1,0 +1,91 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: examples show the ${VAR} syntax of pipeline configs.
+/** The `kafka` section of the pipeline config schema (schema.ts). */
+import * as z from 'zod';
+import { boolean, field, integer, isHostPort, nonEmpty } from './schema-field.js';
+
+export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+export const COMPRESSIONS = ['none', 'gzip'] as const;
+
+const saslSchema = z.strictObject({
+  mechanism: field(z.enum(SASL_MECHANISMS), {
+    description: 'SASL mechanism the brokers expect.',
+    example: 'scram-sha-512',
+  }),
+  username: field(nonEmpty(), { description: 'SASL user name.', example: 'ferry' }),
+  password: field(nonEmpty(), {
+    description: 'SASL password. Use `${VAR}` to take it from the environment.',
+    example: '${KAFKA_PASSWORD}',
+    secret: true,
+  }),
+});
+
+export const kafkaSchema = z.strictObject({
+  brokers: field(
+    z.preprocess(
+      (value) =>
+        typeof value === 'string'
+          ? value
+              .split(',')
+              .map((part) => part.trim())
+              .filter((part) => part.length > 0)
+          : value,
+      z
+        .array(z.string().refine((text) => isHostPort(text), { error: 'expected host:port, e.g. 127.0.0.1:9092' }))
+        .min(1),
+    ),
+    {
+      description:
+        'Bootstrap brokers as `host:port`. A comma-separated string is accepted too, so that ' +
+        '`brokers: ${KAFKA_BROKERS}` works.',
+      example: ['127.0.0.1:9092'],
+    },
+  ),
+  partitions: field(integer(1, 1000).default(6), {
+    description:
+      'Partitions of each table topic when ferry creates it. Events of one primary key always go to the ' +
+      'same partition; more partitions let more sink processes share the work. Existing topics keep theirs.',
+    example: 12,
+  }),
+  replicationFactor: field(integer(1, 100).default(1), {
+    description: 'Replication factor of the topics ferry creates (table topics, offsets, schemas, dead letters).',
+    example: 3,
+  }),
+  clientId: field(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,255}$/, { error: 'use only letters, digits, ".", "_" and "-"' })
+      .optional(),
+    {
+      description: 'Kafka client id, visible in broker logs and quotas.',
+      defaultText: '`ferry-<name>`',
+      example: 'ferry-shop-move',
+    },
+  ),
+  sasl: field(saslSchema.optional(), {
+    description: 'SASL authentication. Leave out for brokers without authentication.',
+    example: { mechanism: 'scram-sha-512', username: 'ferry', password: '${KAFKA_PASSWORD}' },
+  }),
+  ssl: field(boolean().default(false), {
+    description: 'Connect to the brokers with TLS (system CA certificates).',
+    example: true,
+  }),
+  tombstones: field(boolean().default(true), {
+    description:
+      'After each delete event, also send a tombstone (same key, null value) so that compacted topics can ' +
+      'drop the key.',
+    example: false,
+  }),
+  compression: field(z.enum(COMPRESSIONS).default('none'), {
+    description: 'Compression of produced batches. The Kafka client supports gzip without extra packages.',
+    example: 'gzip',
+  }),
+  retryTimeoutMs: field(integer(1000, 2_147_483_647).optional(), {
+    description:
+      'How long the source keeps retrying while Kafka does not answer (start-up calls and sends), before it ' +
+      'stops with the error. Left out, the source waits for Kafka as long as it takes (backoff up to 30 s, a ' +
+      'warning about once a minute): stopping would let the source database purge the log that holds the ' +
+      'stored position.',
+    defaultText: 'no limit',
+    example: 600000,
+  }),
+});

@@ -1,0 +1,203 @@
+/**
+ * The sink's Kafka consumer (docs/sinks.md#consuming-and-scaling): one kafkajs consumer in the
+ * group, subscribed to the data topics until the set of topics changes or the consumer dies.
+ * A partition's fetched batch is checked against the stored offsets (sought there when it does
+ * not start where the target says), records below them are skipped, and the rest is cut into
+ * chunks of at most batchSize records for the batcher. After a chunk committed the partition
+ * moves on and the Kafka group offset follows, for lag tools only.
+ */
+import type { Admin, Consumer, EachBatchPayload } from 'kafkajs';
+import type { Logger } from '../../api/index.js';
+import type { ChunkBatcher } from './batcher.js';
+import type { InRecord } from './decode.js';
+import { FencedError, StaleError, StoppedError } from './errors.js';
+import type { SinkLag } from './metrics.js';
+import type { SinkRuntimeOptions } from './options.js';
+import { tpKey } from './partition-state.js';
+import type { PartitionStates } from './partitions.js';
+import type { WithRetry } from './retry.js';
+
+/** What the consumer needs of the runtime's lifecycle. */
+export interface RunControl {
+  /** stop() was called. */
+  stopping(): boolean;
+  /** The runtime failed and is stopping. */
+  failed(): boolean;
+  fail(err: unknown): void;
+  /** Sleeps `ms`, or less when stop(), a failure or wake() interrupts. */
+  pause(ms: number): Promise<void>;
+  wake(): void;
+}
+
+export interface SinkConsumerDeps
+  extends Pick<SinkRuntimeOptions, 'kafka' | 'group' | 'sessionTimeoutMs' | 'heartbeatIntervalMs' | 'topicRefreshMs'> {
+  batchSize: number;
+  lingerMs: number;
+  /** The options fix the topics: no need to look for new ones. */
+  fixedTopics: boolean;
+  /** The data topics to consume now. */
+  resolveTopics: () => Promise<string[]>;
+  admin: () => Admin;
+  withRetry: WithRetry;
+  logger: Logger;
+  control: RunControl;
+  states: PartitionStates;
+  batcher: ChunkBatcher;
+  lag: SinkLag;
+}
+
+export class SinkConsumer {
+  private readonly d: SinkConsumerDeps;
+  private consumer: Consumer | null = null;
+  private dead = false;
+
+  constructor(deps: SinkConsumerDeps) {
+    this.d = deps;
+  }
+
+  /**
+   * Consumes `topics` until stop(), a failure, or a change of the set of data topics. Resolves
+   * true when the consumer died instead (the caller waits a little and starts a new one).
+   */
+  async consume(topics: string[]): Promise<boolean> {
+    const { d } = this;
+    const { control, logger } = d;
+    d.states.useTopics(topics);
+    const meta = await d.withRetry('reading topic metadata', () => d.admin().fetchTopicMetadata({ topics }));
+    let partitions = 0;
+    for (const t of meta.topics) {
+      d.states.setPartitionCount(t.name, t.partitions.length);
+      partitions += t.partitions.length;
+    }
+    this.dead = false;
+    const consumer = d.kafka.consumer({
+      groupId: d.group,
+      sessionTimeout: d.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: d.heartbeatIntervalMs ?? 3000,
+      rebalanceTimeout: Math.max(60_000, d.sessionTimeoutMs ?? 30_000),
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: Math.max(10, d.lingerMs),
+      minBytes: 64 * 1024,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+      maxBytes: 32 * 1024 * 1024,
+      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      this.onAssignment(e.payload.memberAssignment as Record<string, number[]>);
+    });
+    consumer.on(consumer.events.CRASH, (e) => {
+      const payload = e.payload as { error: Error; restart: boolean };
+      if (!payload.restart && !control.stopping()) {
+        logger.warn('the Kafka consumer stopped; starting a new one', { error: payload.error?.message });
+        this.dead = true;
+        control.wake();
+      }
+    });
+    const running = () => !control.stopping() && !control.failed() && !this.dead;
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: Math.max(1, Math.min(partitions, 64)),
+        eachBatch: (payload) => this.eachBatch(payload),
+      });
+      logger.info('consuming', { topics: topics.length, partitions });
+      while (running()) {
+        await control.pause(d.topicRefreshMs ?? 30_000);
+        if (!running() || d.fixedTopics) continue;
+        const now = await d.resolveTopics().catch(() => topics);
+        if (now.join('\n') !== topics.join('\n')) {
+          logger.info('the set of data topics changed; re-subscribing', { topics: now.length });
+          break;
+        }
+      }
+    } catch (err) {
+      if (!control.stopping()) {
+        logger.warn('Kafka consumer error; starting a new consumer', { error: (err as Error).message });
+        this.dead = true;
+      }
+    } finally {
+      this.consumer = null;
+      await consumer.disconnect().catch(() => undefined);
+    }
+    return this.dead;
+  }
+
+  async disconnect(): Promise<void> {
+    const c = this.consumer;
+    this.consumer = null;
+    if (c) await c.disconnect().catch(() => undefined);
+  }
+
+  private onAssignment(assignment: Record<string, number[]>): void {
+    const count = Object.values(assignment).reduce((n, ps) => n + ps.length, 0);
+    this.d.logger.info('partitions assigned', { partitions: count });
+    this.d.states.forget();
+    this.d.lag.assign(assignment);
+  }
+
+  private async eachBatch(p: EachBatchPayload): Promise<void> {
+    const { batch } = p;
+    const { control, states, batcher } = this.d;
+    const done = () => control.stopping() || control.failed();
+    if (done()) return;
+    batcher.enter();
+    const tp = tpKey(batch.topic, batch.partition);
+    try {
+      try {
+        await states.load();
+      } catch (err) {
+        if (!(err instanceof StoppedError)) control.fail(err);
+        return;
+      }
+      this.d.lag.observeHighWatermark(tp, batch.highWatermark);
+      const seek = (topic: string, partition: number, offset: string) =>
+        this.consumer?.seek({ topic, partition, offset });
+      if (!states.isValidated(tp) && !states.validate(batch, tp, seek)) return;
+      const start = states.startOf(tp);
+      const records: InRecord[] = [];
+      let lastSkipped: string | null = null;
+      for (const m of batch.messages) {
+        if (BigInt(m.offset) < start) {
+          lastSkipped = m.offset;
+          continue;
+        }
+        records.push({ topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key, value: m.value });
+      }
+      if (lastSkipped !== null) p.resolveOffset(lastSkipped);
+      for (let i = 0; i < records.length; i += this.d.batchSize) {
+        if (!p.isRunning() || p.isStale() || done()) return;
+        const chunk = records.slice(i, i + this.d.batchSize);
+        try {
+          await batcher.submit(tp, chunk, p.heartbeat);
+        } catch (err) {
+          if (err instanceof StaleError) states.unvalidate(tp);
+          else if (!(err instanceof FencedError || err instanceof StoppedError || control.failed())) {
+            this.d.logger.warn('a batch was not applied; it will be fetched again', { error: (err as Error).message });
+          }
+          return;
+        }
+        const last = chunk[chunk.length - 1]!.offset;
+        p.resolveOffset(last);
+        await this.commitKafka(p, batch.topic, batch.partition, (BigInt(last) + 1n).toString());
+        await p.heartbeat();
+      }
+    } finally {
+      batcher.leave();
+    }
+  }
+
+  /** Kafka group offsets, for lag tools only (the target holds the real ones). */
+  private async commitKafka(p: EachBatchPayload, topic: string, partition: number, offset: string): Promise<void> {
+    try {
+      await p.commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset }] }] });
+    } catch (err) {
+      this.d.logger.debug('could not commit Kafka group offsets (only used by lag tools)', {
+        error: (err as Error).message,
+      });
+    }
+  }
+}

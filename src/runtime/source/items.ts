@@ -1,0 +1,46 @@
+import type { ChangeEvent, SourcePosition, StoredSourceOffset, TableSchema } from '../../api/index.js';
+
+/**
+ * What travels through the source runtime's queue, between the reading side (snapshot reader,
+ * connector stream) and the publishing side. Engine-neutral.
+ */
+export type QueueItem =
+  | { kind: 'event'; event: ChangeEvent }
+  | { kind: 'schema'; schema: TableSchema }
+  /**
+   * A position to store once Kafka acknowledged every item before it. `acknowledge` is handed
+   * to connector.acknowledge() after the offset was stored (stream checkpoints).
+   */
+  | { kind: 'offset'; offset: StoredSourceOffset; acknowledge?: SourcePosition }
+  /** Resolved once everything before it is acknowledged and the latest position is stored. */
+  | { kind: 'barrier'; done: () => void };
+
+/** Per-table snapshot progress, for metrics, progress bars and `ferry status`. */
+export interface TableSnapshotProgress {
+  /** `db.table` */
+  table: string;
+  /** Rows of this table acknowledged by Kafka in this process. */
+  rowsDone: number;
+  /** Estimated rows (from the source's statistics; may be off). */
+  rowsEstimated: number;
+  /** Whether the table is completely read and acknowledged. */
+  done: boolean;
+}
+
+export type SourcePhase = 'starting' | 'snapshot' | 'stream' | 'stopping' | 'stopped' | 'failed';
+
+export interface SourceProgress {
+  phase: SourcePhase;
+  /** Connected to the source's log (ferry_source_connected). */
+  connected: boolean;
+  /** Per-table progress of the initial snapshot; empty when no snapshot ran in this process. */
+  snapshot: TableSnapshotProgress[];
+  /** The last stored position (connector.describePosition), null before the first one. */
+  storedPosition: string | null;
+  storedPhase: StoredSourceOffset['phase'] | null;
+  /** When the last position was stored (ms since the epoch). */
+  storedAt: number | null;
+  /** Events acknowledged by Kafka in this process (tombstones not counted). */
+  eventsPublished: number;
+  queueDepth: number;
+}

@@ -1,0 +1,302 @@
+import type { ChangeEvent, Logger, SourcePosition, StoredSourceOffset, TableSchema } from '../../api/index.js';
+import { FerryError } from '../../api/index.js';
+import type { BoundedQueue } from '../../api/queue.js';
+import { keyJson, toEnvelope } from '../../event/envelope.js';
+import type { OutMessage } from '../../kafka/producer.js';
+import { dataTopic, schemasTopic } from '../../kafka/topics.js';
+import type { FerryMetrics } from '../../metrics/metrics.js';
+import { sourceOffsetMessage } from '../../offsets/source-offsets.js';
+import { abortable, everyMs, isRetriable, retry } from '../retry.js';
+import type { QueueItem } from './items.js';
+import type { SourceTransport } from './transport.js';
+
+export interface PublisherOptions {
+  pipeline: string;
+  /** Offset record key. */
+  sourceId: string;
+  connectorKind: string;
+  describePosition(position: SourcePosition): string;
+  transport: SourceTransport;
+  queue: BoundedQueue<QueueItem>;
+  logger: Logger;
+  metrics?: FerryMetrics;
+  tombstones: boolean;
+  partitions: number;
+  replicationFactor: number;
+  maxBatchEvents: number;
+  maxBatchBytes: number;
+  /** How long an acknowledged position may wait for the next batch to ride along with. */
+  offsetDelayMs: number;
+  /**
+   * Hard stop: gives up at once, even on a send under way (stopTimeoutMs passed, or a fatal
+   * error). What was not acknowledged is read again on the next start.
+   */
+  signal: AbortSignal;
+  /**
+   * Graceful stop requested: what is queued is still sent, but a failing send is no longer
+   * retried, and a retry under way (Kafka is known to be failing) is given up at once.
+   */
+  stopSignal: AbortSignal;
+  /** Give up on a failing Kafka after this many ms (then the source stops with the error). Default: wait as long as it takes. */
+  kafkaRetryTimeoutMs?: number;
+  /** After an offset was stored (and before connector.acknowledge). */
+  onStored(offset: StoredSourceOffset): void;
+  /** After Kafka acknowledged events. */
+  onPublished(events: ChangeEvent[]): void;
+  acknowledge?(position: SourcePosition): Promise<void>;
+}
+
+interface Pending {
+  offset: StoredSourceOffset;
+  acknowledge?: SourcePosition;
+}
+
+/** A run of items sent in one request; ends after a schema (it must be in Kafka first) or a barrier. */
+interface Segment {
+  messages: OutMessage[];
+  events: ChangeEvent[];
+  checkpoint: Pending | null;
+  barrier: (() => void) | null;
+  bytes: number;
+  /** A schema is in it: later events must wait until it is acknowledged. */
+  cut: boolean;
+}
+
+/**
+ * The publishing half of the source runtime: takes items from the queue in order, sends them
+ * to Kafka in batches, one send at a time (so order holds), and stores a position in the offsets
+ * topic only once Kafka acknowledged every event before it. The stored position rides along with
+ * the next batch (it is already safe then) or, when nothing follows, is written on its own after
+ * `offsetDelayMs`.
+ */
+export class SourcePublisher {
+  private readonly o: PublisherOptions;
+  private pending: Pending | null = null;
+  private readonly schemaVersions = new Set<string>();
+  private readonly knownTopics = new Set<string>();
+
+  constructor(opts: PublisherOptions) {
+    this.o = opts;
+  }
+
+  /** Topics that exist already (created by the runtime at start). */
+  markTopicsKnown(topics: string[]): void {
+    for (const t of topics) this.knownTopics.add(t);
+  }
+
+  async run(): Promise<void> {
+    const { queue } = this.o;
+    for (;;) {
+      const items = await queue.take(this.o.maxBatchEvents, this.pending ? this.o.offsetDelayMs : undefined);
+      this.setDepth();
+      if (items === null) break;
+      if (items.length === 0) {
+        await this.flushOffset();
+        continue;
+      }
+      let segment = this.newSegment();
+      for (const item of items) {
+        await this.add(segment, item);
+        if (segment.cut || segment.barrier || segment.bytes >= this.o.maxBatchBytes) {
+          await this.send(segment);
+          segment = this.newSegment();
+        }
+      }
+      await this.send(segment);
+    }
+    await this.flushOffset();
+  }
+
+  private newSegment(): Segment {
+    return { messages: [], events: [], checkpoint: null, barrier: null, bytes: 0, cut: false };
+  }
+
+  private setDepth(): void {
+    if (this.o.metrics) this.o.metrics.queueDepth = this.o.queue.size;
+  }
+
+  private async add(seg: Segment, item: QueueItem): Promise<void> {
+    switch (item.kind) {
+      case 'event':
+        await this.addEvent(seg, item.event);
+        return;
+      case 'schema':
+        await this.addSchema(seg, item.schema);
+        return;
+      case 'offset':
+        seg.checkpoint = item.acknowledge
+          ? { offset: item.offset, acknowledge: item.acknowledge }
+          : { offset: item.offset };
+        return;
+      case 'barrier':
+        seg.barrier = item.done;
+        return;
+    }
+  }
+
+  private async addSchema(seg: Segment, schema: TableSchema): Promise<void> {
+    await this.ensureTopic(dataTopic(this.o.pipeline, schema.db, schema.table));
+    const key = `${schema.db}.${schema.table}@${schema.version}`;
+    if (this.schemaVersions.has(key)) return; // published by this process already
+    this.schemaVersions.add(key);
+    const value = JSON.stringify(schema);
+    seg.messages.push({ topic: schemasTopic(this.o.pipeline), key, value, partition: 0 });
+    seg.cut = true;
+    seg.bytes += key.length + value.length;
+  }
+
+  private async addEvent(seg: Segment, event: ChangeEvent): Promise<void> {
+    const versionKey = `${event.db}.${event.table}@${event.schemaVersion}`;
+    if (!this.schemaVersions.has(versionKey)) {
+      throw new FerryError(
+        'FERRY_INTERNAL',
+        `the source connector emitted an event of ${event.db}.${event.table} under schema version ` +
+          `${event.schemaVersion} before that schema; a connector must yield a 'schema' item first`,
+      );
+    }
+    const topic = dataTopic(this.o.pipeline, event.db, event.table);
+    const key = keyJson(event);
+    const value = JSON.stringify(toEnvelope(event, this.o.pipeline));
+    seg.events.push(event);
+    seg.bytes += (key?.length ?? 0) + value.length;
+    if (event.op === 't') {
+      // A truncate concerns every key, so every partition gets it, in its place in that partition.
+      const n = await this.o.transport.partitionCount(topic);
+      for (let p = 0; p < n; p++) seg.messages.push({ topic, key, value, partition: p });
+      return;
+    }
+    seg.messages.push({ topic, key, value });
+    if (event.op === 'd' && this.o.tombstones && key !== null) {
+      seg.messages.push({ topic, key, value: null });
+    }
+  }
+
+  private async ensureTopic(topic: string): Promise<void> {
+    if (this.knownTopics.has(topic)) return;
+    await this.withRetry(() =>
+      this.o.transport.ensureTopics([
+        { topic, partitions: this.o.partitions, replicationFactor: this.o.replicationFactor },
+      ]),
+    );
+    this.knownTopics.add(topic);
+  }
+
+  private async send(seg: Segment): Promise<void> {
+    const storing = seg.messages.length > 0 ? this.stamp(this.pending) : null;
+    if (storing) seg.messages.push(this.offsetMessage(storing.offset));
+    if (seg.messages.length > 0) {
+      const started = process.hrtime.bigint();
+      await this.withRetry(() => this.o.transport.send(seg.messages));
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      this.o.metrics?.kafkaProduceSeconds.observe(seconds);
+      if (seg.events.length > 0) this.o.onPublished(seg.events);
+    }
+    if (storing) {
+      await this.stored(storing);
+      this.pending = null;
+    }
+    if (seg.checkpoint) this.pending = seg.checkpoint;
+    if (seg.barrier) {
+      await this.flushOffset();
+      seg.barrier();
+    }
+  }
+
+  /** Stores the acknowledged position that is waiting, on its own. */
+  private async flushOffset(): Promise<void> {
+    const p = this.stamp(this.pending);
+    if (!p) return;
+    await this.withRetry(() => this.o.transport.send([this.offsetMessage(p.offset)]));
+    await this.stored(p);
+    this.pending = null;
+  }
+
+  /** The position with `writtenAt` set to now, the moment it is written. */
+  private stamp(p: Pending | null): Pending | null {
+    return p ? { ...p, offset: { ...p.offset, writtenAt: Date.now() } } : null;
+  }
+
+  private offsetMessage(offset: StoredSourceOffset): OutMessage {
+    const o = this.o;
+    return sourceOffsetMessage(o.pipeline, o.sourceId, offset, o.connectorKind, o.describePosition(offset.position));
+  }
+
+  private async stored(p: Pending): Promise<void> {
+    this.o.onStored(p.offset);
+    if (p.acknowledge && this.o.acknowledge) {
+      try {
+        await this.o.acknowledge(p.acknowledge);
+      } catch (err) {
+        this.o.logger.warn('the source connector could not acknowledge a stored position', {
+          position: this.o.describePosition(p.acknowledge),
+          error: (err as Error).message,
+        });
+      }
+    }
+  }
+
+  /**
+   * Runs a Kafka operation with retries, with backoff up to 30 s, as long as it takes (or until
+   * `kafkaRetryTimeoutMs`); a warning about once a minute while Kafka fails. Every attempt is given up
+   * on a hard stop. Once a graceful stop is requested, a failing operation is not retried any
+   * more, and a retry under way is given up at once: Kafka failed already, and waiting for it
+   * would only hold the stop up (the unacknowledged tail is read again on the next start). A
+   * first attempt under way or started during the stop may take until the hard stop.
+   */
+  private async withRetry(fn: () => Promise<void>): Promise<void> {
+    const { signal, stopSignal } = this.o;
+    let failure: unknown = null;
+    const report = everyMs(60_000);
+    let firstFailureAt: number | undefined;
+    try {
+      await retry(
+        async (attempt) => {
+          try {
+            await abortable(fn(), [signal, attempt > 0 ? stopSignal : undefined]);
+          } catch (err) {
+            if (err !== signal.reason && err !== stopSignal.reason) failure = err;
+            throw err;
+          }
+        },
+        {
+          retries: Number.POSITIVE_INFINITY,
+          minMs: 500,
+          maxMs: 30_000,
+          ...(this.o.kafkaRetryTimeoutMs !== undefined ? { giveUpAfterMs: this.o.kafkaRetryTimeoutMs } : {}),
+          signal,
+          stopSignal,
+          onRetry: (err, attempt, delayMs) => {
+            this.o.metrics?.errors.inc({
+              component: 'source',
+              code: (err as FerryError).code ?? 'FERRY_CONNECTION',
+            });
+            firstFailureAt ??= Date.now();
+            const fields = {
+              attempt,
+              delayMs,
+              waitingMs: Date.now() - firstFailureAt,
+              error: (err as Error).message,
+            };
+            if (report()) this.o.logger.warn('Kafka did not acknowledge; waiting for Kafka and retrying', fields);
+            else this.o.logger.debug('Kafka did not acknowledge; retrying', fields);
+          },
+        },
+      );
+    } catch (err) {
+      const cutShort = err === signal.reason || err === stopSignal.reason;
+      if (cutShort || (stopSignal.aborted && isRetriable(err))) throw stoppedBeforeKafka(failure);
+      throw err;
+    }
+  }
+}
+
+/** A graceful stop gave up on Kafka: nothing is lost, the unacknowledged tail is read again. */
+function stoppedBeforeKafka(failure: unknown): FerryError {
+  const why = failure === null ? 'in time' : `(${(failure as Error).message ?? String(failure)})`;
+  return new FerryError(
+    'FERRY_CONNECTION',
+    `the source stopped before Kafka acknowledged everything ${why}; ` +
+      'what was not acknowledged is read again from the last stored position on the next start',
+    { cause: failure ?? undefined, retriable: true },
+  );
+}
