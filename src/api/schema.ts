@@ -73,6 +73,11 @@ export interface TableSchema extends TableId {
    * the version. The sink runtime fills it from the envelope's source.connector when absent.
    */
   sourceKind?: 'mysql' | 'postgresql';
+  /**
+   * Sinks only: the source table, when the sink writes it under another name (sink.schema /
+   * sink.database). Not part of the version.
+   */
+  origin?: TableId;
 }
 
 /** `db.table`, the form used in logs, metrics labels and config patterns. */

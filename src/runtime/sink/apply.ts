@@ -108,8 +108,13 @@ export class SinkApplier {
     await producer.send([
       {
         topic: signalsTopic(this.d.pipeline),
-        key: `repair-${schema.db}.${schema.table}`,
-        value: encodeSignal({ type: 'snapshot', tables: [tableName(schema)], keys: values, requestedAt: Date.now() }),
+        key: `repair-${tableName(schema.origin ?? schema)}`,
+        value: encodeSignal({
+          type: 'snapshot',
+          tables: [tableName(schema.origin ?? schema)],
+          keys: values,
+          requestedAt: Date.now(),
+        }),
         partition: 0,
       },
     ]);

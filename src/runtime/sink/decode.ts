@@ -69,7 +69,9 @@ export class RecordDecoder {
     if (!out) {
       out = {
         ...schema,
-        ...(this.opts.targetNamespace ? { db: this.opts.targetNamespace } : {}),
+        ...(this.opts.targetNamespace
+          ? { db: this.opts.targetNamespace, origin: { db: schema.db, table: schema.table } }
+          : {}),
         ...(kind ? { sourceKind: kind } : {}),
       };
       byKind.set(cacheKey, out);
