@@ -3,14 +3,19 @@ import {
   type ChunkReader,
   type ChunkRequest,
   type ChunkResult,
+  evenBounds,
   FerryError,
+  integerKeyColumn,
+  type JsonValue,
   type TableId,
+  type TableSchema,
   tableName,
 } from '../../src/api/index.js';
 import type { MysqlSourceConfig } from './config.js';
 import { closeQuietly, connect, isMariaDb } from './connection.js';
 import type { Placements } from './placements.js';
 import { encodeRow } from './rows.js';
+import { quoteId } from './schema.js';
 import { chunkQuery, keysQuery } from './snapshot-sql.js';
 
 type Rows = RowDataPacket[];
@@ -63,6 +68,18 @@ export async function openMysqlChunkReader(cfg: MysqlSourceConfig, placements: P
         await conn.query('ROLLBACK').catch(() => undefined);
         throw readError(err, `reading a snapshot chunk of ${tableName(req.table)}`);
       }
+    },
+    async keyBounds(table: TableSchema, parts: number): Promise<JsonValue[][]> {
+      const key = integerKeyColumn(table);
+      if (!key) return [];
+      const id = quoteId(key.name);
+      const [rows] = await conn.query<Rows>(
+        `SELECT CAST(MIN(${id}) AS CHAR) AS lo, CAST(MAX(${id}) AS CHAR) AS hi FROM ${quoteId(table.db)}.${quoteId(table.table)}`,
+      );
+      const lo = rows[0]?.['lo'];
+      const hi = rows[0]?.['hi'];
+      if (lo === null || lo === undefined || hi === null || hi === undefined) return [];
+      return evenBounds(BigInt(String(lo)), BigInt(String(hi)), parts);
     },
     forget(id: string): void {
       placements.remove(id);

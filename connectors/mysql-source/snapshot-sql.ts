@@ -12,6 +12,7 @@ export function chunkQuery(
   schema: TableSchema,
   afterKey: JsonValue[] | null,
   limit: number,
+  until?: JsonValue[],
 ): { sql: string; params: unknown[] } {
   const select = schema.columns.map(selectExpr).join(', ');
   const keyCols = schema.primaryKey.map((k) => column(schema, k));
@@ -33,6 +34,14 @@ export function chunkQuery(
       terms.push(parts.length === 1 ? parts[0]! : `(${parts.join(' AND ')})`);
     }
     where = ` WHERE ${terms.join(' OR ')}`;
+  }
+  if (until) {
+    // Ranges are cut on single-column keys only (keyBounds).
+    if (keyCols.length !== 1 || until.length !== 1) {
+      throw new FerryError('FERRY_INTERNAL', `a key range end of ${tableName(schema)} needs a single-column key`);
+    }
+    const end = compare(keyCols[0]!, '<=', until[0]!, params);
+    where = where ? `${where.replace(' WHERE ', ' WHERE (')}) AND ${end}` : ` WHERE ${end}`;
   }
   const from = `${quoteId(schema.db)}.${quoteId(schema.table)}`;
   const n = Math.max(1, Math.floor(limit));
@@ -69,7 +78,7 @@ function column(schema: TableSchema, name: string): ColumnSchema {
   return c;
 }
 
-function compare(c: ColumnSchema, op: '=' | '>', value: JsonValue, params: unknown[]): string {
+function compare(c: ColumnSchema, op: '=' | '>' | '<=', value: JsonValue, params: unknown[]): string {
   const id = quoteId(c.name);
   const bad = () =>
     new FerryError(

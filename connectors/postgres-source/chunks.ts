@@ -12,8 +12,12 @@ import {
   type ChunkReader,
   type ChunkRequest,
   type ChunkResult,
+  evenBounds,
+  integerKeyColumn,
+  type JsonValue,
   type Logger,
   type TableId,
+  type TableSchema,
   tableName,
 } from '../../src/api/index.js';
 import { queryJson } from './catalog.js';
@@ -21,6 +25,7 @@ import { clientConfig, type ResolvedOptions } from './config.js';
 import { WATERMARK_PREFIX } from './decode.js';
 import { pgError } from './errors.js';
 import { chunkQuery, keysQuery, toRow } from './snapshot.js';
+import { qualified, quoteIdent } from './sql.js';
 
 export async function openPgChunkReader(opts: ResolvedOptions, logger: Logger): Promise<ChunkReader> {
   const client = new pg.Client(clientConfig(opts, 'snapshot-chunks'));
@@ -59,6 +64,17 @@ export async function openPgChunkReader(opts: ResolvedOptions, logger: Logger): 
         await client.query('ROLLBACK').catch(() => undefined);
         throw pgError(err, `reading a snapshot chunk of ${tableName(req.table)}`);
       }
+    },
+    async keyBounds(table: TableSchema, parts: number): Promise<JsonValue[][]> {
+      const key = integerKeyColumn(table);
+      if (!key) return [];
+      const id = quoteIdent(key.name);
+      const res = await client.query<{ lo: string | null; hi: string | null }>(
+        `SELECT min(${id})::text AS lo, max(${id})::text AS hi FROM ${qualified(table.db, table.table)}`,
+      );
+      const { lo, hi } = res.rows[0] ?? { lo: null, hi: null };
+      if (lo === null || hi === null) return [];
+      return evenBounds(BigInt(lo), BigInt(hi), parts);
     },
     async close(): Promise<void> {
       await client.end().catch(() => undefined);

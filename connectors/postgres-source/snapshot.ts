@@ -131,6 +131,7 @@ export function chunkQuery(
   table: TableSchema,
   afterKey: JsonValue[] | null,
   limit: number,
+  until?: JsonValue[],
 ): { text: string; values: (string | null)[] } {
   const cols = table.columns.map((c) => quoteIdent(c.name)).join(', ');
   const keyCols = table.primaryKey.map((k) => quoteIdent(k));
@@ -151,6 +152,15 @@ export function chunkQuery(
       return column.kind === 'bytes' ? `decode($${i + 1}, 'base64')` : `$${i + 1}`;
     });
     where = ` WHERE (${order}) > (${params.join(', ')})`;
+  }
+  if (until) {
+    // Ranges are cut on single-column keys only (keyBounds).
+    const column = table.columns.find((c) => c.name === table.primaryKey[0]);
+    if (table.primaryKey.length !== 1 || until.length !== 1 || !column) {
+      throw new FerryError('FERRY_INTERNAL', `${tableName(table)}: a key range end needs a single-column key`);
+    }
+    values.push(keyParam(column, until[0]!));
+    where += `${where ? ' AND' : ' WHERE'} ${order} <= $${values.length}`;
   }
   values.push(String(limit));
   const text = `SELECT ${cols} FROM ${qualified(table.db, table.table)}${where} ORDER BY ${order} LIMIT $${values.length}`;

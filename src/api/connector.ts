@@ -78,6 +78,8 @@ export interface ChunkRequest {
   limit: number;
   /** Instead of a key range: exactly the rows with these keys (values of the key columns, in order). */
   keys?: JsonValue[][];
+  /** End of the key range, inclusive (from keyBounds; single-column keys only). */
+  until?: JsonValue[];
 }
 
 export interface ChunkResult {
@@ -104,6 +106,12 @@ export interface ChunkReader {
    * the stream has passed that view. Throws retriable FerryErrors on connection trouble.
    */
   readChunk(request: ChunkRequest): Promise<ChunkResult>;
+  /**
+   * Up to `parts - 1` keys that cut the table into `parts` ranges of about equal size, ascending,
+   * so that several readers read one table at once; empty when the connector cannot tell (only a
+   * single integer key column is cut).
+   */
+  keyBounds?(table: TableSchema, parts: number): Promise<JsonValue[][]>;
   /** Gives up a chunk whose watermark is no longer awaited (a failed or abandoned read). */
   forget?(id: string): void;
   close(): Promise<void>;

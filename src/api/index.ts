@@ -9,6 +9,7 @@ export * from './errors.js';
 export * from './event.js';
 export * from './filter.js';
 export * from './json.js';
+export * from './key-bounds.js';
 export * from './network.js';
 export * from './position.js';
 export * from './queue.js';

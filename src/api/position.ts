@@ -19,7 +19,7 @@ export interface SnapshotProgress {
    * is in Kafka (null: from the start). Absent in offsets written before chunked snapshots:
    * then every captured table not in `done` is pending (`current` gives its resume key).
    */
-  pending?: Array<{ table: string; lastKey: JsonValue[] | null; keys?: JsonValue[][] }>;
+  pending?: Array<{ table: string; lastKey: JsonValue[] | null; until?: JsonValue[]; keys?: JsonValue[][] }>;
 }
 
 /**

@@ -62,3 +62,20 @@ describe('snapshot chunk query (keyset pagination)', () => {
     expect(q.params.at(-1)).toBe(Math.fround(0.1));
   });
 });
+
+describe('snapshot chunk query with a range end', () => {
+  it('bounds the range on a single integer key', async () => {
+    const { chunkQuery } = await import('../../connectors/mysql-source/snapshot-sql.js');
+    const { withVersion } = await import('../../src/api/index.js');
+    const t = withVersion({
+      db: 'd',
+      table: 't',
+      primaryKey: ['id'],
+      columns: [{ name: 'id', kind: 'int64' as const, sourceType: 'bigint', nullable: false }],
+    });
+    expect(chunkQuery(t, [10], 5, [20]).sql).toBe(
+      'SELECT `id` FROM `d`.`t` WHERE (`id` > 10) AND `id` <= 20 ORDER BY `id` LIMIT 5',
+    );
+    expect(chunkQuery(t, null, 5, [20]).sql).toBe('SELECT `id` FROM `d`.`t` WHERE `id` <= 20 ORDER BY `id` LIMIT 5');
+  });
+});

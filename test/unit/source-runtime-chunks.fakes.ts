@@ -1,4 +1,12 @@
-import type { ChangeEvent, ChunkReader, ChunkRequest, ChunkResult, Row, TableSchema } from '../../src/api/index.js';
+import {
+  type ChangeEvent,
+  type ChunkReader,
+  type ChunkRequest,
+  type ChunkResult,
+  evenBounds,
+  type Row,
+  type TableSchema,
+} from '../../src/api/index.js';
 import { change, FakeConnector } from './source-runtime.fakes.js';
 
 /**
@@ -40,14 +48,20 @@ export class FakeChunkConnector extends FakeConnector {
         this.chunkReads.push(req);
         if (this.readGate) await this.readGate;
         const after = req.afterKey ? (req.afterKey[0] as number) : Number.NEGATIVE_INFINITY;
+        const until = req.until ? (req.until[0] as number) : Number.POSITIVE_INFINITY;
         const rows = (this.rows.get(req.table.table) ?? [])
-          .filter((r) => (r['id'] as number) > after)
+          .filter((r) => (r['id'] as number) > after && (r['id'] as number) <= until)
           .slice(0, req.limit)
           .map((r) => ({ ...r }));
         this.betweenReadAndWatermark?.(req);
         this.append({ type: 'watermark', id: req.id });
         this.append({ type: 'checkpoint', position: { i: this.log.length + 1 } });
         return { rows };
+      },
+      keyBounds: async (t, parts) => {
+        const ids = (this.rows.get(t.table) ?? []).map((r) => r['id'] as number);
+        if (ids.length === 0) return [];
+        return evenBounds(BigInt(Math.min(...ids)), BigInt(Math.max(...ids)), parts);
       },
       close: async () => {},
     };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { captureAll, type StoredSourceOffset } from '../../src/api/index.js';
+import { captureAll, evenBounds, type StoredSourceOffset } from '../../src/api/index.js';
 import { SourceRuntime, type SourceRuntimeOptions } from '../../src/runtime/source/runtime.js';
 import { FakeKafka, silentLogger, table, waitFor } from './source-runtime.fakes.js';
 import { FakeChunkConnector, replay, rowsOf } from './source-runtime-chunks.fakes.js';
@@ -130,7 +130,7 @@ describe('SourceRuntime: watermarked snapshot chunks', () => {
     const kafka = new FakeKafka();
     const src = new FakeChunkConnector([A]);
     fill(src, 'a', 10);
-    const first = runtime(kafka, src, { chunkSize: 2 });
+    const first = runtime(kafka, src, { chunkSize: 2, snapshotParallelism: 1 });
     // Reads after the chunk that ends at key 6 hang (a database that stopped answering).
     src.betweenReadAndWatermark = (req) => {
       if ((req.afterKey?.[0] as number | undefined) === 4) src.readGate = new Promise(() => undefined);
@@ -146,7 +146,7 @@ describe('SourceRuntime: watermarked snapshot chunks', () => {
     src.readGate = null;
     src.betweenReadAndWatermark = null;
     const reads = src.chunkReads.length;
-    const second = runtime(kafka, src, { chunkSize: 2 });
+    const second = runtime(kafka, src, { chunkSize: 2, snapshotParallelism: 1 });
     const again = second.run();
     await waitFor(() => second.storedOffset()?.phase === 'stream');
     await second.stop();
@@ -194,6 +194,23 @@ describe('SourceRuntime: watermarked snapshot chunks', () => {
     expect(kafka.envelopes('p.app.a').filter((e) => e.value['op'] === 'r')).toHaveLength(6);
   });
 
+  it('several readers read one large table in key ranges at once, every row once', async () => {
+    const kafka = new FakeKafka();
+    const src = new FakeChunkConnector([A]);
+    fill(src, 'a', 40);
+    const rt = runtime(kafka, src, { chunkSize: 5, snapshotParallelism: 3 });
+    const running = rt.run();
+    await waitFor(() => rt.storedOffset()?.phase === 'stream');
+    await rt.stop();
+    await running;
+    const ranges = new Set(src.chunkReads.map((r) => JSON.stringify(r.until ?? null)));
+    expect(ranges.size).toBe(3);
+    const ids = kafka.envelopes('p.app.a').map((e) => (e.value['after'] as { id: number }).id);
+    expect([...ids].sort((x, y) => x - y)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    const last = offsets(kafka).at(-1)!;
+    expect((last['snapshot'] as { done: string[] }).done).toEqual(['app.a']);
+  });
+
   it('a table without key columns stops the source with a fix, nothing published for it', async () => {
     const kafka = new FakeKafka();
     const keyless = { ...table('k'), primaryKey: [] };
@@ -201,5 +218,13 @@ describe('SourceRuntime: watermarked snapshot chunks', () => {
     src.rows.set('k', [{ id: 1, v: 'x' }]);
     const rt = runtime(kafka, src);
     await expect(rt.run()).rejects.toThrow(/app\.k.*no primary key.*source\.keyColumns/);
+  });
+});
+
+describe('evenBounds', () => {
+  it('cuts an integer key range into equal parts, exact beyond 2^53', () => {
+    expect(evenBounds(1n, 100n, 4)).toEqual([[25], [50], [75]]);
+    expect(evenBounds(5n, 6n, 4)).toEqual([]);
+    expect(evenBounds(0n, 18446744073709551614n, 2)).toEqual([['9223372036854775807']]);
   });
 });

@@ -14,6 +14,8 @@ import type {
 } from '../../api/index.js';
 import { FerryError, tableName } from '../../api/index.js';
 import { abortable, backoffDelay, sleep } from '../retry.js';
+import { type Chunk, keyOf, newChunk, snapshotEvent } from './snapshot-chunk.js';
+import { type Job, SnapshotJobs } from './snapshot-jobs.js';
 import { chunkLimit, RecentChanges, rowBytes } from './snapshot-window.js';
 
 export interface SnapshotEngineOptions {
@@ -37,43 +39,6 @@ export interface SnapshotEngineOptions {
   onFatal(err: unknown): void;
 }
 
-/** A table to read, with the last key whose chunk is placed in the stream. */
-interface Job {
-  table: string;
-  lastKey: JsonValue[] | null;
-  /** A repair: exactly these rows (key values in key order), not the whole table. */
-  keys?: JsonValue[][];
-  reading: boolean;
-  /** Average canonical bytes per row seen so far (sizes the next chunk). */
-  rowBytes: number | null;
-  started: boolean;
-  /** Bumped when the table is requested again while read: a chunk of an older round moves nothing. */
-  round?: number;
-}
-
-/** A chunk whose view was (or is being) read and whose watermark the stream has not passed yet. */
-interface Chunk {
-  id: string;
-  job: Job;
-  round: number;
-  table: string;
-  schema: TableSchema;
-  limit: number;
-  /** RecentChanges sequence when the chunk was requested: changes from there on are collected. */
-  requestSeq: number;
-  /** Keys (JSON) the stream changed since the request: their rows come from the stream. */
-  changed: Set<string>;
-  /** A truncate or a schema change in the window: the chunk is read again. */
-  invalid: boolean;
-  result: ChunkResult | null;
-  /** Resolves with the result, or null when the read failed. */
-  read: Promise<ChunkResult | null>;
-  settleRead(result: ChunkResult | null): void;
-  /** Resolves once the stream placed (or rejected) the chunk. */
-  placed: Promise<'placed' | 'retry'>;
-  settlePlaced(outcome: 'placed' | 'retry'): void;
-}
-
 /**
  * The watermarked snapshot engine (docs/snapshots.md). The stream runs from a fixed position
  * from the start; snapshot chunks are read beside it in short views of their own, and each
@@ -88,75 +53,32 @@ interface Chunk {
  */
 export class SnapshotEngine {
   private readonly o: SnapshotEngineOptions;
-  private readonly jobs: Job[] = [];
-  private readonly done = new Set<string>();
-  private readonly captured = new Set<string>();
+  private readonly work: SnapshotJobs;
   private readonly schemas = new Map<string, TableSchema>();
   private readonly chunks = new Map<string, Chunk>();
   private readonly recent = new RecentChanges(50_000);
   private readonly startedAt = Date.now();
   private wakeReaders: Array<() => void> = [];
   private readers: Promise<void>[] = [];
-  private signalsOffset: string | undefined;
 
   constructor(opts: SnapshotEngineOptions) {
     this.o = opts;
+    this.work = new SnapshotJobs(opts.logger);
   }
 
   /** Tables known at the start (discover) and what the stored offset says (null: a new pipeline). */
   init(tables: TableSchema[], stored: StoredSourceOffset | null, initialSnapshot: boolean): void {
     for (const t of tables) this.schemas.set(tableName(t), t);
-    const names = tables.map(tableName);
-    this.signalsOffset = stored?.signals;
-    if (!stored) {
-      for (const n of names) this.captured.add(n);
-      if (initialSnapshot) for (const n of names) this.addJob(n, null);
-      return;
-    }
-    for (const n of stored.tables ?? names) this.captured.add(n);
-    for (const n of stored.snapshot?.done ?? []) this.done.add(n);
-    const progress = stored.snapshot;
-    if (progress?.pending) {
-      for (const p of progress.pending) {
-        if (p.keys)
-          this.jobs.push({
-            table: p.table,
-            lastKey: null,
-            keys: p.keys,
-            reading: false,
-            rowBytes: null,
-            started: true,
-          });
-        else this.addJob(p.table, p.lastKey);
-      }
-    } else if (stored.phase === 'snapshot') {
-      // Written before chunked snapshots: every table not done is pending.
-      for (const n of names) {
-        if (this.done.has(n)) continue;
-        this.addJob(n, progress?.current?.table === n ? progress.current.lastKey : null);
-      }
-    }
-    // Tables that started to match the filter while the pipeline was stopped.
-    for (const n of names) {
-      if (this.captured.has(n)) continue;
-      this.captured.add(n);
-      this.o.logger.info('a table is captured for the first time: snapshotting it', { table: n });
-      this.addJob(n, null);
-    }
+    this.work.init(tables, stored, initialSnapshot);
   }
 
   /** Whether any table is still to read. */
   get active(): boolean {
-    return this.jobs.length > 0;
+    return this.work.jobs.length > 0;
   }
 
   get signals(): string | undefined {
-    return this.signalsOffset;
-  }
-
-  /** Tables still to read, in order, with their progress. */
-  pending(): Array<{ table: string; lastKey: JsonValue[] | null; reading: boolean }> {
-    return this.jobs.filter((j) => !j.keys).map((j) => ({ table: j.table, lastKey: j.lastKey, reading: j.reading }));
+    return this.work.signalsOffset;
   }
 
   /**
@@ -164,13 +86,9 @@ export class SnapshotEngine {
    * an update with UNCHANGED columns for a row it does not hold). Returns the unknown table, if so.
    */
   requestKeys(table: string, keys: JsonValue[][], signalsOffset?: string): string[] {
-    if (signalsOffset !== undefined) this.signalsOffset = signalsOffset;
+    if (signalsOffset !== undefined) this.work.signalsOffset = signalsOffset;
     if (!this.schemas.has(table)) return [table];
-    const waiting = this.jobs.find((j) => j.table === table && j.keys && !j.reading);
-    const known = new Set((waiting?.keys ?? []).map((k) => JSON.stringify(k)));
-    const fresh = keys.filter((k) => !known.has(JSON.stringify(k)));
-    if (waiting) waiting.keys!.push(...fresh);
-    else this.jobs.push({ table, lastKey: null, keys: fresh, reading: false, rowBytes: null, started: true });
+    this.work.addKeys(table, keys);
     this.o.logger.info('rows to read again (repair)', { table, rows: keys.length });
     this.wake();
     return [];
@@ -187,16 +105,10 @@ export class SnapshotEngine {
         unknown.push(t);
         continue;
       }
-      const existing = this.jobs.find((j) => j.table === t && !j.keys);
-      if (existing) {
-        existing.lastKey = null;
-        existing.started = false;
-        existing.round = (existing.round ?? 0) + 1;
-      } else this.addJob(t, null);
-      this.done.delete(t);
+      this.work.restart(t);
       this.o.logger.info('snapshot requested', { table: t });
     }
-    if (signalsOffset !== undefined) this.signalsOffset = signalsOffset;
+    if (signalsOffset !== undefined) this.work.signalsOffset = signalsOffset;
     this.wake();
     return unknown;
   }
@@ -234,30 +146,11 @@ export class SnapshotEngine {
 
   /** The stored offset for a stream position, with the snapshot progress that belongs to it. */
   decorate(offset: StoredSourceOffset): StoredSourceOffset {
-    const out: StoredSourceOffset = {
-      ...offset,
-      phase: this.jobs.length > 0 ? 'snapshot' : 'stream',
-      tables: [...this.captured],
-    };
-    if (this.signalsOffset !== undefined) out.signals = this.signalsOffset;
-    if (this.jobs.length > 0 || this.done.size > 0) out.snapshot = this.progress();
-    else delete out.snapshot;
-    return out;
+    return this.work.decorate(offset);
   }
 
   progress(): SnapshotProgress {
-    const pending = this.jobs.map((j) =>
-      j.keys ? { table: j.table, lastKey: null, keys: j.keys } : { table: j.table, lastKey: j.lastKey },
-    );
-    const progress: SnapshotProgress = { done: [...this.done], pending };
-    const current = pending.find((p) => p.lastKey !== null);
-    if (current?.lastKey) progress.current = { table: current.table, lastKey: current.lastKey };
-    return progress;
-  }
-
-  private addJob(table: string, lastKey: JsonValue[] | null): void {
-    if (this.jobs.some((j) => j.table === table && !j.keys)) return;
-    this.jobs.push({ table, lastKey, reading: false, rowBytes: null, started: false });
+    return this.work.progress();
   }
 
   private noteEvent(event: ChangeEvent): void {
@@ -279,10 +172,10 @@ export class SnapshotEngine {
     for (const chunk of this.chunks.values()) {
       if (chunk.table === name && chunk.schema.version !== schema.version) chunk.invalid = true;
     }
-    if (!this.captured.has(name)) {
-      this.captured.add(name);
+    if (!this.work.captured.has(name)) {
+      this.work.captured.add(name);
       this.o.logger.info('a new table is captured: snapshotting it', { table: name });
-      this.addJob(name, null);
+      this.work.addTable(name);
       this.wake();
     }
   }
@@ -311,7 +204,7 @@ export class SnapshotEngine {
       }
       for (const key of this.recent.keysOf(chunk.table, new Set(result.runningTx), from)) skip.add(key);
     }
-    const job = this.jobs.includes(chunk.job) && (chunk.job.round ?? 0) === chunk.round ? chunk.job : undefined;
+    const job = this.work.jobs.includes(chunk.job) && chunk.job.round === chunk.round ? chunk.job : undefined;
     const rows = result.rows;
     const more = !chunk.job.keys && rows.length >= chunk.limit;
     const items: SourceItem[] = [];
@@ -322,7 +215,7 @@ export class SnapshotEngine {
       items.push({ type: 'event', event: snapshotEvent(chunk.schema, row, key, source, this.startedAt) });
     }
     if (job?.keys) {
-      this.jobs.splice(this.jobs.indexOf(job), 1);
+      this.work.remove(job);
     } else if (job) {
       const last = rows.at(-1);
       if (last) job.lastKey = chunk.schema.primaryKey.map((c) => last[c] ?? null);
@@ -332,20 +225,19 @@ export class SnapshotEngine {
         job.rowBytes = job.rowBytes === null ? bytes : (job.rowBytes + bytes) / 2;
       }
       if (!more) {
-        this.jobs.splice(this.jobs.indexOf(job), 1);
-        this.done.add(job.table);
-        const lastItem = items.at(-1);
-        if (lastItem?.type === 'event') lastItem.event.snapshot = this.jobs.length === 0 ? 'last' : true;
-        this.o.logger.info('snapshot of a table done', { table: job.table });
-        this.o.onTableDone(job.table);
+        const tableDone = this.work.lastRange(job);
+        this.work.remove(job);
+        if (tableDone) {
+          this.work.done.add(job.table);
+          const lastItem = items.at(-1);
+          if (lastItem?.type === 'event') lastItem.event.snapshot = this.work.jobs.length === 0 ? 'last' : true;
+          this.o.logger.info('snapshot of a table done', { table: job.table });
+          this.o.onTableDone(job.table);
+        }
       }
     }
     chunk.settlePlaced('placed');
     return items;
-  }
-
-  private nextJob(): Job | null {
-    return this.jobs.find((j) => !j.reading) ?? null;
   }
 
   private wake(): void {
@@ -371,7 +263,7 @@ export class SnapshotEngine {
     let attempt = 0;
     try {
       while (!signal.aborted) {
-        const job = this.nextJob();
+        const job = this.work.next();
         if (!job) {
           await this.waitForWork();
           continue;
@@ -381,7 +273,7 @@ export class SnapshotEngine {
           reader ??= await abortable(this.o.openReader(), [signal]);
           const outcome = await this.readOne(reader, job);
           attempt = 0;
-          if (outcome === 'gone') this.jobs.splice(this.jobs.indexOf(job), 1);
+          if (outcome === 'gone') this.work.remove(job);
         } catch (err) {
           if (signal.aborted) break;
           if (!this.o.isRetriable(err)) {
@@ -433,11 +325,19 @@ export class SnapshotEngine {
         estimatedRows: estimated,
         ...(job.lastKey ? { afterKey: job.lastKey } : {}),
       });
+      await this.splitForReaders(reader, job, schema, estimated);
     }
-    const chunk = this.newChunk(job, schema);
+    const limit = job.keys ? job.keys.length : chunkLimit(this.o.chunkSize, this.o.chunkBytes, job.rowBytes);
+    const chunk = newChunk(job, schema, limit, this.recent.seq);
     this.chunks.set(chunk.id, chunk);
     try {
-      const request = { id: chunk.id, table: schema, afterKey: job.lastKey, limit: chunk.limit };
+      const request = {
+        id: chunk.id,
+        table: schema,
+        afterKey: job.lastKey,
+        limit: chunk.limit,
+        ...(job.until ? { until: job.until } : {}),
+      };
       const result = await abortable(reader.readChunk(job.keys ? { ...request, keys: job.keys } : request), [
         this.o.signal,
       ]);
@@ -452,51 +352,17 @@ export class SnapshotEngine {
     return abortable(chunk.placed, [this.o.signal]);
   }
 
-  private newChunk(job: Job, schema: TableSchema): Chunk {
-    let settleRead!: (r: ChunkResult | null) => void;
-    let settlePlaced!: (o: 'placed' | 'retry') => void;
-    const read = new Promise<ChunkResult | null>((r) => {
-      settleRead = r;
-    });
-    const placed = new Promise<'placed' | 'retry'>((r) => {
-      settlePlaced = r;
-    });
-    return {
-      id: randomUUID(),
-      job,
-      round: job.round ?? 0,
-      table: job.table,
-      schema,
-      limit: job.keys ? job.keys.length : chunkLimit(this.o.chunkSize, this.o.chunkBytes, job.rowBytes),
-      requestSeq: this.recent.seq,
-      changed: new Set(),
-      invalid: false,
-      result: null,
-      read,
-      settleRead,
-      placed,
-      settlePlaced,
-    };
+  /**
+   * A whole table large enough for several readers is cut into key ranges they read at once
+   * (when the connector can tell where: a single integer key column).
+   */
+  private async splitForReaders(reader: ChunkReader, job: Job, schema: TableSchema, estimated: number): Promise<void> {
+    const parts = Math.min(this.o.parallelism, Math.floor(estimated / Math.max(1, this.o.chunkSize)));
+    if (parts < 2 || job.lastKey !== null || job.until !== null || job.keys || !reader.keyBounds) return;
+    const bounds = await abortable(reader.keyBounds(schema, parts), [this.o.signal]);
+    if (bounds.length === 0) return;
+    this.work.split(job, bounds);
+    this.o.logger.info('reading a table in key ranges at once', { table: job.table, ranges: bounds.length + 1 });
+    this.wake();
   }
-}
-
-function keyOf(schema: TableSchema, row: Row): Row {
-  const key: Row = {};
-  for (const col of schema.primaryKey) key[col] = row[col] ?? null;
-  return key;
-}
-
-function snapshotEvent(schema: TableSchema, row: Row, key: Row, source: JsonObject, tsMs: number): ChangeEvent {
-  return {
-    op: 'r',
-    db: schema.db,
-    table: schema.table,
-    key,
-    before: null,
-    after: row,
-    tsMs,
-    schemaVersion: schema.version,
-    snapshot: true,
-    source: { ...source },
-  };
 }
