@@ -88,8 +88,9 @@ describe('ferry run (child process, example config)', () => {
     const ferry = run(['run', '-c', p.file], p.env);
     let transactions = 0;
     try {
-      // Writes go on during the snapshot and while streaming.
+      // Writes go on during the snapshot (read beside the stream) and after it.
       await ferry.waitForOutput(/reading the binlog/, 60_000);
+      await ferry.waitForOutput(/snapshot of a table done[\s\S]*snapshot of a table done/, 60_000);
       await sleep(2000);
     } finally {
       transactions = await writer.stop();
