@@ -7,6 +7,7 @@ export interface PostgresSourceSection extends ConnectorSection {
   publication?: string | undefined;
   createPublication: boolean;
   heartbeatIntervalMs: number;
+  discoverIntervalMs?: number | undefined;
 }
 
 /** `source.kind: postgres`. */
@@ -27,6 +28,7 @@ export const postgresSourceDescriptor: SourceConnectorDescriptor<PostgresSourceS
       ...(src.publication === undefined ? {} : { publication: src.publication }),
       createPublication: src.createPublication,
       heartbeatIntervalMs: src.heartbeatIntervalMs,
+      ...(src.discoverIntervalMs === undefined ? {} : { discoverIntervalMs: src.discoverIntervalMs }),
     });
   },
 };

@@ -62,7 +62,7 @@ export function crossFieldIssues(input: unknown): ConfigIssue[] {
     else
       onlyFor(
         source,
-        ['slot', 'publication', 'createPublication'],
+        ['slot', 'publication', 'createPublication', 'discoverIntervalMs'],
         'source',
         'postgres',
         sourceKind,

@@ -167,6 +167,14 @@ const sourceSchema = z.strictObject({
     example: false,
     onlyFor: 'source.kind: postgres',
   }),
+  discoverIntervalMs: field(integer(0, 3_600_000).optional(), {
+    description:
+      'How often (ms) the streaming source looks for new tables that match source.tables; they are added to ' +
+      'the publication and snapshotted without a restart (docs/snapshots.md). 0 disables.',
+    defaultText: '5000',
+    example: 10_000,
+    onlyFor: 'source.kind: postgres',
+  }),
   heartbeatIntervalMs: field(integer(100, 3_600_000).default(10_000), {
     description:
       'How often (ms) an idle source records its position, so lag stays accurate and PostgreSQL can release WAL.',
