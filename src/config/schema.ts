@@ -239,6 +239,16 @@ const sourceSchema = z.strictObject({
     example: 424242,
     onlyFor: 'source.kind: mysql',
   }),
+  statementDml: field(z.enum(['fail', 'warn']).optional(), {
+    description:
+      'DML on a captured table that reached the binlog as an SQL statement (a session that set binlog_format ' +
+      'STATEMENT or MIXED) carries no row images. `fail` stops the source with FERRY_STATEMENT_DML naming the ' +
+      'table and position; `warn` logs it, counts it in `ferry_errors_total` and goes on: the target then ' +
+      'misses those changes until a new snapshot (docs/mysql-source.md#statement-format-dml).',
+    defaultText: '`fail`',
+    example: 'warn',
+    onlyFor: 'source.kind: mysql',
+  }),
   slot: field(
     z
       .string()

@@ -16,6 +16,7 @@ export function sourceConnectorFor(config: PipelineConfig): SourceConnector {
       ...(c.password === undefined ? {} : { password: c.password }),
       serverId: src.serverId,
       heartbeatIntervalMs: src.heartbeatIntervalMs,
+      ...(src.statementDml ? { statementDml: src.statementDml } : {}),
     });
   }
   return createPostgresSource({
