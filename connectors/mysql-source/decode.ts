@@ -183,7 +183,7 @@ export class BinlogDecoder {
           message:
             'XA COMMIT of a transaction prepared before the position the stream started from: its row changes ' +
             'were not read. If it changed captured tables, take a new snapshot (docs/mysql-source.md#xa-transactions).',
-          fields: { statement: ev.query.slice(0, 200), position: this.where() },
+          fields: { xid, position: this.where() },
         },
       ];
     }
@@ -191,7 +191,7 @@ export class BinlogDecoder {
   }
 
   /** DML written as a statement: refused (or reported) when it may write to a captured table. */
-  private statementDml(ev: Extract<BinlogEvent, { type: 'query' }>, st: Extract<StatementKind, { kind: 'dml' }>) {
+  private statementDml(st: Extract<StatementKind, { kind: 'dml' }>) {
     const captured = st.tables.filter((t) => isTableCaptured(this.o.filter, t));
     if (st.tables.length > 0 && captured.length === 0) return;
     const table = captured[0] ? `${captured[0].db}.${captured[0].table}` : null;
@@ -204,7 +204,8 @@ export class BinlogDecoder {
       'the clients, and do not grant them SUPER or BINLOG ADMIN, which allow SET SESSION binlog_format), then ' +
       'take a new snapshot (`ferry run -c <config> --resnapshot`), or set source.statementDml: warn to go on ' +
       'without these changes; see docs/mysql-source.md#statement-format-dml.';
-    const fields = { table, statement: ev.query.slice(0, 200), position };
+    // The statement's text is left out: it may hold values that do not belong in logs.
+    const fields = { table, verb: st.verb, position };
     if ((this.o.statementDml ?? 'fail') === 'fail') {
       throw new FerryError('FERRY_STATEMENT_DML', message, { details: fields });
     }
@@ -254,7 +255,7 @@ export class BinlogDecoder {
       case 'xa-rollback':
         return this.xaOutcome(ev, st.xid, st.kind === 'xa-commit');
       case 'dml': {
-        const warning = this.statementDml(ev, st);
+        const warning = this.statementDml(st);
         return warning ? { items: [], warnings: [warning] } : { items: [] };
       }
       case 'commit':

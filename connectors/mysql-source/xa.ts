@@ -58,14 +58,20 @@ interface Prepared {
 export class PreparedXa {
   private readonly open = new Map<XidKey, Prepared>();
 
+  /** Prepared transactions without captured rows: their outcome changes nothing, no position is held. */
+  private readonly empty = new Set<XidKey>();
+
   prepare(xid: XidKey, start: MysqlPosition, items: SourceItem[]): void {
     // The same XID prepared again (after its outcome we did not see): the newer group wins.
     this.open.delete(xid);
-    this.open.set(xid, { start, items });
+    this.empty.delete(xid);
+    if (items.length === 0) this.empty.add(xid);
+    else this.open.set(xid, { start, items });
   }
 
   /** The events of a prepared transaction, forgotten; null when it was prepared before the stream's start. */
   finish(xid: XidKey): SourceItem[] | null {
+    if (this.empty.delete(xid)) return [];
     const p = this.open.get(xid);
     if (!p) return null;
     this.open.delete(xid);

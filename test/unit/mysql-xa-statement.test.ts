@@ -99,6 +99,31 @@ describe('MySQL source: XA transactions', () => {
     expect(positions(rollback)).toEqual(['bin.000001:300']);
   });
 
+  it('xa transactions: a prepared transaction without captured rows holds no position and warns of nothing', () => {
+    const { feed, results } = setup();
+    feed({ type: 'rotate', file: 'bin.000001', position: 100 });
+    feed({ type: 'gtid', gtid: '0-1-2', timestamp: 1000, xa: true }, query("XA END X'61',X'',1", 210), {
+      type: 'xaprepare',
+      xid: XID_A,
+      onePhase: false,
+      timestamp: 1000,
+      nextPosition: 220,
+    });
+    const other = feed({ type: 'gtid', gtid: '0-1-3', timestamp: 1000 }, write(3), {
+      type: 'xid',
+      timestamp: 1000,
+      nextPosition: 300,
+    });
+    expect(positions(other)).toEqual(['bin.000001:300']);
+    feed({ type: 'gtid', gtid: '0-1-4', timestamp: 1000 }, query("XA COMMIT X'61',X'',1", 400));
+    expect(results.at(-1)?.warnings).toBeUndefined();
+    // An XA COMMIT of a transaction never seen prepared: a warning.
+    feed({ type: 'gtid', gtid: '0-1-5', timestamp: 1000 }, query("XA COMMIT X'62',X'',1", 500));
+    expect(results.at(-1)?.warnings).toEqual([
+      expect.objectContaining({ code: 'FERRY_DECODE', fields: expect.objectContaining({ xid: '1:62:' }) }),
+    ]);
+  });
+
   it("xa transactions: MySQL's XA START group and one-phase prepare event commit at once", () => {
     const { feed } = setup();
     feed({ type: 'rotate', file: 'bin.000001', position: 100 });
