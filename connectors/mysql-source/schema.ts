@@ -1,6 +1,7 @@
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import {
   type ColumnSchema,
+  configuredKeyColumns,
   isColumnExcluded,
   isTableCaptured,
   literalDatabases,
@@ -43,7 +44,7 @@ export function buildTableSchema(
   filter: TableFilter,
 ): { ok: true; schema: TableSchema } | { ok: false; problem: TableProblem } {
   const name = `${db}.${table}`;
-  const configured = filter.keyColumns[name];
+  const configured = configuredKeyColumns(filter, { db, table });
   const key = primaryKey.length > 0 ? primaryKey : (configured ?? []);
   if (key.length === 0) {
     return {
