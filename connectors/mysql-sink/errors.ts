@@ -20,6 +20,12 @@ const CONNECTION_ERRNOS = new Set([1040, 1053, 1152, 1158, 1159, 1160, 1161, 192
 const TRANSIENT_ERRNOS = new Set([1205, 1213, 1614, 1637]);
 const AUTH_ERRNOS = new Set([1044, 1045, 1049, 1142, 1143, 1227, 1370, 1698, 1862]);
 const SCHEMA_ERRNOS = new Set([1054, 1059, 1064, 1071, 1103, 1118, 1146, 1166, 1170, 1072, 1074, 1101, 1163]);
+/**
+ * ER_NET_PACKET_TOO_LARGE: one statement (one row, once the batch is split) is larger than the
+ * server's max_allowed_packet. The row can never be applied as it is, so it is a data error; the
+ * server closes the connection after it, so the session must reconnect.
+ */
+const PACKET_TOO_LARGE = 1153;
 const DATA_ERRNOS = new Set([
   1048, 1062, 1136, 1264, 1265, 1292, 1298, 1366, 1367, 1406, 1411, 1416, 1451, 1452, 1690, 3140, 3819, 4025, 4078,
   4079,
@@ -38,6 +44,7 @@ interface MySqlLikeError {
 }
 
 function kindOf(code: string, errno: number, state: string, fatal: boolean): SqlErrorKind {
+  if (errno === PACKET_TOO_LARGE) return 'data';
   if (
     isTransientNetworkError({ code }) ||
     DRIVER_CONNECTION_CODES.has(code) ||
@@ -66,8 +73,12 @@ export function classifyMySqlError(err: unknown, context: string): FerryError {
     errno: errno || undefined,
     sqlState: state || undefined,
   };
-  return sqlSinkError(kindOf(code, errno, state, e.fatal === true), {
-    text: `${context}: ${message}`,
+  const kind = kindOf(code, errno, state, e.fatal === true);
+  if (errno === PACKET_TOO_LARGE) details.connectionLost = true;
+  // A data error's message is the dead-letter reason: it names the server's error number.
+  const suffix = kind === 'data' && errno > 0 ? ` (errno ${errno}${state ? `, SQLSTATE ${state}` : ''})` : '';
+  return sqlSinkError(kind, {
+    text: `${context}: ${message}${suffix}`,
     cause: err,
     details,
     authHint: AUTH_HINT,

@@ -68,6 +68,11 @@ export class MySqlSinkDialect implements SqlSinkDialect<Conn, MySqlTargetColumn,
   private readonly o: MySqlSinkDialectOptions;
   /** Set from the server version whenever a connection opens. */
   typeOpts: MySqlTypeOptions = { binCollation: 'utf8mb4_bin', mariadb: false };
+  /**
+   * The server's max_allowed_packet, set whenever a connection opens: statements are cut to half
+   * of it (the byte count below is approximate), so only a row that alone is too large fails.
+   */
+  maxPacket = Number.POSITIVE_INFINITY;
 
   constructor(opts: MySqlSinkDialectOptions) {
     this.o = opts;
@@ -221,11 +226,12 @@ export class MySqlSinkDialect implements SqlSinkDialect<Conn, MySqlTargetColumn,
   /** Splits rows so that one statement stays under the row, placeholder and byte budgets. */
   private *chunks(rows: MySqlParam[][], width: number): Generator<MySqlParam[][]> {
     const maxRows = Math.max(1, Math.min(this.o.maxRows, Math.floor(MAX_PLACEHOLDERS / Math.max(1, width))));
+    const maxBytes = Math.min(this.o.maxBytes, this.maxPacket / 2);
     let chunk: MySqlParam[][] = [];
     let bytes = 0;
     for (const row of rows) {
       const size = row.reduce<number>((n, v) => n + (v === null ? 1 : typeof v === 'number' ? 8 : v.length), 0);
-      if (chunk.length > 0 && (chunk.length >= maxRows || bytes + size > this.o.maxBytes)) {
+      if (chunk.length > 0 && (chunk.length >= maxRows || bytes + size > maxBytes)) {
         yield chunk;
         chunk = [];
         bytes = 0;

@@ -136,8 +136,10 @@ export class MySqlSink extends SqlSinkConnector<Conn, MySqlTargetColumn, MySqlCo
     conn.on('error', onError);
     try {
       await conn.query(`SET SESSION sql_mode = '${SESSION_SQL_MODE}', time_zone = '+00:00'`);
-      const [rows] = await conn.query('SELECT VERSION() AS v');
-      this.dialect.typeOpts = typeOptions(String((rows as Array<{ v: string }>)[0]?.v ?? ''));
+      const [rows] = await conn.query('SELECT VERSION() AS v, @@max_allowed_packet AS p');
+      const row = (rows as Array<{ v: string; p: string | number }>)[0];
+      this.dialect.typeOpts = typeOptions(String(row?.v ?? ''));
+      if (Number(row?.p) > 0) this.dialect.maxPacket = Number(row?.p);
     } catch (err) {
       conn.destroy();
       throw classifyMySqlError(err, 'cannot prepare the MySQL session');

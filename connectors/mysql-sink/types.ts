@@ -68,8 +68,16 @@ function unsigned(col: Pick<ColumnSchema, 'unsigned'>): string {
 const MYSQL_KEEP_STRING = /^(var)?char\((\d+)\)$|^(tiny|medium|long)?text$/;
 const MYSQL_KEEP_BINARY = /^(var)?binary\((\d+)\)$|^(tiny|medium|long)?blob$/;
 
+/** A MySQL integer source type, display width included (`tinyint(1)`, `int(10) unsigned`). */
+const MYSQL_INTEGER = /^(tinyint|smallint|mediumint|int|integer|bigint)(\(\d+\))?( unsigned)?( zerofill)?$/;
+const INTEGER_KINDS = new Set<ColumnKind>(['boolean', 'int8', 'int16', 'int32', 'int64', 'uint64']);
+
 function baseType(col: ColumnSchema, kind: ColumnKind, source: SourceKind, key: boolean): string {
   const st = col.sourceType.trim().toLowerCase().replace(/\s+/g, ' ');
+  // From MySQL, an integer keeps its exact type: the source widens the kind of an unsigned one
+  // (TINYINT UNSIGNED is int16) so that other engines hold it, but MySQL holds it as declared.
+  const int = source === 'mysql' && INTEGER_KINDS.has(kind) ? MYSQL_INTEGER.exec(st) : null;
+  if (int) return `${int[1] === 'integer' ? 'int' : int[1]}${int[2] ?? ''}${int[3] ?? ''}`;
   switch (kind) {
     case 'boolean':
       return 'tinyint(1)';

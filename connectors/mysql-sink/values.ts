@@ -66,6 +66,8 @@ function scalar(column: string, kind: ColumnKind, value: JsonValue, target: MySq
       return target.type.startsWith('decimal') ? checkDecimal(column, String(value), target) : String(value);
     case 'float32':
     case 'float64':
+      // Negative zero: MySQL 8 keeps its sign, MariaDB stores 0 (docs/type-mapping.md).
+      if (value === '-0') return '-0';
       if (typeof value !== 'number') throw dataError(column, `MySQL cannot store the float ${String(value)}`, value);
       // A float32's canonical text is its shortest form (3.4028235e38), which MySQL reads as a
       // double and may find beyond FLOAT's range; the float's exact double value never is.

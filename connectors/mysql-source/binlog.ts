@@ -1,9 +1,10 @@
-import ZongJi, { type AnyBinlogEvent, type TableMapEvent } from '@vlasky/zongji';
+import ZongJi, { type AnyBinlogEvent, type TableMapEvent, type XaPrepareEvent } from '@vlasky/zongji';
 import { BoundedQueue, FerryError, isTransientNetworkError, type Logger } from '../../src/api/index.js';
 import { connectionOptions, describeServer, type MysqlSourceConfig } from './config.js';
 import type { BinlogEvent } from './decode.js';
 import { describeMysqlPosition, type MysqlPosition, toSourcePosition } from './position.js';
 import { RESNAPSHOT_HINT } from './preflight.js';
+import { xidKey } from './xa.js';
 
 const EVENTS = [
   'rotate',
@@ -16,6 +17,7 @@ const EVENTS = [
   'query',
   'mariadbgtid',
   'gtid',
+  'xaprepare',
   // Events read only for where they end (snapshot chunk placement):
   'intvar',
   'rand',
@@ -120,7 +122,12 @@ export function convert(ev: AnyBinlogEvent, keys: Map<number, string[]>): Binlog
     }
     case 'mariadbgtid':
     case 'gtid':
-      return { type: 'gtid', gtid: String(ev.gtid ?? ''), timestamp: ev.timestamp };
+      return {
+        type: 'gtid',
+        gtid: String(ev.gtid ?? ''),
+        timestamp: ev.timestamp,
+        ...((ev as { preparedXa?: boolean }).preparedXa ? { xa: true } : {}),
+      };
     case 'tablemap': {
       const t = ev as TableMapEvent;
       if (t.primaryKey && t.columnNames)
@@ -152,6 +159,16 @@ export function convert(ev: AnyBinlogEvent, keys: Map<number, string[]>): Binlog
     }
     case 'xid':
       return { type: 'xid', timestamp: ev.timestamp, nextPosition: ev.nextPosition };
+    case 'xaprepare': {
+      const x = ev as XaPrepareEvent;
+      return {
+        type: 'xaprepare',
+        xid: xidKey(x.xidFormatId, x.xidGtrid, x.xidBqual),
+        onePhase: x.onePhase,
+        timestamp: ev.timestamp,
+        nextPosition: ev.nextPosition,
+      };
+    }
     case 'query': {
       const q = ev as Extract<AnyBinlogEvent, { query: string; schema: string }>;
       return { type: 'query', query: q.query, db: q.schema, timestamp: ev.timestamp, nextPosition: ev.nextPosition };

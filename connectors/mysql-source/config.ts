@@ -21,6 +21,12 @@ export interface MysqlSourceConfig {
    * stored position keeps up on a busy server. Default 10 000.
    */
   heartbeatIntervalMs?: number;
+  /**
+   * DML on a captured table written to the binlog as a statement (a session with binlog_format
+   * STATEMENT or MIXED): `fail` (default) stops with FERRY_STATEMENT_DML; `warn` logs and counts
+   * it (ferry_errors_total) and goes on without its row changes.
+   */
+  statementDml?: 'fail' | 'warn';
   /** Events buffered by the binlog reader before it pauses the socket. Default 2000. */
   readBuffer?: number;
   /** Connect timeout (ms). Default 10 000. */

@@ -1,5 +1,6 @@
 import {
   type ChangeEvent,
+  type ErrorCode,
   FerryError,
   isTableCaptured,
   type JsonObject,
@@ -8,17 +9,19 @@ import {
   type TableFilter,
   type TableSchema,
 } from '../../src/api/index.js';
-import { classifyStatement } from './ddl.js';
+import { classifyStatement, type StatementKind } from './ddl.js';
 import { GtidState } from './gtid.js';
 import { comparePositions } from './placements.js';
 import { type MysqlPosition, toSourcePosition } from './position.js';
 import { encodeRow, keyOf, sameKey } from './rows.js';
 import type { CapturedTable, TableRegistry } from './table-registry.js';
+import { PreparedXa, type XidKey } from './xa.js';
 
 /** Binlog events as the decoder sees them: plain data, made from zongji's events by binlog.ts. */
 export type BinlogEvent =
   | { type: 'rotate'; file: string; position: number }
-  | { type: 'gtid'; gtid: string; timestamp: number }
+  /** `xa`: the group is a prepared XA transaction (MariaDB flags its GTID event). */
+  | { type: 'gtid'; gtid: string; timestamp: number; xa?: boolean }
   /** Any other event: only where it ends matters (the stream passed that position). */
   | { type: 'mark'; nextPosition: number }
   | {
@@ -34,12 +37,23 @@ export type BinlogEvent =
       timestamp: number;
     }
   | { type: 'xid'; timestamp: number; nextPosition: number }
+  /** Ends a prepared XA group (`onePhase`: MySQL's XA COMMIT … ONE PHASE, committed at once). */
+  | { type: 'xaprepare'; xid: XidKey; onePhase: boolean; timestamp: number; nextPosition: number }
   | { type: 'query'; query: string; db: string; timestamp: number; nextPosition: number };
 
-export type DecodeResult =
-  | { items: SourceItem[] }
+export interface DecodeResult {
+  items: SourceItem[];
   /** The statement changed table shapes: re-read the schemas, then call afterDdl(). */
-  | { items: SourceItem[]; refreshSchemas: true };
+  refreshSchemas?: true;
+  /** Something the user must hear about (logged and counted by the caller). */
+  warnings?: DecodeWarning[];
+}
+
+export interface DecodeWarning {
+  code: ErrorCode;
+  message: string;
+  fields: Record<string, unknown>;
+}
 
 export interface DecoderOptions {
   filter: TableFilter;
@@ -50,6 +64,11 @@ export interface DecoderOptions {
   /** Minimum interval between checkpoints of transactions that touch no captured table. */
   heartbeatMs: number;
   registry: TableRegistry;
+  /**
+   * DML written as a statement on a captured table: `fail` (default) stops the stream with
+   * FERRY_STATEMENT_DML; `warn` reports it and goes on (its row changes are not captured).
+   */
+  statementDml?: 'fail' | 'warn';
   now?: () => number;
 }
 
@@ -59,12 +78,16 @@ interface Txn {
   order: number;
   perTable: Map<string, number>;
   captured: boolean;
+  /** A prepared XA transaction: its events wait in `held` for the outcome (xa.ts). */
+  xa: { start: MysqlPosition; held: SourceItem[] } | null;
 }
 
 /**
  * Turns binlog events into SourceItems (pure, no I/O): row events into change events with
  * canonical values, commits into checkpoints, TRUNCATE into `t` events; DDL asks the caller to
- * re-read the schemas. Positions: `file` from rotates, `pos` = end of the last commit.
+ * re-read the schemas. Positions: `file` from rotates, `pos` = end of the last commit (held before
+ * an open prepared XA transaction, xa.ts). DML written as a statement on a captured table stops
+ * the stream (FERRY_STATEMENT_DML) or, with `statementDml: warn`, comes back as a warning.
  */
 export class BinlogDecoder {
   private readonly o: DecoderOptions;
@@ -74,6 +97,7 @@ export class BinlogDecoder {
   private readonly gtids: GtidState;
   private txn: Txn | null = null;
   private lastCheckpoint = 0;
+  private readonly prepared = new PreparedXa();
   private started = false;
   /** End of the last event seen in `file` (any type). */
   private seenEnd = 0;
@@ -112,10 +136,12 @@ export class BinlogDecoder {
       case 'rotate':
         return { items: this.rotate(ev.file, ev.position) };
       case 'gtid':
-        this.beginTxn(ev.gtid);
+        this.beginTxn(ev.gtid, ev.xa === true);
         return { items: [] };
       case 'rows':
-        return { items: this.rows(ev) };
+        return { items: this.hold(this.rows(ev)) };
+      case 'xaprepare':
+        return this.xaPrepare(ev);
       case 'xid':
         return { items: this.commit(ev.nextPosition, ev.timestamp) };
       case 'query':
@@ -143,9 +169,76 @@ export class BinlogDecoder {
     return first || this.heartbeatDue() ? [this.checkpoint(undefined)] : [];
   }
 
-  private beginTxn(gtid: string | null): void {
+  private beginTxn(gtid: string | null, xa = false): void {
+    const start = xa ? this.position() : null;
     if (gtid) this.gtids.begin(gtid);
-    this.txn = { gtid, startPos: this.pos, order: 0, perTable: new Map(), captured: false };
+    this.txn = { gtid, startPos: this.pos, order: 0, perTable: new Map(), captured: false, xa: null };
+    if (start) this.txn.xa = { start, held: [] };
+  }
+
+  /** The events of a prepared XA transaction wait for its outcome; schemas go out at once. */
+  private hold(items: SourceItem[]): SourceItem[] {
+    const xa = this.txn?.xa;
+    if (!xa) return items;
+    const now: SourceItem[] = [];
+    for (const item of items) (item.type === 'event' ? xa.held : now).push(item);
+    return now;
+  }
+
+  private xaPrepare(ev: Extract<BinlogEvent, { type: 'xaprepare' }>): DecodeResult {
+    const xa = this.txn?.xa;
+    if (ev.onePhase || !xa) return { items: [...(xa?.held ?? []), ...this.commit(ev.nextPosition, ev.timestamp)] };
+    this.prepared.prepare(ev.xid, xa.start, xa.held);
+    return { items: this.commit(ev.nextPosition, ev.timestamp) };
+  }
+
+  /** XA COMMIT / XA ROLLBACK of a prepared transaction: its events now, or never. */
+  private xaOutcome(ev: Extract<BinlogEvent, { type: 'query' }>, xid: XidKey | null, commit: boolean): DecodeResult {
+    if (!this.txn) this.beginTxn(null);
+    const held = xid === null ? null : this.prepared.finish(xid);
+    const items = commit && held ? held : [];
+    if (items.length > 0 && this.txn) this.txn.captured = true;
+    const res: DecodeResult = { items: [...items, ...this.commit(ev.nextPosition, ev.timestamp)] };
+    if (held === null && commit) {
+      res.warnings = [
+        {
+          code: 'FERRY_DECODE',
+          message:
+            'XA COMMIT of a transaction prepared before the position the stream started from: its row changes ' +
+            'were not read. If it changed captured tables, take a new snapshot (docs/mysql-source.md#xa-transactions).',
+          fields: { xid, position: this.where() },
+        },
+      ];
+    }
+    return res;
+  }
+
+  /** DML written as a statement: refused (or reported) when it may write to a captured table. */
+  private statementDml(st: Extract<StatementKind, { kind: 'dml' }>) {
+    const captured = st.tables.filter((t) => isTableCaptured(this.o.filter, t));
+    if (st.tables.length > 0 && captured.length === 0) return;
+    const table = captured[0] ? `${captured[0].db}.${captured[0].table}` : null;
+    const what = table ? `the captured table ${table}` : 'a table ferry could not read from the statement';
+    const position = this.where();
+    const message =
+      `${st.verb} on ${what} was written to the binlog as a statement, not as rows (a session with ` +
+      `binlog_format STATEMENT or MIXED), at ${position}: its row changes cannot be captured, and the target ` +
+      'would differ from the source. Make every session log rows (SET GLOBAL binlog_format = ROW, reconnect ' +
+      'the clients, and do not grant them SUPER or BINLOG ADMIN, which allow SET SESSION binlog_format), then ' +
+      'take a new snapshot (`ferry run -c <config> --resnapshot`), or set source.statementDml: warn to go on ' +
+      'without these changes; see docs/mysql-source.md#statement-format-dml.';
+    // The statement's text is left out: it may hold values that do not belong in logs.
+    const fields = { table, verb: st.verb, position };
+    if ((this.o.statementDml ?? 'fail') === 'fail') {
+      throw new FerryError('FERRY_STATEMENT_DML', message, { details: fields });
+    }
+    return { code: 'FERRY_STATEMENT_DML' as const, message, fields };
+  }
+
+  private where(): string {
+    const pos = this.txn?.startPos ?? this.pos;
+    const gtid = this.txn?.gtid ? ` (GTID ${this.txn.gtid})` : '';
+    return `${this.file}:${pos}${gtid}`;
   }
 
   private commit(nextPosition: number, timestamp: number): SourceItem[] {
@@ -163,7 +256,9 @@ export class BinlogDecoder {
 
   private checkpoint(commitTsMs: number | undefined): SourceItem {
     this.lastCheckpoint = this.now();
-    const item: SourceItem = { type: 'checkpoint', position: toSourcePosition(this.position()) };
+    // While prepared XA transactions wait for their outcome, a restart must read them again.
+    const position = this.prepared.held() ?? this.position();
+    const item: SourceItem = { type: 'checkpoint', position: toSourcePosition(position) };
     if (commitTsMs) item.commitTsMs = commitTsMs;
     return item;
   }
@@ -174,6 +269,18 @@ export class BinlogDecoder {
       case 'begin':
         if (!this.txn) this.beginTxn(null);
         return { items: [] };
+      case 'xa-start':
+        // MySQL opens a prepared XA group with this statement (its GTID event carries no flag).
+        if (!this.txn) this.beginTxn(null);
+        this.txn!.xa ??= { start: { ...this.position(), pos: this.txn!.startPos }, held: [] };
+        return { items: [] };
+      case 'xa-commit':
+      case 'xa-rollback':
+        return this.xaOutcome(ev, st.xid, st.kind === 'xa-commit');
+      case 'dml': {
+        const warning = this.statementDml(st);
+        return warning ? { items: [], warnings: [warning] } : { items: [] };
+      }
       case 'commit':
       case 'rollback':
         return { items: this.commit(ev.nextPosition, ev.timestamp) };

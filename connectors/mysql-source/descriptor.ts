@@ -5,6 +5,7 @@ import { createMysqlSource } from './index.js';
 export interface MysqlSourceSection extends ConnectorSection {
   serverId: number;
   heartbeatIntervalMs: number;
+  statementDml?: 'fail' | 'warn' | undefined;
 }
 
 /** `source.kind: mysql` (MySQL and MariaDB). */
@@ -20,6 +21,7 @@ export const mysqlSourceDescriptor: SourceConnectorDescriptor<MysqlSourceSection
       ...(c.password === undefined ? {} : { password: c.password }),
       serverId: src.serverId,
       heartbeatIntervalMs: src.heartbeatIntervalMs,
+      ...(src.statementDml ? { statementDml: src.statementDml } : {}),
     });
   },
 };

@@ -1,6 +1,7 @@
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import {
   type ColumnSchema,
+  configuredKeyColumns,
   isColumnExcluded,
   isTableCaptured,
   literalDatabases,
@@ -44,7 +45,7 @@ export function buildTableSchema(
   uniqueIndexes: string[][] = [],
 ): { ok: true; schema: TableSchema } | { ok: false; problem: TableProblem } {
   const name = `${db}.${table}`;
-  const configured = filter.keyColumns[name];
+  const configured = configuredKeyColumns(filter, { db, table });
   const notNull = (cols: string[]) => cols.every((k) => columns.some((c) => c.name === k && !c.nullable));
   const fallback = uniqueIndexes.find(notNull);
   const key = primaryKey.length > 0 ? primaryKey : (configured ?? fallback ?? []);

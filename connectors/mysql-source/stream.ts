@@ -42,6 +42,7 @@ export async function* streamMysql(
       serverId,
       heartbeatMs: cfg.heartbeatIntervalMs ?? 10_000,
       registry,
+      statementDml: cfg.statementDml ?? 'fail',
     });
     const dbs = literalDatabases(ctx.filter);
     const includeSchema = dbs ? Object.fromEntries(dbs.map((d) => [d, true as const])) : undefined;
@@ -66,8 +67,12 @@ export async function* streamMysql(
         if (next.done) break;
         const ev = next.value;
         const res = decoder.handle(ev);
+        for (const w of res.warnings ?? []) {
+          if (ctx.warn) ctx.warn(w.code, w.message, w.fields);
+          else ctx.logger.warn(w.message, { code: w.code, ...w.fields });
+        }
         yield* res.items;
-        if ('refreshSchemas' in res && ev.type === 'query') {
+        if (res.refreshSchemas && ev.type === 'query') {
           // A DDL can only concern captured tables if it runs in, or names, one of their databases.
           const relevant = !dbs || dbs.some((d) => ev.db === d || ev.query.includes(d));
           const read = relevant ? await schemas(conn, ctx) : null;

@@ -117,11 +117,36 @@ function timeType(base: 'time' | 'timestamp', zone: boolean, fsp: number | undef
 const PG_MAX_VARCHAR = 10_485_760;
 
 /** Target type of one scalar kind (arrays are handled by the caller). */
+/**
+ * A MySQL integer by its declared type: the smallest PostgreSQL integer that holds its range (the
+ * MySQL source already widens the kind of an unsigned one, so the kind alone would widen twice).
+ */
+function mysqlIntegerType(col: Pick<ColumnSchema, 'kind' | 'sourceType' | 'unsigned'>): string | null {
+  if (!['int8', 'int16', 'int32', 'int64', 'uint64'].includes(col.kind)) return null;
+  const m = /^(tinyint|smallint|mediumint|int|integer|bigint)\b/i.exec(col.sourceType.trim());
+  if (!m) return null;
+  const unsigned = col.unsigned === true || /\bunsigned\b/i.test(col.sourceType);
+  switch (m[1]!.toLowerCase()) {
+    case 'tinyint':
+      return 'smallint';
+    case 'smallint':
+      return unsigned ? 'integer' : 'smallint';
+    case 'mediumint':
+      return 'integer';
+    case 'bigint':
+      return unsigned ? 'numeric(20,0)' : 'bigint';
+    default:
+      return unsigned ? 'bigint' : 'integer';
+  }
+}
+
 function kindType(
   col: Pick<ColumnSchema, 'kind' | 'sourceType' | 'length' | 'precision' | 'scale' | 'unsigned' | 'fsp'>,
   kind: ColumnKind,
   source: SourceKind,
 ): string {
+  const mysqlInt = source === 'mysql' ? mysqlIntegerType(col) : null;
+  if (mysqlInt) return mysqlInt;
   switch (kind) {
     case 'boolean':
       return 'boolean';

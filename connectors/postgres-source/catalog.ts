@@ -6,6 +6,7 @@
 import type { Client } from 'pg';
 import {
   type ColumnSchema,
+  configuredKeyColumns,
   FerryError,
   isColumnExcluded,
   isTableCaptured,
@@ -205,7 +206,7 @@ export function forgetEnums(cache: Map<number, PgTypeInfo>): void {
  */
 export function tableKey(t: CatalogTable, filter: TableFilter, _columnNames: string[]): string[] {
   if (t.primaryKey.length > 0) return t.primaryKey;
-  const configured = filter.keyColumns[`${t.schema}.${t.name}`];
+  const configured = configuredKeyColumns(filter, { db: t.schema, table: t.name });
   if (configured && configured.length > 0) return configured;
   if (t.replicaIdentity === 'i' && t.identityIndex.length > 0) return t.identityIndex;
   if (t.replicaIdentity === 'f') return notNullUnique(t)[0] ?? [];

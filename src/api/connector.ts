@@ -1,3 +1,4 @@
+import type { ErrorCode } from './errors.js';
 import type { ChangeEvent, Row } from './event.js';
 import type { JsonObject, JsonValue } from './json.js';
 import type { PartitionOffset, SourcePosition, StoredSourceOffset } from './position.js';
@@ -122,6 +123,11 @@ export interface SourceContext {
   logger: Logger;
   filter: TableFilter;
   signal: AbortSignal;
+  /**
+   * Reports something the user must hear about without stopping (logged as a warning and counted
+   * in ferry_errors_total{component="source",code}). Optional: without it, connectors log only.
+   */
+  warn?(code: ErrorCode, message: string, fields?: Record<string, unknown>): void;
 }
 
 /**

@@ -17,6 +17,9 @@ export const ERROR_CODES = {
   FERRY_AUTH: 'A database or Kafka refused the credentials or privileges.',
   FERRY_MESSAGE_TOO_LARGE: 'An event is larger than the Kafka topic accepts (max.message.bytes).',
   FERRY_DECODE: 'An event or value could not be decoded.',
+  FERRY_STATEMENT_DML:
+    'Row changes reached the MySQL/MariaDB binlog as an SQL statement (a session with binlog_format STATEMENT ' +
+    'or MIXED), not as rows: ferry cannot capture them; the message names the table and position.',
   FERRY_ENCODE: 'A value could not be encoded in the canonical form.',
   FERRY_SCHEMA: 'A table schema change cannot be applied to the target.',
   FERRY_APPLY: 'The target rejected a change.',

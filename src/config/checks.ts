@@ -58,7 +58,8 @@ export function crossFieldIssues(input: unknown): ConfigIssue[] {
   const sinkKind = kindOf(sink, SINK_KINDS);
   if (source && sourceKind) {
     checkUrl(source, sourceKind, 'source.url', issues);
-    if (sourceKind === 'postgres') onlyFor(source, ['serverId'], 'source', 'mysql', sourceKind, 'remove it', issues);
+    if (sourceKind === 'postgres')
+      onlyFor(source, ['serverId', 'statementDml'], 'source', 'mysql', sourceKind, 'remove it', issues);
     else
       onlyFor(
         source,

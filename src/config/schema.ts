@@ -10,6 +10,7 @@
  * described here in `defaultText`.
  */
 import * as z from 'zod';
+import { checkPattern } from '../api/filter.js';
 import { LOG_FORMATS, LOG_LEVELS } from '../log/logger.js';
 import { boolean, type FieldMeta, field, fieldMeta, integer, isHostPort, nonEmpty } from './schema-field.js';
 import { COMPRESSIONS, kafkaSchema, SASL_MECHANISMS } from './schema-kafka.js';
@@ -23,14 +24,15 @@ export const SINK_KINDS = ['postgres', 'mysql'] as const;
 export type SinkKind = (typeof SINK_KINDS)[number];
 export const SNAPSHOT_MODES = ['initial', 'never'] as const;
 
-const TABLE_PATTERN = /^[^.\s]+\.[^.\s]+$/;
-const COLUMN_PATTERN = /^[^.\s]+\.[^.\s]+\.[^.\s]+$/;
-const TABLE_NAME = /^[^.\s*]+\.[^.\s*]+$/;
+/** A `db.table` (n = 2) or `db.table.column` (n = 3) pattern (src/api/filter.ts); `wildcards`: `*`/`?` allowed. */
+const namePattern = (n: number, wildcards: boolean, expected: string) =>
+  z.string().superRefine((value, ctx) => {
+    const problem = checkPattern(value, n, wildcards);
+    if (problem) ctx.addIssue({ code: 'custom', message: `${expected}; ${JSON.stringify(value)} ${problem}` });
+  });
 
 const tablePattern = () =>
-  z
-    .string()
-    .regex(TABLE_PATTERN, { error: 'expected a "db.table" pattern ("*" matches any characters), e.g. "shop.*"' });
+  namePattern(2, true, 'expected a "db.table" pattern ("*" matches any characters), e.g. "shop.*"');
 
 const sourceSchema = z.strictObject({
   kind: field(z.enum(SOURCE_KINDS), {
@@ -55,8 +57,13 @@ const sourceSchema = z.strictObject({
   }),
   tables: field(z.array(tablePattern()).min(1), {
     description:
-      'Tables to capture, as `db.table` patterns where `*` matches any characters (`shop.*`, `shop.order_*`). ' +
-      'For PostgreSQL the first part is the schema (`public.orders`).',
+      'Tables to capture, as `db.table` patterns where `*` matches any characters and `?` one ' +
+      '(`shop.*`, `shop.order_*`). For PostgreSQL the first part is the schema (`public.orders`). Names are ' +
+      'written as they are, spaces and any other character included (`acc db.*`), except that a backslash ' +
+      'makes the next character literal: `\\.` for a dot inside a name, `\\*`, `\\?` and `\\\\` for a star, ' +
+      'question mark or backslash (`shop.v1\\.orders` is table `v1.orders`; in YAML write it unquoted or in ' +
+      'single quotes, or double the backslash inside double quotes). Each part matches one name, so ' +
+      '`shop.*` never matches a database named `shop.x`.',
     example: ['shop.*'],
   }),
   exclude: field(z.array(tablePattern()).default([]), {
@@ -66,28 +73,31 @@ const sourceSchema = z.strictObject({
   excludeColumns: field(
     z
       .array(
-        z.string().regex(COLUMN_PATTERN, {
-          error: 'expected a "db.table.column" pattern ("*" matches any characters), e.g. "shop.users.password_hash"',
-        }),
+        namePattern(
+          3,
+          true,
+          'expected a "db.table.column" pattern ("*" matches any characters), e.g. "shop.users.password_hash"',
+        ),
       )
       .default([]),
     {
       description:
-        'Columns never captured, as `db.table.column` patterns (`*` allowed). Key columns cannot be excluded.',
+        'Columns never captured, as `db.table.column` patterns (`*` allowed, escapes as in `tables`). Key ' +
+        'columns cannot be excluded.',
       example: ['shop.users.password_hash'],
     },
   ),
   keyColumns: field(
     z
       .record(
-        z.string().regex(TABLE_NAME, { error: 'expected an exact "db.table" name (no "*"), e.g. "shop.audit_log"' }),
+        namePattern(2, false, 'expected an exact "db.table" name (no "*"), e.g. "shop.audit_log"'),
         z.array(nonEmpty()).min(1),
       )
       .default({}),
     {
       description:
-        'Key columns for tables without a primary key: `db.table` -> list of columns. They become the Kafka ' +
-        'message key and the target table key; together they must identify a row.',
+        'Key columns for tables without a primary key: exact `db.table` name (escapes as in `tables`) -> list of ' +
+        'columns. They become the Kafka message key and the target table key; together they must identify a row.',
       example: { 'shop.audit_log': ['id', 'ts'] },
     },
   ),
@@ -128,6 +138,16 @@ const sourceSchema = z.strictObject({
       'and different for each pipeline name.',
     defaultText: 'derived from `name`',
     example: 424242,
+    onlyFor: 'source.kind: mysql',
+  }),
+  statementDml: field(z.enum(['fail', 'warn']).optional(), {
+    description:
+      'DML on a captured table that reached the binlog as an SQL statement (a session that set binlog_format ' +
+      'STATEMENT or MIXED) carries no row images. `fail` stops the source with FERRY_STATEMENT_DML naming the ' +
+      'table and position; `warn` logs it, counts it in `ferry_errors_total` and goes on: the target then ' +
+      'misses those changes until a new snapshot (docs/mysql-source.md#statement-format-dml).',
+    defaultText: '`fail`',
+    example: 'warn',
     onlyFor: 'source.kind: mysql',
   }),
   slot: field(

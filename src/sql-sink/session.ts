@@ -1,7 +1,7 @@
 /**
  * The one connection of a SQL sink to its target, kept the same way for every engine: opened
  * on first use and replaced once it broke; every call through it has its errors classified (a
- * FERRY_CONNECTION marks it broken); a transaction rolls back on any error.
+ * FERRY_CONNECTION, or details.connectionLost, marks it broken); a transaction rolls back on any error.
  */
 import type { Logger } from '../api/connector.js';
 import type { FerryError } from '../api/errors.js';
@@ -42,7 +42,8 @@ export class SqlSession<C> {
       return await fn(c);
     } catch (err) {
       const e = this.driver.classify(err, what);
-      if (e.code === 'FERRY_CONNECTION') this.broken = true;
+      // A classifier may mark a data error as one after which the server closed the connection.
+      if (e.code === 'FERRY_CONNECTION' || e.details.connectionLost === true) this.broken = true;
       throw e;
     }
   }

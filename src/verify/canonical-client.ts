@@ -76,7 +76,9 @@ export function clientCanonicaliser(kind: CanonKind, col: NativeColumn, opts: Cl
       // A PostgreSQL array stored as JSON on MySQL: compare as the JSON it holds.
       return JSON.parse(rawText(raw)) as JsonValue;
     }
-    return encodeValue(column, value, { sourceTimeZoneOffsetMinutes: 0 });
+    const out = encodeValue(column, value, { sourceTimeZoneOffsetMinutes: 0 });
+    // -0 compares equal to 0, as in SQL (MariaDB stores no negative zero; docs/verify.md).
+    return out === '-0' ? 0 : out;
   };
   return (raw) => {
     let value: JsonValue;

@@ -4,7 +4,7 @@
  * (targetNamespace), the excluded columns and configured key columns, and both connections.
  */
 import { FerryError } from '../api/errors.js';
-import { isColumnExcluded, isTableCaptured } from '../api/filter.js';
+import { configuredKeyColumns, isColumnExcluded, isTableCaptured } from '../api/filter.js';
 import type { TableId } from '../api/schema.js';
 import { type DbConnection, type PipelineConfig, tableFilterOf, targetNamespace } from '../config/index.js';
 import { listTables, readTableShape } from './catalog.js';
@@ -28,7 +28,7 @@ export function endpointsOf(config: PipelineConfig): { source: VerifyEndpoint; t
 export function pairOf(config: PipelineConfig, table: TableId, columns: string[]): TablePair {
   const filter = tableFilterOf(config);
   const excluded = columns.filter((c) => isColumnExcluded(filter, table, c));
-  const keyColumns = filter.keyColumns[`${table.db}.${table.table}`];
+  const keyColumns = configuredKeyColumns(filter, table);
   return {
     source: table,
     target: { db: targetNamespace(config, table.db), table: table.table },

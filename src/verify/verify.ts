@@ -50,9 +50,7 @@ export function resolveSettings(options: Partial<VerifyOptions>): VerifySettings
 export function filterPairs(pairs: TablePair[], patterns: string[] | undefined): TablePair[] {
   if (!patterns || patterns.length === 0) return pairs;
   const chosen = pairs.filter(
-    (p) =>
-      matchesAny(patterns, `${p.source.db}.${p.source.table}`) ||
-      matchesAny(patterns, `${p.target.db}.${p.target.table}`),
+    (p) => matchesAny(patterns, [p.source.db, p.source.table]) || matchesAny(patterns, [p.target.db, p.target.table]),
   );
   if (chosen.length === 0) {
     throw new FerryError(

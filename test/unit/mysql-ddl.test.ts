@@ -5,7 +5,7 @@ describe('binlog statement classification', () => {
   it('recognises transaction control', () => {
     expect(classifyStatement('BEGIN', 'db').kind).toBe('begin');
     expect(classifyStatement('COMMIT', 'db').kind).toBe('commit');
-    expect(classifyStatement('XA COMMIT X', 'db').kind).toBe('commit');
+    expect(classifyStatement("XA COMMIT X'78',X'',1", 'db')).toEqual({ kind: 'xa-commit', xid: '1:78:' });
     expect(classifyStatement('ROLLBACK', 'db').kind).toBe('rollback');
     expect(classifyStatement('ROLLBACK TO SAVEPOINT a', 'db').kind).toBe('other');
   });

@@ -139,9 +139,12 @@ describe('float32 / float64', () => {
     expect(encodeFloat(f64, '-Infinity')).toBe('-Infinity');
   });
 
-  it('turns negative zero into 0', () => {
-    expect(Object.is(encodeFloat(f64, -0), 0)).toBe(true);
-    expect(Object.is(encodeFloat(f64, '-0'), 0)).toBe(true);
+  it('float negative zero: keeps the sign of negative zero as the string "-0"', () => {
+    expect(encodeFloat(f64, -0)).toBe('-0');
+    expect(encodeFloat(f64, '-0')).toBe('-0');
+    expect(encodeFloat(f64, '-0.0e5')).toBe('-0');
+    expect(Object.is(encodeFloat(f64, 0), 0)).toBe(true);
+    expect(Object.is(encodeFloat(f64, '0'), 0)).toBe(true);
   });
 
   it('reduces float32 to the shortest decimal of the same 32-bit float', () => {

@@ -71,7 +71,7 @@ export function encodeDecimal(column: ValueColumn, raw: unknown): string {
   return m[1] === '-' && !isZero ? `-${body}` : body;
 }
 
-export type FloatJson = number | 'NaN' | 'Infinity' | '-Infinity';
+export type FloatJson = number | 'NaN' | 'Infinity' | '-Infinity' | '-0';
 
 const FLOAT_ACCEPTED = 'a number, or a numeric string such as "1.5", "1e-07", "NaN", "Infinity", "-Infinity"';
 
@@ -92,7 +92,8 @@ export function shortestFloat32(x: number): number {
 
 /**
  * float32 / float64: JSON numbers; NaN and ±Infinity as the strings "NaN", "Infinity",
- * "-Infinity"; negative zero as 0. float32 values are reduced to the shortest decimal that
+ * "-Infinity"; negative zero as the string "-0" (a JSON number cannot carry its sign through
+ * JSON.stringify). float32 values are reduced to the shortest decimal that
  * identifies the same 32-bit float (see shortestFloat32).
  */
 export function encodeFloat(column: ValueColumn, raw: unknown): FloatJson {
@@ -119,7 +120,8 @@ export function encodeFloat(column: ValueColumn, raw: unknown): FloatJson {
     if (!Number.isFinite(f)) throw encodeError(column, raw, 'overflows a 32-bit float', FLOAT_ACCEPTED);
     x = f;
   }
-  return x === 0 ? 0 : x;
+  if (x === 0) return Object.is(x, -0) ? '-0' : 0;
+  return x;
 }
 
 /** YEAR: a JSON number 0..9999 (MySQL YEAR is 0 or 1901..2155). */

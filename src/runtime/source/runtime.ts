@@ -127,7 +127,9 @@ export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
   }
 
   private ctx(): SourceContext {
-    return { pipeline: this.o.pipeline, logger: this.log, filter: this.o.filter, signal: this.abort.signal };
+    const { pipeline, filter } = this.o;
+    const warn: SourceContext['warn'] = (code, message, fields) => this.status.warn(this.log, code, message, fields);
+    return { pipeline, logger: this.log, filter, signal: this.abort.signal, warn };
   }
 
   private async main(): Promise<void> {
@@ -259,7 +261,7 @@ export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
     const connector = this.o.connector;
     await streamWithReconnect({
       connector,
-      ctx: { pipeline: this.o.pipeline, logger: this.log, filter: this.o.filter },
+      ctx: (({ signal: _, ...rest }) => rest)(this.ctx()),
       from,
       queue: this.queue,
       logger: this.log,

@@ -1,4 +1,4 @@
-import type { ChangeEvent, StoredSourceOffset } from '../../api/index.js';
+import type { ChangeEvent, ErrorCode, Logger, StoredSourceOffset } from '../../api/index.js';
 import { FerryError } from '../../api/index.js';
 import type { FerryMetrics } from '../../metrics/metrics.js';
 import type { SourcePhase, SourceProgress, TableSnapshotProgress } from './items.js';
@@ -84,6 +84,12 @@ export class SourceStatus {
   read(event: ChangeEvent | null, commitTsMs?: number): void {
     const ts = event?.tsMs ?? commitTsMs;
     if (this.metrics && ts) this.metrics.lastSourceCommitMs = ts;
+  }
+
+  /** Something the user must hear about that does not stop the source: logged and counted. */
+  warn(log: Logger, code: ErrorCode, message: string, fields?: Record<string, unknown>): void {
+    log.warn(message, { code, ...fields });
+    this.metrics?.errors.inc({ component: 'source', code });
   }
 
   error(err: unknown): void {
