@@ -98,8 +98,18 @@ function compare(c: ColumnSchema, op: '=' | '>' | '<=', value: JsonValue, params
       if (!/^-?\d+(\.\d+)?$/.test(String(value))) throw bad();
       return `${id} ${op} ${String(value)}`;
     case 'enum': {
-      const index = (c.enumValues ?? []).indexOf(String(value)) + 1;
-      return `(${id} + 0) ${op} ${index}`;
+      // An ENUM sorts by its index: `>` is the set of labels after this one, which the key index
+      // serves as a range of point lookups (a comparison of `col + 0` would scan every row).
+      const labels = c.enumValues ?? [];
+      const index = labels.indexOf(String(value));
+      if (op === '=') {
+        params.push(String(value));
+        return `${id} = ?`;
+      }
+      const after = op === '>' ? labels.slice(index + 1) : labels.slice(0, index + 1);
+      if (after.length === 0) return 'FALSE';
+      params.push(...after);
+      return `${id} IN (${after.map(() => '?').join(', ')})`;
     }
     case 'set': {
       const members = Array.isArray(value) ? value.map(String) : [];
@@ -108,8 +118,9 @@ function compare(c: ColumnSchema, op: '=' | '>' | '<=', value: JsonValue, params
     }
     case 'float32':
       // The canonical value is the shortest decimal of the 32-bit float; compare the exact value.
+      // Compared with the column itself, so the key index serves the range.
       params.push(Math.fround(Number(value)));
-      return `CAST(${id} AS DOUBLE) ${op} ?`;
+      return `${id} ${op} ?`;
     case 'bytes':
       params.push(Buffer.from(String(value), 'base64'));
       return `${id} ${op} ?`;

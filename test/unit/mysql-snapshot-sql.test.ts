@@ -39,12 +39,14 @@ describe('snapshot chunk query (keyset pagination)', () => {
       primaryKey: ['a', 'b', 'e'],
       columns: [c('a', 'string'), c('b', 'timestamptz'), c('e', 'enum', { enumValues: ['x', 'y'] })],
     });
-    expect(chunkQuery(composite, ['k', '2024-01-02T03:04:05.5Z', 'y'], 3)).toEqual({
+    expect(chunkQuery(composite, ['k', '2024-01-02T03:04:05.5Z', 'x'], 3)).toEqual({
       sql:
         'SELECT `a`, `b`, `e` FROM `d`.`t` WHERE `a` > ? OR (`a` = ? AND `b` > ?) OR ' +
-        '(`a` = ? AND `b` = ? AND (`e` + 0) > 2) ORDER BY `a`, `b`, `e` LIMIT 3',
-      params: ['k', 'k', '2024-01-02 03:04:05.5', 'k', '2024-01-02 03:04:05.5'],
+        '(`a` = ? AND `b` = ? AND `e` IN (?)) ORDER BY `a`, `b`, `e` LIMIT 3',
+      params: ['k', 'k', '2024-01-02 03:04:05.5', 'k', '2024-01-02 03:04:05.5', 'y'],
     });
+    // After the last label nothing follows in that position: no scan of every row for it.
+    expect(chunkQuery(composite, ['k', '2024-01-02T03:04:05.5Z', 'y'], 3).sql).toContain('AND FALSE)');
   });
 
   it('turns bytes, bits, decimals and floats back into comparable values', () => {
@@ -57,7 +59,8 @@ describe('snapshot chunk query (keyset pagination)', () => {
     const q = chunkQuery(t, ['AAE=', '101', '-1.50', 0.1], 1);
     expect(q.sql).toContain("`bits` > b'101'");
     expect(q.sql).toContain('`dec` > -1.50');
-    expect(q.sql).toContain('CAST(`fl` AS DOUBLE) > ?');
+    expect(q.sql).toContain('`fl` > ?');
+    expect(q.sql).not.toContain('CAST(`fl` AS DOUBLE) >');
     expect(q.params[0]).toEqual(Buffer.from([0, 1]));
     expect(q.params.at(-1)).toBe(Math.fround(0.1));
   });
