@@ -45,7 +45,7 @@ async function seed(info: SandboxInfo): Promise<void> {
       const to = Math.min(ROWS, from + 99_999);
       await conn.query(
         `INSERT INTO \`${DB}\`.items SELECT seq, seq % 1000, CONCAT('item ', seq, ' ', REPEAT('x', 90)),
-          seq / 100, TIMESTAMP('2024-01-01') + INTERVAL seq SECOND, MD5(seq) FROM seq_${from}_to_${to}`,
+          seq / 100, TIMESTAMP('2024-01-01') + INTERVAL seq SECOND, MD5(seq) FROM \`${DB}\`.seq_${from}_to_${to}`,
       );
     }
   } finally {
