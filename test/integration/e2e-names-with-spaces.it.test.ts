@@ -44,7 +44,10 @@ describe('end to end: database and table names with spaces, configured by name',
       `CREATE TABLE ${q(db)}.${q('order lines')} (${q('line id')} INT NOT NULL PRIMARY KEY, ` +
         `${q('item name')} VARCHAR(40), ${q('secret note')} VARCHAR(40))`,
     );
-    await my.query(`CREATE TABLE ${q(db)}.${q('audit log')} (${q('entry id')} INT NOT NULL, what VARCHAR(40))`);
+    // No primary key: the configured key column is NOT NULL and unique, as source.keyColumns requires.
+    await my.query(
+      `CREATE TABLE ${q(db)}.${q('audit log')} (${q('entry id')} INT NOT NULL, what VARCHAR(40), UNIQUE KEY ${q('by entry')} (${q('entry id')}))`,
+    );
     await my.query(`CREATE TABLE ${q(db)}.${q('v1.items')} (id INT NOT NULL PRIMARY KEY, v VARCHAR(40))`);
     await my.query(`CREATE TABLE ${q(db)}.${q('not listed')} (id INT NOT NULL PRIMARY KEY)`);
     await my.query(`CREATE TABLE ${q(lookalike)}.${q('order lines')} (id INT NOT NULL PRIMARY KEY)`);

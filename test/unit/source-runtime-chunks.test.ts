@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { captureAll, evenBounds, type StoredSourceOffset } from '../../src/api/index.js';
+import { captureAll, evenBounds, FerryError, type StoredSourceOffset } from '../../src/api/index.js';
 import { SourceRuntime, type SourceRuntimeOptions } from '../../src/runtime/source/runtime.js';
 import { FakeKafka, silentLogger, table, waitFor } from './source-runtime.fakes.js';
 import { FakeChunkConnector, replay, rowsOf } from './source-runtime-chunks.fakes.js';
@@ -209,6 +209,16 @@ describe('SourceRuntime: watermarked snapshot chunks', () => {
     expect([...ids].sort((x, y) => x - y)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
     const last = offsets(kafka).at(-1)!;
     expect((last['snapshot'] as { done: string[] }).done).toEqual(['app.a']);
+  });
+
+  it('a stream that fails for good ends the run with its error, while chunks are still to read', async () => {
+    const kafka = new FakeKafka();
+    const src = new FakeChunkConnector([A]);
+    fill(src, 'a', 10);
+    src.readGate = new Promise(() => undefined); // the readers are busy when the stream fails
+    src.failAlways = new FerryError('FERRY_DECODE', 'a statement the source cannot follow');
+    const rt = runtime(kafka, src);
+    await expect(rt.run()).rejects.toThrow('a statement the source cannot follow');
   });
 
   it('a table without key columns stops the source with a fix, nothing published for it', async () => {

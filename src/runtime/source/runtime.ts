@@ -201,6 +201,10 @@ export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
    */
   private async streamWithSnapshots(tables: TableSchema[], stored: StoredSourceOffset | null): Promise<void> {
     const connector = this.o.connector;
+    // The readers and the request poller end with the stop, or as soon as the stream ended (a
+    // failure is recorded only after this method returns).
+    const ended = new AbortController();
+    const signal = AbortSignal.any([this.abort.signal, ended.signal]);
     const engine = new SnapshotEngine({
       connectorKind: connector.kind,
       openReader: () => connector.openChunkReader!(this.ctx()),
@@ -208,7 +212,7 @@ export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
       chunkBytes: this.o.chunkBytes,
       parallelism: this.o.snapshotParallelism,
       logger: this.log,
-      signal: this.abort.signal,
+      signal,
       reconnectMinMs: this.o.reconnectMinMs,
       reconnectMaxMs: this.o.reconnectMaxMs,
       isRetriable: isReconnectable,
@@ -246,12 +250,13 @@ export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
       topic: signalsTopic(this.o.pipeline),
       engine,
       intervalMs: this.o.signalsIntervalMs,
-      signal: this.abort.signal,
+      signal,
       logger: this.log,
     });
     try {
       await this.streamFrom(from, engine);
     } finally {
+      ended.abort();
       await engine.stopped();
       await polling;
     }
