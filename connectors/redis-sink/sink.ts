@@ -6,6 +6,7 @@
  */
 import { createClient } from 'redis';
 import {
+  type CheckResult,
   FerryError,
   type Logger,
   type PartitionOffset,
@@ -17,6 +18,7 @@ import {
   tableName,
 } from '../../src/api/index.js';
 import { buildArgs, jsonKeysToRead, type MetaKeys } from './batch.js';
+import { redisChecks } from './checks.js';
 import { isPartial, rowKey } from './encode.js';
 import { classifyRedisError } from './errors.js';
 import { metaPrefix, planTable, type RedisSinkOptions, type TablePlan } from './options.js';
@@ -147,6 +149,11 @@ export class RedisSink implements SinkConnector {
     } catch (err) {
       throw classifyRedisError(err, 'applying a batch', (key) => tableOfKey(batch, planOf, key));
     }
+  }
+
+  /** `ferry validate`: version, writable, persistence, eviction policy. */
+  checks(): Promise<CheckResult[]> {
+    return redisChecks(this.requireClient(), `${metaPrefix(this.opts, this.requireCtx().pipeline)}validate-probe`);
   }
 
   async close(): Promise<void> {

@@ -161,6 +161,8 @@ export interface SinkConnector {
   ensureTable(schema: TableSchema): Promise<void>;
   /** Stored next offsets for the group's partitions of these topics. */
   readOffsets(topics: string[]): Promise<PartitionOffset[]>;
+  /** Extra checks for `ferry validate` once started (e.g. persistence of a Redis target). */
+  checks?(): Promise<CheckResult[]>;
   /** Applies the batch and stores its offsets in one transaction. */
   apply(batch: SinkBatch): Promise<void>;
   close(): Promise<void>;

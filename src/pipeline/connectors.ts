@@ -1,7 +1,8 @@
 import { createMysqlSource } from '../../connectors/mysql-source/index.js';
 import { createPostgresSource } from '../../connectors/postgres-source/index.js';
+import type { RedisSinkOptions } from '../../connectors/redis-sink/index.js';
 import type { SinkConnector, SourceConnector } from '../api/index.js';
-import type { PipelineConfig } from '../config/index.js';
+import type { PipelineConfig, RedisSinkConfig } from '../config/index.js';
 import { createSinkConnector } from '../runtime/sink-connectors.js';
 
 /** The source connector a pipeline config asks for. */
@@ -33,9 +34,19 @@ export function sourceConnectorFor(config: PipelineConfig): SourceConnector {
   });
 }
 
+/** Redis sink options of a pipeline config (the URL as written; `sink.password` wins over its password). */
+export function redisSinkOptions(sink: RedisSinkConfig): RedisSinkOptions {
+  return {
+    url: sink.url,
+    ...(sink.password === undefined ? {} : { password: sink.password }),
+    ...sink.redis,
+  };
+}
+
 /** The sink connector a pipeline config asks for. */
 export function sinkConnectorFor(config: PipelineConfig): SinkConnector {
   const sink = config.sink;
+  if (sink.kind === 'redis') return createSinkConnector({ kind: 'redis', ...redisSinkOptions(sink) });
   const c = sink.connection;
   const common = {
     host: c.host,

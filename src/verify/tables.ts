@@ -9,6 +9,7 @@ import type { TableId } from '../api/schema.js';
 import { type DbConnection, type PipelineConfig, tableFilterOf, targetNamespace } from '../config/index.js';
 import { listTables, readTableShape } from './catalog.js';
 import { connectVerifyDb, type VerifyDb } from './db.js';
+import { verifyRedisPipeline } from './redis-pipeline.js';
 import type { EngineKind, TablePair, VerifyEndpoint, VerifyOptions, VerifyReport } from './types.js';
 import { verify } from './verify.js';
 
@@ -18,6 +19,7 @@ export function endpointOf(kind: EngineKind, c: DbConnection): VerifyEndpoint {
 
 /** Source and target endpoints of a pipeline. */
 export function endpointsOf(config: PipelineConfig): { source: VerifyEndpoint; target: VerifyEndpoint } {
+  if (config.sink.kind === 'redis') throw new FerryError('FERRY_INTERNAL', 'a Redis target has no SQL verify endpoint');
   return {
     source: endpointOf(config.source.kind, config.source.connection),
     target: endpointOf(config.sink.kind, config.sink.connection),
@@ -73,6 +75,7 @@ export async function verifyPipeline(
   config: PipelineConfig,
   options: PipelineVerifyOptions = {},
 ): Promise<VerifyReport> {
+  if (config.sink.kind === 'redis') return verifyRedisPipeline(config, options);
   const { source, target } = endpointsOf(config);
   const catalog = await connectVerifyDb(source, 1);
   let pairs: TablePair[];
