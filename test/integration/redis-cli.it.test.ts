@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: pipeline configs use the ${VAR} syntax.
 /**
  * MariaDB -> Redis end to end with the ferry command and config/examples/mariadb-to-redis.yaml
  * (only addresses and names replaced): `ferry validate` checks the Redis target, `ferry run`
@@ -44,8 +45,8 @@ function exampleForSandbox(metricsPort: number): string {
     `mysql://${s.mysql.user}:\${SOURCE_PASSWORD}@${s.mysql.host}:${s.mysql.port}/${db}`,
   );
   replace(
-    'redis://:${REDIS_PASSWORD}@127.0.0.1:6379/0',
-    `redis://:\${REDIS_PASSWORD}@${s.redis.host}:${s.redis.port}/0`,
+    'redis://:${TARGET_PASSWORD}@127.0.0.1:6379/0',
+    `redis://:\${TARGET_PASSWORD}@${s.redis.host}:${s.redis.port}/0`,
   );
   replace('"shop.', `"${db}.`);
   replace('shop.customers:', `${db}.customers:`);
@@ -54,7 +55,7 @@ function exampleForSandbox(metricsPort: number): string {
   return text;
 }
 
-const env = () => ({ SOURCE_PASSWORD: getSandbox().mysql.password, REDIS_PASSWORD: getSandbox().redis.password });
+const env = () => ({ SOURCE_PASSWORD: getSandbox().mysql.password, TARGET_PASSWORD: getSandbox().redis.password });
 
 beforeAll(async () => {
   ensureCliBuilt();
