@@ -29,8 +29,9 @@ export function redisUrl(info: SandboxInfo['redis']): string {
 /** The Redis part of a sandbox (new sandboxes, and sandbox.json files made before Redis was added). */
 export async function newRedisInfo(
   l: Layout,
+  freePort?: number,
 ): Promise<Pick<SandboxInfo, 'redis'> & { runtime: SandboxInfo['sandbox']['servers']['redis'] }> {
-  const [port] = (await freePorts(1)) as [number];
+  const port = freePort ?? ((await freePorts(1)) as [number])[0];
   const redis = { host: HOST, port, password: randomPassword(), url: '' };
   redis.url = redisUrl(redis);
   const runtime = {
@@ -54,7 +55,13 @@ export async function upgradeSandboxInfo(l: Layout, info: SandboxInfo): Promise<
 
 /** A fresh sandbox description: new free ports, new passwords, nothing initialised yet. */
 export async function newSandboxInfo(l: Layout): Promise<SandboxInfo> {
-  const [kafkaPort, controllerPort, postgresPort, mysqlPort] = (await freePorts(4)) as [number, number, number, number];
+  const [kafkaPort, controllerPort, postgresPort, mysqlPort, redisPort] = (await freePorts(5)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const mysql = {
     host: HOST,
     port: mysqlPort,
@@ -83,7 +90,7 @@ export async function newSandboxInfo(l: Layout): Promise<SandboxInfo> {
     dataDir,
     initialized: false,
   });
-  const { redis, runtime: redisRuntime } = await newRedisInfo(l);
+  const { redis, runtime: redisRuntime } = await newRedisInfo(l, redisPort);
   return {
     kafka: { brokers: [`${HOST}:${kafkaPort}`] },
     mysql,
