@@ -102,13 +102,15 @@ function workload(schema: TableSchema): { events: ChangeEvent[]; live: Map<numbe
     source: { connector: 'mysql', server_id: 1, file: 'bench-bin.000001', pos: ++pos, row: 0 },
   });
   const versions = new Map<number, number>();
+  /** Live ids (swap-remove on delete), so picking one is O(1). */
+  const ids: number[] = [];
   for (let i = 0; i < CHANGES; i++) {
     const r = i % 20;
-    const ids = [...live.keys()];
     if (r < 10 || ids.length < 100) {
       const row = rowOf(next, 0);
       live.set(next, row);
       versions.set(next, 0);
+      ids.push(next);
       events.push(event('c', null, row));
       next++;
     } else if (r < 17) {
@@ -119,7 +121,10 @@ function workload(schema: TableSchema): { events: ChangeEvent[]; live: Map<numbe
       events.push(event('u', live.get(id)!, row));
       live.set(id, row);
     } else {
-      const id = ids[(i * 104729) % ids.length]!;
+      const at = (i * 104729) % ids.length;
+      const id = ids[at]!;
+      ids[at] = ids[ids.length - 1]!;
+      ids.pop();
       events.push(event('d', live.get(id)!, null));
       live.delete(id);
     }
