@@ -11,6 +11,7 @@
  */
 import * as z from 'zod';
 import { LOG_FORMATS, LOG_LEVELS } from '../log/logger.js';
+import { redisSinkSchema } from './schema-redis.js';
 
 /** What every field carries besides its type, read back by the docs generator. */
 export interface FieldMeta {
@@ -43,7 +44,6 @@ export const PIPELINE_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,47}$/;
 export const SOURCE_KINDS = ['mysql', 'postgres'] as const;
 export type SourceKind = (typeof SOURCE_KINDS)[number];
 export const SINK_KINDS = ['postgres', 'mysql', 'redis'] as const;
-export const REDIS_FORMATS = ['hash', 'json'] as const;
 export type SinkKind = (typeof SINK_KINDS)[number];
 export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
 export const SNAPSHOT_MODES = ['initial', 'never'] as const;
@@ -288,49 +288,6 @@ const sourceSchema = z.strictObject({
       '(backpressure), so memory stays flat.',
     example: 20_000,
   }),
-});
-
-const redisTableSchema = z.strictObject({
-  key: nonEmpty().optional(),
-  format: z.enum(REDIS_FORMATS).optional(),
-  ttlSeconds: integer(1, 2_147_483_647).optional(),
-  streams: boolean().optional(),
-  streamKey: nonEmpty().optional(),
-});
-
-const redisSinkSchema = z.strictObject({
-  format: field(z.enum(REDIS_FORMATS).default('hash'), {
-    description:
-      'How a row is stored: `hash` (one field per column) or `json` (one JSON string). See docs/redis-sink.md.',
-    example: 'json',
-  }),
-  keyPrefix: field(z.string().default(''), {
-    description: 'Prepended to every key ferry writes: rows, change streams, key indexes and offsets.',
-    example: 'cache:',
-  }),
-  streams: field(boolean().default(false), {
-    description: 'Also append every change to a stream per table (`<db>.<table>.changes`).',
-    example: true,
-  }),
-  streamMaxLen: field(integer(1, 1_000_000_000).default(100_000), {
-    description: 'Approximate length limit of each change stream (XADD MAXLEN ~).',
-    example: 1_000_000,
-  }),
-  ttlSeconds: field(integer(1, 2_147_483_647).optional(), {
-    description: 'Row keys expire this many seconds after their last write. Unset: never.',
-    example: 86_400,
-  }),
-  tables: field(
-    z
-      .record(z.string().regex(TABLE_NAME, { error: 'expected an exact "db.table" name' }), redisTableSchema)
-      .default({}),
-    {
-      description:
-        'Per-table settings, `db.table` -> `key` (template with a `{column}` for every key column, default ' +
-        '`<db>.<table>:{id}`), `format`, `ttlSeconds`, `streams`, `streamKey`.',
-      example: { 'shop.users': { key: 'user:{id}', format: 'json' } },
-    },
-  ),
 });
 
 const sinkSchema = z.strictObject({
