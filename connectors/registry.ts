@@ -8,6 +8,7 @@ import { mysqlSinkDescriptor } from './mysql-sink/descriptor.js';
 import { mysqlSourceDescriptor } from './mysql-source/descriptor.js';
 import { postgresSinkDescriptor } from './postgres-sink/descriptor.js';
 import { postgresSourceDescriptor } from './postgres-source/descriptor.js';
+import { redisSinkDescriptor } from './redis-sink/descriptor.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: each descriptor reads its own section type; the config resolves it per kind.
 export const SOURCE_CONNECTORS: ReadonlyArray<SourceConnectorDescriptor<any>> = [
@@ -19,4 +20,5 @@ export const SOURCE_CONNECTORS: ReadonlyArray<SourceConnectorDescriptor<any>> = 
 export const SINK_CONNECTORS: ReadonlyArray<SinkConnectorDescriptor<any, any>> = [
   postgresSinkDescriptor,
   mysqlSinkDescriptor,
+  redisSinkDescriptor,
 ];

@@ -173,6 +173,20 @@ export interface TableChanges {
   upserts: Row[];
   /** Primary keys of rows to delete. */
   deletes: Row[];
+  /**
+   * Every change of the table in the batch, in log order, before reduction (truncates included);
+   * set on the table's first TableChanges only. For sinks that also keep a change log (Redis streams).
+   */
+  changes?: TableChange[];
+}
+
+/** One change of a table as it came, unreduced. */
+export interface TableChange {
+  op: 'r' | 'c' | 'u' | 'd' | 't';
+  before: Row | null;
+  after: Row | null;
+  /** Commit time at the source, ms (0 when unknown). */
+  tsMs: number;
 }
 
 /** One unit of work for a sink: applied, with its offsets, in ONE target transaction. */
@@ -210,13 +224,17 @@ export interface SinkContext {
 
 /** A sink connector knows one target engine. The sink runtime drives it. */
 export interface SinkConnector {
-  readonly kind: 'postgres' | 'mysql';
+  readonly kind: 'postgres' | 'mysql' | 'redis';
+  /** true: batches carry every change unreduced too (TableChanges.changes). */
+  readonly keepsChanges?: boolean;
   /** Connects and creates the offsets table if needed; auth/privilege problems throw non-retriable FerryErrors. */
   start(ctx: SinkContext): Promise<void>;
   /** Creates the target table when missing, or evolves it to the given schema (add column at least). */
   ensureTable(schema: TableSchema): Promise<void>;
   /** Stored next offsets for the group's partitions of these topics. */
   readOffsets(topics: string[]): Promise<PartitionOffset[]>;
+  /** Extra checks for `ferry validate` once started (e.g. persistence of a Redis target). */
+  checks?(): Promise<CheckResult[]>;
   /** Applies the batch and stores its offsets in one transaction. */
   apply(batch: SinkBatch): Promise<void>;
   close(): Promise<void>;

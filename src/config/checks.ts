@@ -73,7 +73,12 @@ export function crossFieldIssues(input: unknown): ConfigIssue[] {
   }
   if (sink && sinkKind) {
     checkUrl(sink, sinkKind, 'sink.url', issues);
-    if (sinkKind === 'postgres') {
+    if (sinkKind !== 'redis') onlyFor(sink, ['redis'], 'sink', 'redis', sinkKind, 'remove it', issues);
+    if (sinkKind === 'redis') {
+      const hint = 'a redis sink keeps the source names in its keys (see sink.redis.tables)';
+      onlyFor(sink, ['schema'], 'sink', 'postgres', sinkKind, hint, issues);
+      onlyFor(sink, ['database'], 'sink', 'mysql', sinkKind, hint, issues);
+    } else if (sinkKind === 'postgres') {
       onlyFor(
         sink,
         ['database'],

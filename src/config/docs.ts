@@ -168,7 +168,7 @@ export function configDocs(): string {
     '',
     '```text',
     'pipeline.yaml has 2 problems:',
-    '  - sink.kind: expected one of postgres, mysql, got "oracle" (pipeline.yaml:9)',
+    '  - sink.kind: expected one of postgres, mysql, redis, got "oracle" (pipeline.yaml:9)',
     '  - sink.batchsize: unknown field; did you mean sink.batchSize? (pipeline.yaml:11)',
     '```',
     '',

@@ -16,11 +16,13 @@ export {
   type PipelineConfig,
   type PostgresSinkConfig,
   type PostgresSourceConfig,
+  type RedisSinkConfig,
   type SaslConfig,
   type SinkConfig,
   type SourceConfig,
   tableFilterOf,
   targetNamespace,
+  targetNamespaceOverride,
 } from './resolve.js';
 export { type FieldMeta, PIPELINE_NAME_PATTERN, pipelineSchema, SINK_KINDS, SOURCE_KINDS } from './schema.js';
 export { secretsOf } from './secrets.js';

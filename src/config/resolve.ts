@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { TableFilter } from '../api/connector.js';
 import type { ParsedPipeline } from './schema.js';
-import { type DbConnection, parseDbUrl } from './url.js';
+import { type DbConnection, type DbKind, parseDbUrl } from './url.js';
 
 type ParsedKafka = ParsedPipeline['kafka'];
 type ParsedSource = ParsedPipeline['source'];
@@ -40,7 +40,7 @@ export interface PostgresSourceConfig extends SourceCommon {
 
 export type SourceConfig = MysqlSourceConfig | PostgresSourceConfig;
 
-type SinkCommon = Omit<ParsedSink, 'kind' | 'group' | 'schema' | 'database'> & {
+type SinkCommon = Omit<ParsedSink, 'kind' | 'group' | 'schema' | 'database' | 'redis'> & {
   /** Default `ferry-<name>-sink`. */
   group: string;
   /** `url` taken apart; `password` is `sink.password` when given, else the URL's. */
@@ -59,7 +59,13 @@ export interface MysqlSinkConfig extends SinkCommon {
   database: string | undefined;
 }
 
-export type SinkConfig = PostgresSinkConfig | MysqlSinkConfig;
+export interface RedisSinkConfig extends SinkCommon {
+  kind: 'redis';
+  /** How rows are kept (defaults filled in). */
+  redis: NonNullable<ParsedSink['redis']>;
+}
+
+export type SinkConfig = PostgresSinkConfig | MysqlSinkConfig | RedisSinkConfig;
 
 export type MetricsConfig = ParsedPipeline['metrics'];
 export type LogConfig = ParsedPipeline['log'];
@@ -92,7 +98,7 @@ export function defaultSlotName(name: string): string {
     .slice(0, 63);
 }
 
-function connection(url: string, kind: 'mysql' | 'postgres', path: string, password: string | undefined): DbConnection {
+function connection(url: string, kind: DbKind, path: string, password: string | undefined): DbConnection {
   const parsed = parseDbUrl(url, kind, path);
   return password === undefined ? parsed : { ...parsed, password };
 }
@@ -115,14 +121,22 @@ export function resolveConfig(parsed: ParsedPipeline): PipelineConfig {
           publication: publication ?? defaultSlotName(name),
           createPublication,
         };
-  const { group, schema, database, kind: sinkKind, ...sinkRest } = parsed.sink;
+  const { group, schema, database, redis, kind: sinkKind, ...sinkRest } = parsed.sink;
   const sinkCommon: SinkCommon = {
     ...sinkRest,
     group: group ?? `ferry-${name}-sink`,
     connection: connection(parsed.sink.url, sinkKind, 'sink.url', parsed.sink.password),
   };
   const sink: SinkConfig =
-    sinkKind === 'postgres' ? { kind: 'postgres', ...sinkCommon, schema } : { kind: 'mysql', ...sinkCommon, database };
+    sinkKind === 'postgres'
+      ? { kind: 'postgres', ...sinkCommon, schema }
+      : sinkKind === 'mysql'
+        ? { kind: 'mysql', ...sinkCommon, database }
+        : {
+            kind: 'redis',
+            ...sinkCommon,
+            redis: redis ?? { format: 'hash', keyPrefix: '', streams: false, streamMaxLen: 100_000, tables: {} },
+          };
   return {
     name,
     kafka: { ...parsed.kafka, clientId: parsed.kafka.clientId ?? `ferry-${name}` },
@@ -143,11 +157,16 @@ export function tableFilterOf(config: PipelineConfig): TableFilter {
   };
 }
 
+/** `sink.schema` (postgres) or `sink.database` (mysql) when set; Redis keeps source names. */
+export function targetNamespaceOverride(config: PipelineConfig): string | undefined {
+  const sink = config.sink;
+  return sink.kind === 'postgres' ? sink.schema : sink.kind === 'mysql' ? sink.database : undefined;
+}
+
 /**
  * Where a source table lands in the target: `sink.schema` (postgres) or `sink.database`
  * (mysql) when set, else the source table's own database or schema name.
  */
 export function targetNamespace(config: PipelineConfig, sourceNamespace: string): string {
-  const override = config.sink.kind === 'postgres' ? config.sink.schema : config.sink.database;
-  return override ?? sourceNamespace;
+  return targetNamespaceOverride(config) ?? sourceNamespace;
 }

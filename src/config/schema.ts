@@ -14,13 +14,14 @@ import { checkPattern } from '../api/filter.js';
 import { LOG_FORMATS, LOG_LEVELS } from '../log/logger.js';
 import { boolean, type FieldMeta, field, fieldMeta, integer, isHostPort, nonEmpty } from './schema-field.js';
 import { COMPRESSIONS, kafkaSchema, SASL_MECHANISMS } from './schema-kafka.js';
+import { redisSinkSchema } from './schema-redis.js';
 
 export { COMPRESSIONS, type FieldMeta, fieldMeta, isHostPort, SASL_MECHANISMS };
 
 export const PIPELINE_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,47}$/;
 export const SOURCE_KINDS = ['mysql', 'postgres'] as const;
 export type SourceKind = (typeof SOURCE_KINDS)[number];
-export const SINK_KINDS = ['postgres', 'mysql'] as const;
+export const SINK_KINDS = ['postgres', 'mysql', 'redis'] as const;
 export type SinkKind = (typeof SINK_KINDS)[number];
 export const SNAPSHOT_MODES = ['initial', 'never'] as const;
 
@@ -210,7 +211,7 @@ const sourceSchema = z.strictObject({
 
 const sinkSchema = z.strictObject({
   kind: field(z.enum(SINK_KINDS), {
-    description: 'Target engine: `postgres` or `mysql` (MySQL or MariaDB).',
+    description: 'Target engine: `postgres`, `mysql` (MySQL or MariaDB) or `redis`.',
     example: 'postgres',
   }),
   url: field(nonEmpty(), {
@@ -241,6 +242,10 @@ const sinkSchema = z.strictObject({
     defaultText: "the source table's database or schema name",
     example: 'shop',
     onlyFor: 'sink.kind: mysql',
+  }),
+  redis: field(redisSinkSchema.optional(), {
+    description: 'How rows are kept in Redis (docs/redis-sink.md).',
+    onlyFor: 'sink.kind: redis',
   }),
   batchSize: field(integer(1, 1_000_000).default(5000), {
     description: 'Most events applied in one target transaction.',

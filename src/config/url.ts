@@ -1,6 +1,6 @@
 import { ConfigError } from '../api/errors.js';
 
-export type DbKind = 'mysql' | 'postgres';
+export type DbKind = 'mysql' | 'postgres' | 'redis';
 
 /** A database URL taken apart. User and password are URL-decoded. */
 export interface DbConnection {
@@ -18,11 +18,13 @@ export interface DbConnection {
 const SCHEMES: Record<DbKind, readonly string[]> = {
   mysql: ['mysql:', 'mariadb:'],
   postgres: ['postgres:', 'postgresql:'],
+  redis: ['redis:', 'rediss:'],
 };
 
-export const DEFAULT_PORTS: Record<DbKind, number> = { mysql: 3306, postgres: 5432 };
+export const DEFAULT_PORTS: Record<DbKind, number> = { mysql: 3306, postgres: 5432, redis: 6379 };
 
 function shape(kind: DbKind): string {
+  if (kind === 'redis') return 'redis://[user:password@]host:6379[/db] (rediss:// for TLS)';
   return kind === 'mysql' ? 'mysql://user:password@host:3306/database' : 'postgres://user:password@host:5432/database';
 }
 
@@ -73,15 +75,19 @@ export function parseDbUrl(url: string, kind: DbKind, path = ''): DbConnection {
   }
   const host = decode(parsed.hostname.replace(/^\[(.*)\]$/, '$1'));
   if (!host) fail(`names no host; expected ${shape(kind)}`);
-  if (!user) fail(`names no user; expected ${shape(kind)}`);
+  // Redis: no user means the `default` user (password-only AUTH).
+  if (!user && kind !== 'redis') fail(`names no user; expected ${shape(kind)}`);
   const port = parsed.port ? Number(parsed.port) : DEFAULT_PORTS[kind];
   const databasePath = decode(parsed.pathname.replace(/^\//, ''));
   if (databasePath.includes('/')) fail(`has more than one path segment; expected ${shape(kind)}`);
   const database = databasePath.length > 0 ? databasePath : undefined;
   if (kind === 'postgres' && database === undefined) fail(`names no database; expected ${shape(kind)}`);
+  if (kind === 'redis' && database !== undefined && !/^\d{1,5}$/.test(database)) {
+    fail(`names database ${JSON.stringify(database)}; a Redis database is a number (redis://host:6379/0)`);
+  }
   const params: Record<string, string> = {};
   for (const [key, value] of parsed.searchParams) params[key] = value;
-  return { host, port, user, password: password === '' ? undefined : password, database, params };
+  return { host, port, user: user || 'default', password: password === '' ? undefined : password, database, params };
 }
 
 /** The password exactly as written in the URL (still percent-encoded), for redaction. */

@@ -2,6 +2,7 @@
  * The two sides of a cutover as connections: the source admin endpoint (and its SourceAdmin),
  * the target endpoint, and what may be printed about them.
  */
+import { FerryError } from '../api/errors.js';
 import { type PipelineConfig, parseDbUrl, secretsOf } from '../config/index.js';
 import { redactString } from '../log/index.js';
 import type { CutoverDb, CutoverEndpoint } from './db.js';
@@ -44,6 +45,12 @@ export function sourceAdminEndpoint(config: PipelineConfig, adminUrl?: string): 
 
 export function targetEndpoint(config: PipelineConfig): CutoverEndpoint {
   const c = config.sink.connection;
+  if (config.sink.kind === 'redis') {
+    throw new FerryError(
+      'FERRY_USAGE',
+      'cutover moves applications to a SQL target; sink.kind is redis, a secondary store',
+    );
+  }
   return {
     kind: config.sink.kind,
     host: c.host,

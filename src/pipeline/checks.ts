@@ -93,8 +93,9 @@ export async function runChecks(
     sinkChecks.push({
       name: `target reachable and writable (${config.sink.kind} ${config.sink.connection.host}:${config.sink.connection.port})`,
       ok: true,
-      detail: 'connected; ferry_offsets table present',
+      detail: config.sink.kind === 'redis' ? 'connected and authenticated' : 'connected; ferry_offsets table present',
     });
+    if (sink.checks) sinkChecks.push(...(await sink.checks()));
     if (kafkaUp) {
       // The stored offsets of this pipeline's topics against Kafka: how far the sink is.
       const progress = await readSinkProgress({ kafka, connector: sink, pipeline: config.name });

@@ -1,3 +1,5 @@
+import { redisSinkOptions as optionsOf } from '../../connectors/redis-sink/descriptor.js';
+import type { RedisSinkOptions } from '../../connectors/redis-sink/index.js';
 import { SINK_CONNECTORS, SOURCE_CONNECTORS } from '../../connectors/registry.js';
 import {
   FerryError,
@@ -6,7 +8,7 @@ import {
   type SourceConnector,
   type SourceConnectorDescriptor,
 } from '../api/index.js';
-import type { PipelineConfig } from '../config/index.js';
+import type { PipelineConfig, RedisSinkConfig } from '../config/index.js';
 
 function lookUp<D extends { kind: string }>(list: ReadonlyArray<D>, role: string, kind: string): D {
   const found = list.find((d) => d.kind === kind);
@@ -30,6 +32,11 @@ export function sinkDescriptor(kind: string): SinkConnectorDescriptor {
 /** The source connector a pipeline config asks for. */
 export function sourceConnectorFor(config: PipelineConfig): SourceConnector {
   return sourceDescriptor(config.source.kind).fromConfig(config.source);
+}
+
+/** Redis sink options of a pipeline config (the URL as written; `sink.password` wins over its password). */
+export function redisSinkOptions(sink: RedisSinkConfig): RedisSinkOptions {
+  return optionsOf(sink);
 }
 
 /** The sink connector a pipeline config asks for. */

@@ -1,6 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import type { Logger } from '../api/index.js';
-import { type PipelineConfig, secretsOf, tableFilterOf } from '../config/index.js';
+import { type PipelineConfig, secretsOf, tableFilterOf, targetNamespaceOverride } from '../config/index.js';
 import { createKafka } from '../kafka/client.js';
 import { redactString } from '../log/index.js';
 import type { FerryMetrics } from '../metrics/metrics.js';
@@ -78,7 +78,7 @@ export class Pipeline {
           ...(opts.stopTimeoutMs ? { stopTimeoutMs: opts.stopTimeoutMs } : {}),
         })
       : null;
-    const override = config.sink.kind === 'postgres' ? config.sink.schema : config.sink.database;
+    const override = targetNamespaceOverride(config);
     this.sink = roles.sink
       ? new SinkRuntime({
           pipeline: config.name,

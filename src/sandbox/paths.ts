@@ -50,6 +50,7 @@ export const LOG_FILE_NAMES: Record<ServerName, string> = {
   kafka: 'kafka.log',
   postgres: 'postgres.log',
   mysql: 'mariadb.log',
+  redis: 'redis.log',
 };
 
 /** Where everything of one sandbox lives. */
@@ -62,6 +63,7 @@ export interface Layout {
   kafkaDir: string;
   postgresDir: string;
   mariadbDir: string;
+  redisDir: string;
   logFile(name: ServerName): string;
   pidFile(name: ServerName): string;
 }
@@ -79,6 +81,7 @@ export function layout(dirOption?: string): Layout {
     kafkaDir: join(dir, 'kafka'),
     postgresDir: join(dir, 'postgres'),
     mariadbDir: join(dir, 'mariadb'),
+    redisDir: join(dir, 'redis'),
     logFile: (name) => join(logsDir, LOG_FILE_NAMES[name]),
     pidFile: (name) => join(runDir, `${name}.pid`),
   };

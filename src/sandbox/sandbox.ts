@@ -11,7 +11,15 @@ import { type Layout, layout } from './paths.js';
 import { freePorts, isPortFree } from './ports.js';
 import { postgresDriver } from './postgres.js';
 import { removePidFile, runningPid, stopProcessGroup } from './process.js';
-import { changePort, loadSandboxFile, newSandboxInfo, saveSandboxFile, serverPort } from './state.js';
+import { redisDriver } from './redis.js';
+import {
+  changePort,
+  loadSandboxFile,
+  newSandboxInfo,
+  saveSandboxFile,
+  serverPort,
+  upgradeSandboxInfo,
+} from './state.js';
 import {
   type LogFn,
   type SandboxInfo,
@@ -27,6 +35,7 @@ const DRIVERS: Record<ServerName, ServerDriver> = {
   kafka: kafkaDriver,
   postgres: postgresDriver,
   mysql: mariadbDriver,
+  redis: redisDriver,
 };
 
 const silent: LogFn = () => undefined;
@@ -108,6 +117,7 @@ async function startOne(ctx: ServerContext, name: ServerName): Promise<void> {
 async function stopOne(ctx: ServerContext, name: ServerName, mode: 'graceful' | 'kill'): Promise<void> {
   const driver = DRIVERS[name];
   const runtime = ctx.info.sandbox.servers[name];
+  if (!runtime) return; // a sandbox.json from before this server was added: it never ran
   const pid = runningPid(runtime.pidFile, driver.marker(ctx.info));
   if (pid === null) {
     runtime.pid = null;
@@ -145,6 +155,8 @@ export async function sandboxUp(opts: SandboxUpOptions = {}): Promise<SandboxInf
     let info = load(l);
     if (!info) {
       info = await newSandboxInfo(l);
+      saveSandboxFile(l.stateFile, info);
+    } else if (await upgradeSandboxInfo(l, info)) {
       saveSandboxFile(l.stateFile, info);
     }
     const ctx = context(l, info, opts.log ?? silent);
@@ -209,5 +221,10 @@ export function sandboxStatus(opts: SandboxOptions = {}): Record<ServerName, Ser
     const pid = runningPid(runtime.pidFile, DRIVERS[name].marker(info));
     return { running: pid !== null, pid, port: serverPort(info, name), logFile: runtime.logFile };
   };
-  return { kafka: status('kafka'), postgres: status('postgres'), mysql: status('mysql') };
+  return {
+    kafka: status('kafka'),
+    postgres: status('postgres'),
+    mysql: status('mysql'),
+    redis: info.redis ? status('redis') : { running: false, pid: null, port: 0, logFile: '' },
+  };
 }

@@ -22,9 +22,46 @@ export function postgresUrl(info: SandboxInfo['postgres']): string {
   return `postgres://${encodeURIComponent(info.user)}:${encodeURIComponent(info.password)}@${info.host}:${info.port}/${encodeURIComponent(info.database)}`;
 }
 
+export function redisUrl(info: SandboxInfo['redis']): string {
+  return `redis://default:${encodeURIComponent(info.password)}@${info.host}:${info.port}`;
+}
+
+/** The Redis part of a sandbox (new sandboxes, and sandbox.json files made before Redis was added). */
+export async function newRedisInfo(
+  l: Layout,
+  freePort?: number,
+): Promise<Pick<SandboxInfo, 'redis'> & { runtime: SandboxInfo['sandbox']['servers']['redis'] }> {
+  const port = freePort ?? ((await freePorts(1)) as [number])[0];
+  const redis = { host: HOST, port, password: randomPassword(), url: '' };
+  redis.url = redisUrl(redis);
+  const runtime = {
+    pid: null,
+    pidFile: l.pidFile('redis'),
+    logFile: l.logFile('redis'),
+    dataDir: join(l.redisDir, 'data'),
+    initialized: false,
+  };
+  return { redis, runtime };
+}
+
+/** Adds what a sandbox.json written by an older ferry lacks (Redis). */
+export async function upgradeSandboxInfo(l: Layout, info: SandboxInfo): Promise<boolean> {
+  if (info.redis && info.sandbox.servers.redis) return false;
+  const { redis, runtime } = await newRedisInfo(l);
+  info.redis = redis;
+  info.sandbox.servers.redis = runtime;
+  return true;
+}
+
 /** A fresh sandbox description: new free ports, new passwords, nothing initialised yet. */
 export async function newSandboxInfo(l: Layout): Promise<SandboxInfo> {
-  const [kafkaPort, controllerPort, postgresPort, mysqlPort] = (await freePorts(4)) as [number, number, number, number];
+  const [kafkaPort, controllerPort, postgresPort, mysqlPort, redisPort] = (await freePorts(5)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const mysql = {
     host: HOST,
     port: mysqlPort,
@@ -53,10 +90,12 @@ export async function newSandboxInfo(l: Layout): Promise<SandboxInfo> {
     dataDir,
     initialized: false,
   });
+  const { redis, runtime: redisRuntime } = await newRedisInfo(l, redisPort);
   return {
     kafka: { brokers: [`${HOST}:${kafkaPort}`] },
     mysql,
     postgres,
+    redis,
     sandbox: {
       version: 1,
       dir: l.dir,
@@ -70,6 +109,7 @@ export async function newSandboxInfo(l: Layout): Promise<SandboxInfo> {
         },
         postgres: { ...runtime('postgres', join(l.postgresDir, 'data')), binDir: null, osUser: null },
         mysql: { ...runtime('mysql', join(l.mariadbDir, 'data')), socket: socketPath(l.runDir, 'mariadb.sock', l.dir) },
+        redis: redisRuntime,
       },
     },
   };
@@ -89,7 +129,10 @@ export function serverPort(info: SandboxInfo, name: ServerName): number {
 /** Moves a never-initialised server to another port (its remembered one is taken). */
 export function changePort(info: SandboxInfo, name: ServerName, port: number): void {
   if (name === 'kafka') info.kafka.brokers = [`${HOST}:${port}`];
-  else if (name === 'mysql') {
+  else if (name === 'redis') {
+    info.redis.port = port;
+    info.redis.url = redisUrl(info.redis);
+  } else if (name === 'mysql') {
     info.mysql.port = port;
     info.mysql.url = mysqlUrl(info.mysql);
   } else {

@@ -5,9 +5,9 @@
  */
 
 /** The three servers of a sandbox. `mysql` is the MySQL-family server, run as MariaDB here. */
-export type ServerName = 'kafka' | 'postgres' | 'mysql';
+export type ServerName = 'kafka' | 'postgres' | 'mysql' | 'redis';
 
-export const SERVER_NAMES: readonly ServerName[] = ['kafka', 'postgres', 'mysql'];
+export const SERVER_NAMES: readonly ServerName[] = ['kafka', 'postgres', 'mysql', 'redis'];
 
 export interface KafkaInfo {
   brokers: string[];
@@ -38,6 +38,15 @@ export interface PostgresInfo {
   url: string;
 }
 
+export interface RedisInfo {
+  host: string;
+  port: number;
+  /** Password of the `default` user (requirepass). */
+  password: string;
+  /** `redis://default:password@host:port` for pipeline configs. */
+  url: string;
+}
+
 /** Bookkeeping of one server process; pid files under `<dir>/run/` are the truth, this is a snapshot. */
 export interface ServerRuntime {
   /** pid of the running server (process-group leader), null when stopped. */
@@ -57,6 +66,7 @@ export interface SandboxState {
     kafka: ServerRuntime & { controllerPort: number; clusterId: string; configFile: string };
     postgres: ServerRuntime & { binDir: string | null; osUser: string | null };
     mysql: ServerRuntime & { socket: string };
+    redis: ServerRuntime;
   };
 }
 
@@ -64,6 +74,8 @@ export interface SandboxInfo {
   kafka: KafkaInfo;
   mysql: MysqlInfo;
   postgres: PostgresInfo;
+  /** Added after the first version: sandbox.json files without it get it on the next `sandbox up`. */
+  redis: RedisInfo;
   /** Process bookkeeping (pids, data dirs, logs). */
   sandbox: SandboxState;
 }

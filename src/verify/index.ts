@@ -3,6 +3,8 @@
  * (docs/verify.md). verify() takes explicit table pairs; verifyPipeline() derives them from a
  * pipeline config (what the CLI and cutover call).
  */
+
+export { verifyPipeline } from './pipeline.js';
 export { type FormatOptions, formatVerifyReport, verifyReportJson } from './report.js';
 export {
   capturedTables,
@@ -11,7 +13,6 @@ export {
   type PipelineVerifyOptions,
   pairOf,
   resolveTablePairs,
-  verifyPipeline,
 } from './tables.js';
 export {
   DEFAULT_SETTINGS,

@@ -18,6 +18,7 @@ export function endpointOf(kind: EngineKind, c: DbConnection): VerifyEndpoint {
 
 /** Source and target endpoints of a pipeline. */
 export function endpointsOf(config: PipelineConfig): { source: VerifyEndpoint; target: VerifyEndpoint } {
+  if (config.sink.kind === 'redis') throw new FerryError('FERRY_INTERNAL', 'a Redis target has no SQL verify endpoint');
   return {
     source: endpointOf(config.source.kind, config.source.connection),
     target: endpointOf(config.sink.kind, config.sink.connection),
@@ -65,11 +66,8 @@ export interface PipelineVerifyOptions extends Omit<VerifyOptions, 'source' | 't
   tables?: string[];
 }
 
-/**
- * Verifies every captured table of a pipeline (or those matching `tables`): the function behind
- * `ferry verify -c pipeline.yaml`, and what cutover calls (with `waitFor`).
- */
-export async function verifyPipeline(
+/** Verifies every captured table of a pipeline with a SQL target (or those matching `tables`). */
+export async function verifySqlPipeline(
   config: PipelineConfig,
   options: PipelineVerifyOptions = {},
 ): Promise<VerifyReport> {

@@ -135,7 +135,7 @@ const SINK_MAIN = join(projectRoot(), 'dist', 'src', 'runtime', 'sink', 'main.js
 export function ensureBuilt(): void {
   buildDistWhenStale(
     SINK_MAIN,
-    ['src/runtime', 'src/sql-sink', 'connectors/postgres-sink', 'connectors/mysql-sink'],
+    ['src/runtime', 'src/sql-sink', 'connectors/postgres-sink', 'connectors/mysql-sink', 'connectors/redis-sink'],
     'npm run build failed; the sink child process cannot start',
   );
 }

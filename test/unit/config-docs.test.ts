@@ -66,7 +66,7 @@ describe('examples', () => {
     const config = loadConfig(`${EXAMPLES}/${file}`, ENV);
     const [from, to] = file.replace('.yaml', '').split('-to-');
     expect(config.source.kind).toBe(from === 'mariadb' ? 'mysql' : 'postgres');
-    expect(config.sink.kind).toBe(to === 'mariadb' ? 'mysql' : 'postgres');
+    expect(config.sink.kind).toBe(to === 'mariadb' ? 'mysql' : to === 'redis' ? 'redis' : 'postgres');
     expect(config.source.connection.password ?? config.source.password).toBe(ENV.SOURCE_PASSWORD);
     expect(config.sink.connection.password).toBe(ENV.TARGET_PASSWORD);
   });

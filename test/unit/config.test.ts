@@ -107,7 +107,7 @@ describe('bad configs are rejected with the path and the reason', () => {
     const err = configErrorOf((c) => {
       c.sink.kind = 'oracle';
     });
-    expect(err.message).toContain('sink.kind: expected one of postgres, mysql, got "oracle"');
+    expect(err.message).toContain('sink.kind: expected one of postgres, mysql, redis, got "oracle"');
   });
 
   it('url scheme that does not match the kind says which scheme is expected', () => {

@@ -28,6 +28,6 @@ describe('connector registry', () => {
 
   it('names the known kinds when a kind is not registered', () => {
     expect(() => sourceDescriptor('oracle')).toThrow('unknown source.kind "oracle"; expected one of mysql, postgres');
-    expect(() => sinkDescriptor('redis')).toThrow('expected one of postgres, mysql');
+    expect(() => sinkDescriptor('mongodb')).toThrow('expected one of postgres, mysql, redis');
   });
 });

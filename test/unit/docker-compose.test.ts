@@ -14,8 +14,17 @@ const compose = parse(readFileSync(new URL('../../docker-compose.yml', import.me
 };
 
 describe('docker-compose.yml', () => {
-  it('has mysql, postgres and kafka services', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['kafka', 'mysql', 'postgres']);
+  it('has mysql, postgres, kafka and redis services', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['kafka', 'mysql', 'postgres', 'redis']);
+  });
+
+  it('runs Redis 7 with AOF on and a password', () => {
+    const redis = compose.services['redis']!;
+    expect(redis.image).toMatch(/^redis:7/);
+    const cmd = redis.command ?? [];
+    expect(cmd[cmd.indexOf('--appendonly') + 1]).toBe('yes');
+    expect(cmd).toContain('--requirepass');
+    expect(redis.ports).toContain('127.0.0.1:6379:6379');
   });
 
   it('runs MySQL 8 with a ROW binlog, full row images and metadata, and GTIDs', () => {

@@ -139,7 +139,7 @@ export class SinkApplier {
     );
     const kept = records.filter((r, i) => plan.keep[i] && r.decoded?.kind === 'event');
     const events = kept.map((r) => (r.decoded as Extract<InRecord['decoded'], { kind: 'event' }>).event);
-    const tables = reduceEvents(events);
+    const tables = reduceEvents(events, { changes: connector.keepsChanges === true });
     const batch: SinkBatch = states.batchFor(records, tables, plan.barrierAfter, plan.barriers);
     batch.repair = (schema, keys) => this.requestRepair(schema, keys);
     const started = process.hrtime.bigint();

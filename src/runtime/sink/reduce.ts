@@ -13,7 +13,14 @@
  * first appearance), each row under the version of its last event; deletes and the truncate go
  * to the first one.
  */
-import { type Op, type Row, type TableChanges, type TableSchema, UNCHANGED } from '../../api/index.js';
+import {
+  type Op,
+  type Row,
+  type TableChange,
+  type TableChanges,
+  type TableSchema,
+  UNCHANGED,
+} from '../../api/index.js';
 
 /** A decoded change event, ready for reduction. `schema` is the target-resolved schema of its version. */
 export interface SinkEvent {
@@ -33,6 +40,7 @@ interface Entry {
 
 interface TableState {
   truncate: boolean;
+  changes: TableChange[];
   lastSchema: TableSchema;
   keys: Map<string, Entry>;
 }
@@ -60,15 +68,17 @@ function setEntry(state: TableState, key: string, entry: Entry): void {
   state.keys.set(key, entry);
 }
 
-export function reduceEvents(events: SinkEvent[]): TableChanges[] {
+/** `changes`: also hand over every change unreduced (TableChanges.changes), for sinks that keep a change log. */
+export function reduceEvents(events: SinkEvent[], opts: { changes?: boolean } = {}): TableChanges[] {
   const tables = new Map<string, TableState>();
   for (const e of events) {
     const id = tableId(e.schema);
     let state = tables.get(id);
     if (!state) {
-      state = { truncate: false, lastSchema: e.schema, keys: new Map() };
+      state = { truncate: false, changes: [], lastSchema: e.schema, keys: new Map() };
       tables.set(id, state);
     }
+    if (opts.changes) state.changes.push({ op: e.op, before: e.before, after: e.after, tsMs: e.tsMs });
     state.lastSchema = e.schema;
     if (e.op === 't') {
       state.keys.clear();
@@ -128,6 +138,7 @@ export function reduceEvents(events: SinkEvent[]): TableChanges[] {
     }
     list[0]!.truncate = state.truncate;
     list[0]!.deletes = deletes;
+    if (opts.changes) list[0]!.changes = state.changes;
     out.push(...list);
   }
   return out;

@@ -1,0 +1,12 @@
+import type { PipelineConfig } from '../config/index.js';
+import { verifyRedisPipeline } from './redis-pipeline.js';
+import { type PipelineVerifyOptions, verifySqlPipeline } from './tables.js';
+import type { VerifyReport } from './types.js';
+
+/**
+ * Verifies every captured table of a pipeline (or those matching `tables`): the function behind
+ * `ferry verify -c pipeline.yaml`, and what cutover calls (with `waitFor`).
+ */
+export function verifyPipeline(config: PipelineConfig, options: PipelineVerifyOptions = {}): Promise<VerifyReport> {
+  return config.sink.kind === 'redis' ? verifyRedisPipeline(config, options) : verifySqlPipeline(config, options);
+}
