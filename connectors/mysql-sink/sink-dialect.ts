@@ -32,6 +32,8 @@ import {
   modifyColumnStatement,
   primaryKeyStatement,
   readOffsetsStatement,
+  renameColumnStatement,
+  renameTableStatement,
   truncateStatement,
   upsertStatement,
   writeBarriersStatement,
@@ -122,13 +124,27 @@ export class MySqlSinkDialect implements SqlSinkDialect<Conn, MySqlTargetColumn,
   }
 
   async addColumn(c: Conn, schema: TableSchema, column: ColumnSchema, wanted: MySqlColumnType): Promise<void> {
+    let value: MySqlParam = null;
+    if (column.default !== undefined && column.default !== null) {
+      const target = { name: column.name, type: normalizeMysqlType(wanted.ddl), notNull: false };
+      value = toMySqlParam(column, column.default, target);
+    }
+    const notNull = value !== null && !column.nullable;
+    const st = addColumnStatement(schema.db, schema.table, { name: column.name, ddl: wanted.ddl, notNull }, value);
     try {
-      await c.query(
-        addColumnStatement(schema.db, schema.table, { name: column.name, ddl: wanted.ddl, notNull: false }).sql,
-      );
+      await c.query(st.sql, st.params);
     } catch (err) {
       if ((err as { errno?: number }).errno !== 1060) throw err; // added concurrently
     }
+  }
+
+  async renameColumn(c: Conn, schema: TableSchema, from: string, to: string): Promise<void> {
+    await c.query(renameColumnStatement(schema.db, schema.table, from, to).sql);
+  }
+
+  async renameTable(c: Conn, from: TableSchema, to: TableSchema): Promise<void> {
+    await c.query(createDatabaseStatement(to.db).sql);
+    await c.query(renameTableStatement(from, to).sql);
   }
 
   /** One MODIFY COLUMN: the widened (or the existing) type, NOT NULL kept unless dropped. */

@@ -80,11 +80,37 @@ export function createTableStatement(
   };
 }
 
-export function addColumnStatement(db: string, table: string, column: MySqlColumnDef): MySqlStatement {
+/**
+ * ADD COLUMN, with a DEFAULT when `defaultValue` is given, so existing rows hold it. The value is
+ * a parameter (run with query(): mysql2 escapes it, as DDL cannot be a prepared statement).
+ */
+export function addColumnStatement(
+  db: string,
+  table: string,
+  column: MySqlColumnDef,
+  defaultValue?: string | number | Buffer | null,
+): MySqlStatement {
+  const hasDefault = defaultValue !== undefined && defaultValue !== null;
   return {
-    sql: `ALTER TABLE ${qualify(db, table)} ADD COLUMN ${quoteIdent(column.name)} ${column.ddl} NULL`,
+    sql:
+      `ALTER TABLE ${qualify(db, table)} ADD COLUMN ${quoteIdent(column.name)} ${column.ddl} ` +
+      `${column.notNull ? 'NOT NULL' : 'NULL'}${hasDefault ? ' DEFAULT ?' : ''}`,
+    params: hasDefault ? [defaultValue] : [],
+  };
+}
+
+export function renameColumnStatement(db: string, table: string, from: string, to: string): MySqlStatement {
+  return {
+    sql: `ALTER TABLE ${qualify(db, table)} RENAME COLUMN ${quoteIdent(from)} TO ${quoteIdent(to)}`,
     params: [],
   };
+}
+
+export function renameTableStatement(
+  from: { db: string; table: string },
+  to: { db: string; table: string },
+): MySqlStatement {
+  return { sql: `RENAME TABLE ${qualify(from.db, from.table)} TO ${qualify(to.db, to.table)}`, params: [] };
 }
 
 export function modifyColumnStatement(db: string, table: string, column: MySqlColumnDef): MySqlStatement {

@@ -1,4 +1,6 @@
 import { FerryError, type TableFilter, type TableSchema } from '../../src/api/index.js';
+import type { DdlRenames } from './ddl-renames.js';
+import { RenameMarks } from './rename-marks.js';
 import { buildTableSchema, type CapturedTable, type TableProblem } from './schema.js';
 import type { InfoColumn } from './types.js';
 
@@ -23,12 +25,19 @@ export class TableRegistry {
   private readonly problems = new Map<string, TableProblem>();
   private readonly derived = new Map<string, CapturedTable>();
   private readonly announced = new Set<string>();
+  private gone: string[] = [];
+  private readonly marks = new RenameMarks();
+  /** Every table's entry as last read, kept when a later read misses it. */
+  private readonly lastKnown = new Map<string, CapturedTable>();
 
   constructor(filter: TableFilter) {
     this.filter = filter;
   }
 
-  /** Replaces the known tables; returns the schemas that are new or changed. */
+  /**
+   * Replaces the known tables; returns the schemas that are new or changed. `dropped()` then names
+   * the captured tables that are gone.
+   */
   replace(tables: CapturedTable[], problems: TableProblem[]): TableSchema[] {
     const changed: TableSchema[] = [];
     const previous = new Map(this.tables);
@@ -37,10 +46,24 @@ export class TableRegistry {
     for (const t of tables) {
       const name = `${t.schema.db}.${t.schema.table}`;
       this.tables.set(name, t);
+      this.lastKnown.set(name, t);
+      this.marks.seed(previous.get(name)?.schema ?? t.schema);
       if (previous.get(name)?.schema.version !== t.schema.version) changed.push(t.schema);
     }
+    for (const [name, t] of previous) if (!this.tables.has(name)) this.marks.seed(t.schema);
     for (const p of problems) this.problems.set(p.table, p);
+    this.gone = [...previous.keys()].filter((n) => !this.tables.has(n) && !this.problems.has(n));
     return changed;
+  }
+
+  /** The renames of a DDL statement just read (applied to the next row events, see RenameMarks). */
+  noteRenames(renames: DdlRenames): void {
+    this.marks.note(renames);
+  }
+
+  /** Captured tables that the last replace() no longer found. */
+  dropped(): string[] {
+    return this.gone;
   }
 
   /** Marks a version as published in this stream; true when it was not yet (yield a schema item). */
@@ -67,14 +90,22 @@ export class TableRegistry {
     binlogKey: string[] = [],
   ): { table: CapturedTable; announce: boolean } {
     const name = `${db}.${table}`;
-    const current = this.tables.get(name);
-    const names = columns.map((c) => c.name);
+    // A table missing from the last read (e.g. read while an ALTER was copying it) keeps the
+    // details it had before, for the columns that still match.
+    const current = this.tables.get(name) ?? this.lastKnown.get(name);
     let entry: CapturedTable;
-    if (current && sameNames(current.info, names)) {
+    if (
+      current &&
+      sameNames(
+        current.info,
+        columns.map((c) => c.name),
+      )
+    ) {
       entry = current;
     } else {
       entry = this.derive(db, table, columns, binlogKey, current);
     }
+    entry = this.marks.mark(entry);
     return { table: entry, announce: this.announce(entry.schema) };
   }
 

@@ -34,6 +34,8 @@ import {
   type PgStatement,
   primaryKeyStatement,
   readOffsetsStatement,
+  renameColumnStatement,
+  renameTableStatements,
   truncateStatement,
   upsertStatement,
   writeBarriersStatement,
@@ -118,10 +120,28 @@ export class PostgresSinkDialect implements SqlSinkDialect<pg.Client, PgSinkColu
   }
 
   async addColumn(c: pg.Client, schema: TableSchema, column: ColumnSchema, wanted: WantedType): Promise<void> {
-    await exec(
-      c,
-      addColumnStatement(schema.db, schema.table, { name: column.name, type: wanted.type, notNull: false }),
-    );
+    let text: string | null = null;
+    if (column.default !== undefined && column.default !== null) {
+      const parsed = parsePgType(wanted.type);
+      const target = { name: column.name, type: wanted.type, notNull: false, ...(parsed ? { parsed } : {}) };
+      text = toPgParam(column, column.default, target);
+    }
+    const notNull = text !== null && !column.nullable;
+    await exec(c, addColumnStatement(schema.db, schema.table, { name: column.name, type: wanted.type, notNull }, text));
+  }
+
+  async renameColumn(c: pg.Client, schema: TableSchema, from: string, to: string): Promise<void> {
+    await exec(c, renameColumnStatement(schema.db, schema.table, from, to));
+  }
+
+  async renameTable(c: pg.Client, from: TableSchema, to: TableSchema): Promise<void> {
+    await exec(c, createSchemaStatement(to.db));
+    for (const st of renameTableStatements(
+      { schema: from.db, table: from.table },
+      { schema: to.db, table: to.table },
+    )) {
+      await exec(c, st);
+    }
   }
 
   /** ALTER COLUMN … TYPE (keeps NOT NULL), then DROP NOT NULL when asked. */

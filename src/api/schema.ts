@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { JsonValue } from './json.js';
 
 /**
  * Engine-neutral column kinds. Every source maps its column types to one of these; every sink
@@ -54,6 +55,14 @@ export interface ColumnSchema {
   fsp?: number;
   /** Generated (computed) column at the source. Sinks store its value like any other column. */
   generated?: boolean;
+  /**
+   * The canonical value that rows which existed before the column was added hold: the column's
+   * constant DEFAULT at the source (docs/schema-changes.md). Absent when there is none, or when
+   * it is an expression the target cannot repeat.
+   */
+  default?: JsonValue;
+  /** Set in the version that follows RENAME COLUMN: the column's previous name. */
+  renamedFrom?: string;
 }
 
 export interface TableId {
@@ -73,6 +82,8 @@ export interface TableSchema extends TableId {
    * the version. The sink runtime fills it from the envelope's source.connector when absent.
    */
   sourceKind?: 'mysql' | 'postgresql';
+  /** Set in the first version of a table after RENAME TABLE: its previous name. */
+  renamedFrom?: TableId;
 }
 
 /** `db.table`, the form used in logs, metrics labels and config patterns. */
@@ -103,7 +114,11 @@ export function schemaVersion(schema: Omit<TableSchema, 'version'>): string {
       c.elementKind ?? null,
       c.fsp ?? null,
       c.generated ?? false,
+      // Appended only when set, so schemas without them keep the versions they always had.
+      ...(c.default === undefined ? [] : [{ default: c.default }]),
+      ...(c.renamedFrom === undefined ? [] : [{ renamedFrom: c.renamedFrom }]),
     ]),
+    ...(schema.renamedFrom ? [{ renamedFrom: schema.renamedFrom }] : []),
   ]);
   return createHash('sha256').update(shape).digest('hex').slice(0, 16);
 }

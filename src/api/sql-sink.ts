@@ -12,9 +12,10 @@
 import type { Logger, SinkBatch, SinkConnector, SinkContext, TableChanges } from './connector.js';
 import { FerryError } from './errors.js';
 import type { PartitionOffset } from './position.js';
-import type { TableSchema } from './schema.js';
+import type { TableId, TableSchema } from './schema.js';
 import type { SqlSession } from './sql-session.js';
 import type { SqlSinkDialect, TargetColumn, TargetTable, WantedType } from './sql-sink-dialect.js';
+import { mapChanges, RenameHistory, type TargetMapping } from './sql-sink-renames.js';
 import { type BoundColumn, checkFence, groupByColumns, keyParams, rowParams } from './sql-sink-rows.js';
 import { noKeyError, prepareTable } from './sql-sink-tables.js';
 
@@ -38,6 +39,7 @@ export class SqlSinkCore<C, Col extends TargetColumn, W extends WantedType, P> {
   private readonly tables = new Map<string, TargetTable<Col>>();
   /** Schema versions prepared already. */
   private readonly ensured = new Set<string>();
+  private readonly renames = new RenameHistory();
 
   constructor(opts: SqlSinkCoreOptions<C, Col, W, P>) {
     this.o = opts;
@@ -53,15 +55,25 @@ export class SqlSinkCore<C, Col extends TargetColumn, W extends WantedType, P> {
   }
 
   async ensureTable(schema: TableSchema): Promise<void> {
-    const key = tableKey(schema.db, schema.table);
-    const versionKey = `${key}\u0000${schema.version}`;
+    const versionKey = `${tableKey(schema.db, schema.table)}\u0000${schema.version}`;
     if (this.ensured.has(versionKey)) return;
     if (schema.primaryKey.length === 0) throw noKeyError(schema);
     const { dialect, createTables } = this.o;
-    const table = await dialect.withDdlLock(`preparing table ${schema.db}.${schema.table}`, (c) =>
-      prepareTable(dialect, c, schema, { createTables, logger: this.o.logger() }),
-    );
-    this.tables.set(key, table);
+    this.renames.record(schema);
+    const { table, mapping } = await dialect.withDdlLock(`preparing table ${schema.db}.${schema.table}`, async (c) => {
+      // Events written before a RENAME TABLE / RENAME COLUMN go where the target now has their data.
+      let id: TableId = schema;
+      const renamed = this.renames.renamedTable(schema);
+      if (renamed && !(await dialect.describe(c, schema)) && (await dialect.describe(c, { ...schema, ...renamed }))) {
+        id = renamed;
+      }
+      const before = await dialect.describe(c, { ...schema, ...id });
+      const mapping = this.renames.map(schema, id, (n) => before?.columns.has(n) ?? false);
+      const table = await prepareTable(dialect, c, mapping.schema, { createTables, logger: this.o.logger() });
+      return { table, mapping };
+    });
+    this.tables.set(tableKey(mapping.schema.db, mapping.schema.table), table);
+    if (schema.renamedFrom) this.tables.delete(tableKey(schema.renamedFrom.db, schema.renamedFrom.table));
     this.ensured.add(versionKey);
   }
 
@@ -87,7 +99,8 @@ export class SqlSinkCore<C, Col extends TargetColumn, W extends WantedType, P> {
     });
   }
 
-  private async applyTable(c: C, t: TableChanges): Promise<void> {
+  private async applyTable(c: C, changes: TableChanges): Promise<void> {
+    const t = mapChanges(changes, this.targetMapping(changes.schema));
     const { schema } = t;
     const { dialect } = this.o;
     const table = this.tables.get(tableKey(schema.db, schema.table));
@@ -113,6 +126,17 @@ export class SqlSinkCore<C, Col extends TargetColumn, W extends WantedType, P> {
       const columns = group.columns.map((column): BoundColumn<Col> => ({ column, target: target(column.name) }));
       await dialect.upsertRows(c, schema, columns, rowParams(group.rows, columns, toParam));
     }
+  }
+
+  /** How a prepared schema maps onto the target as it is now (renames since it was prepared included). */
+  private targetMapping(schema: TableSchema): TargetMapping {
+    let id: TableId = schema;
+    if (!this.tables.has(tableKey(schema.db, schema.table))) {
+      const renamed = this.renames.renamedTable(schema);
+      if (renamed && this.tables.has(tableKey(renamed.db, renamed.table))) id = renamed;
+    }
+    const table = this.tables.get(tableKey(id.db, id.table));
+    return this.renames.map(schema, id, (n) => table?.columns.has(n) ?? false);
   }
 
   private requireStarted(): SinkContext {

@@ -70,6 +70,9 @@ export class RecordDecoder {
       out = {
         ...schema,
         ...(this.opts.targetNamespace ? { db: this.opts.targetNamespace } : {}),
+        ...(this.opts.targetNamespace && schema.renamedFrom
+          ? { renamedFrom: { db: this.opts.targetNamespace, table: schema.renamedFrom.table } }
+          : {}),
         ...(kind ? { sourceKind: kind } : {}),
       };
       byKind.set(cacheKey, out);
