@@ -2,7 +2,7 @@ import { FerryError, type TableFilter, type TableSchema } from '../../src/api/in
 import type { DdlRenames } from './ddl-renames.js';
 import { RenameMarks } from './rename-marks.js';
 import { buildTableSchema, type CapturedTable, type TableProblem } from './schema.js';
-import type { InfoColumn } from './types.js';
+import { type InfoColumn, mapMysqlColumn } from './types.js';
 
 export type { CapturedTable };
 
@@ -94,13 +94,7 @@ export class TableRegistry {
     // details it had before, for the columns that still match.
     const current = this.tables.get(name) ?? this.lastKnown.get(name);
     let entry: CapturedTable;
-    if (
-      current &&
-      sameNames(
-        current.info,
-        columns.map((c) => c.name),
-      )
-    ) {
+    if (current && sameShape(current.info, columns)) {
       entry = current;
     } else {
       entry = this.derive(db, table, columns, binlogKey, current);
@@ -126,7 +120,12 @@ export class TableRegistry {
         `the binlog has no column names for ${name}; set binlog_row_metadata = FULL on the server`,
       );
     }
-    const info = columns.map((c) => current?.info.find((i) => i.name === c.name) ?? hintToInfo(c));
+    // A column whose type changed since the event was written (MODIFY) is decoded with the type
+    // the binlog's table map gives for it, not with today's.
+    const info = columns.map((c) => {
+      const now = current?.info.find((i) => i.name === c.name);
+      return now && sameType(now, c) ? now : hintToInfo(c);
+    });
     const currentKey = current?.schema.primaryKey ?? [];
     const key = binlogKey.length > 0 ? binlogKey : currentKey.filter((k) => columns.some((c) => c.name === k));
     const built = buildTableSchema(db, table, info, key, this.filter);
@@ -146,8 +145,31 @@ function versionKey(s: TableSchema): string {
   return `${s.db}.${s.table}@${s.version}`;
 }
 
-function sameNames(info: InfoColumn[], names: string[]): boolean {
-  return info.length === names.length && info.every((c, i) => c.name === names[i]);
+/** Same column names in the same order, each of a type that decodes the same way. */
+function sameShape(info: InfoColumn[], columns: ColumnHint[]): boolean {
+  return (
+    info.length === columns.length && info.every((c, i) => c.name === columns[i]!.name && sameType(c, columns[i]!))
+  );
+}
+
+const TEMPORAL = new Set(['time', 'timestamp', 'timestamptz']);
+
+/**
+ * Whether a row written with the table map's column type `hint` decodes like today's column
+ * `info`: the same kind (and signedness, scale, fractional digits). Types the table map cannot
+ * tell apart from others (MariaDB JSON, UUID, INET) count as the same.
+ */
+export function sameType(info: InfoColumn, hint: ColumnHint): boolean {
+  if (info.json || ['uuid', 'inet4', 'inet6'].includes(info.dataType.toLowerCase())) return true;
+  const now = mapMysqlColumn(info);
+  const then = mapMysqlColumn(hintToInfo(hint));
+  if (!now.ok || !then.ok) return true;
+  const a = now.column;
+  const b = then.column;
+  if (a.kind !== b.kind || (a.unsigned ?? false) !== (b.unsigned ?? false)) return false;
+  if (TEMPORAL.has(a.kind) && (a.fsp ?? 0) !== (b.fsp ?? 0)) return false;
+  if (a.kind === 'decimal' && a.scale !== b.scale) return false;
+  return true;
 }
 
 /** An information_schema-like column from binlog metadata alone (nullability unknown: nullable). */

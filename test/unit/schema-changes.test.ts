@@ -3,6 +3,7 @@ import { addColumnStatement as myAddColumn } from '../../connectors/mysql-sink/s
 import { parseRenames, splitTopLevel } from '../../connectors/mysql-source/ddl-renames.js';
 import { defaultLiteral, mysqlDefault } from '../../connectors/mysql-source/defaults.js';
 import { RenameMarks } from '../../connectors/mysql-source/rename-marks.js';
+import { hintToInfo, sameType } from '../../connectors/mysql-source/table-registry.js';
 import type { CapturedTable } from '../../connectors/mysql-source/schema.js';
 import { quoteLiteral } from '../../connectors/postgres-sink/dialect.js';
 import { addColumnStatement as pgAddColumn, renameTableStatements } from '../../connectors/postgres-sink/sql.js';
@@ -235,5 +236,25 @@ describe('sink rename history', () => {
     // A later version that holds both names again keeps its own column.
     const v3 = table('u', [col('id'), col('b'), col('a')]);
     expect(h.map(v3, v3, (n) => target.has(n) || n === 'a').columns.size).toBe(0);
+  });
+});
+
+describe('MySQL replay across a type change', () => {
+  const info = (type: string, extra: Record<string, unknown> = {}) => ({
+    ...hintToInfo({ name: 'c', type }),
+    ...extra,
+  });
+
+  it('a table-map type decodes like today only when kind, sign, scale and fractional digits agree', () => {
+    expect(sameType(info('int'), { name: 'c', type: 'varchar(20)' })).toBe(false);
+    expect(sameType(info('bigint'), { name: 'c', type: 'int' })).toBe(false);
+    expect(sameType(info('int unsigned'), { name: 'c', type: 'int' })).toBe(false);
+    expect(sameType(info('datetime(6)'), { name: 'c', type: 'datetime' })).toBe(false);
+    expect(sameType(info('decimal(10,2)'), { name: 'c', type: 'decimal(12,4)' })).toBe(false);
+    expect(sameType(info('varchar(50)'), { name: 'c', type: 'varchar(20)' })).toBe(true);
+    expect(sameType(info('decimal(12,2)'), { name: 'c', type: 'decimal(10,2)' })).toBe(true);
+    // The table map cannot tell MariaDB JSON (LONGTEXT) or UUID (BINARY(16)) apart: same.
+    expect(sameType(info('longtext', { json: true }), { name: 'c', type: 'longtext' })).toBe(true);
+    expect(sameType(info('uuid', { dataType: 'uuid' }), { name: 'c', type: 'binary(16)' })).toBe(true);
   });
 });
