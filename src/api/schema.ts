@@ -82,8 +82,38 @@ export interface TableSchema extends TableId {
    * the version. The sink runtime fills it from the envelope's source.connector when absent.
    */
   sourceKind?: 'mysql' | 'postgresql';
-  /** Set in the first version of a table after RENAME TABLE: its previous name. */
+  /** Set in the versions of a table after RENAME TABLE: its previous name. */
   renamedFrom?: TableId;
+  /**
+   * Sink side only, not part of the version: every column rename the sink's schema history knows
+   * of (from all published versions), so events written before a rename go to the renamed column
+   * even after a sink restart (docs/schema-changes.md).
+   */
+  knownRenames?: KnownRenames;
+}
+
+export interface KnownRenames {
+  columns: Array<{ table: TableId; from: string; to: string }>;
+}
+
+/** The column renames that a set of schema versions announce (pure). */
+export function renamesOf(schemas: Iterable<TableSchema>): KnownRenames {
+  const out: KnownRenames = { columns: [] };
+  const seen = new Set<string>();
+  const add = (key: string, push: () => void) => {
+    if (seen.has(key)) return;
+    seen.add(key);
+    push();
+  };
+  for (const s of schemas) {
+    const to = { db: s.db, table: s.table };
+    for (const c of s.columns) {
+      const old = c.renamedFrom;
+      if (old !== undefined)
+        add(JSON.stringify(['c', to, old, c.name]), () => out.columns.push({ table: to, from: old, to: c.name }));
+    }
+  }
+  return out;
 }
 
 /** `db.table`, the form used in logs, metrics labels and config patterns. */

@@ -29,26 +29,33 @@ export class RenameHistory {
   /** Per table (current name): old column name -> new name. */
   private readonly columns = new Map<string, Map<string, string>>();
 
-  /** Remembers the renames a schema version announces. */
+  /** Remembers the renames a schema version announces, and those of its schema history (knownRenames). */
   record(schema: TableSchema): void {
-    const key = idKey(schema);
-    if (schema.renamedFrom) {
-      const from = idKey(schema.renamedFrom);
-      if (from !== key) {
-        this.tables.set(from, { db: schema.db, table: schema.table });
-        const old = this.columns.get(from);
-        if (old && !this.columns.has(key)) this.columns.set(key, new Map(old));
-      }
-    }
+    for (const c of schema.knownRenames?.columns ?? []) this.recordColumn(c.table, c.from, c.to);
+    if (schema.renamedFrom) this.recordTable(schema.renamedFrom, schema);
     for (const col of schema.columns) {
-      if (col.renamedFrom === undefined || col.renamedFrom === col.name) continue;
-      let map = this.columns.get(key);
-      if (!map) {
-        map = new Map();
-        this.columns.set(key, map);
-      }
-      map.set(col.renamedFrom, col.name);
+      if (col.renamedFrom !== undefined) this.recordColumn(schema, col.renamedFrom, col.name);
     }
+  }
+
+  private recordTable(from: TableId, to: TableId): void {
+    const fromKey = idKey(from);
+    const key = idKey(to);
+    if (fromKey === key) return;
+    this.tables.set(fromKey, { db: to.db, table: to.table });
+    const old = this.columns.get(fromKey);
+    if (old) this.columns.set(key, new Map([...old, ...(this.columns.get(key) ?? [])]));
+  }
+
+  private recordColumn(table: TableId, from: string, to: string): void {
+    if (from === to) return;
+    const key = idKey(table);
+    let map = this.columns.get(key);
+    if (!map) {
+      map = new Map();
+      this.columns.set(key, map);
+    }
+    map.set(from, to);
   }
 
   /** The table an old name was renamed to (following several renames), or null. */

@@ -3,13 +3,13 @@ import { addColumnStatement as myAddColumn } from '../../connectors/mysql-sink/s
 import { parseRenames, splitTopLevel } from '../../connectors/mysql-source/ddl-renames.js';
 import { defaultLiteral, mysqlDefault } from '../../connectors/mysql-source/defaults.js';
 import { RenameMarks } from '../../connectors/mysql-source/rename-marks.js';
-import { hintToInfo, sameType } from '../../connectors/mysql-source/table-registry.js';
 import type { CapturedTable } from '../../connectors/mysql-source/schema.js';
+import { hintToInfo, sameType } from '../../connectors/mysql-source/table-registry.js';
 import { quoteLiteral } from '../../connectors/postgres-sink/dialect.js';
 import { addColumnStatement as pgAddColumn, renameTableStatements } from '../../connectors/postgres-sink/sql.js';
 import { withDefault, withDefaultValue } from '../../connectors/postgres-source/defaults.js';
 import { RelationHistory } from '../../connectors/postgres-source/renames.js';
-import { type ColumnSchema, schemaVersion, type TableSchema, withVersion } from '../../src/api/index.js';
+import { type ColumnSchema, renamesOf, schemaVersion, type TableSchema, withVersion } from '../../src/api/index.js';
 import { mapChanges, RenameHistory } from '../../src/api/sql-sink-renames.js';
 
 const col = (name: string, extra: Partial<ColumnSchema> = {}): ColumnSchema => ({
@@ -221,6 +221,17 @@ describe('PostgreSQL renames from Relation messages and attribute numbers', () =
 });
 
 describe('sink rename history', () => {
+  it('after a restart, learns column renames from the schema history before any renamed version', () => {
+    const v1 = table('t', [col('id'), col('a')]);
+    const v2 = table('t', [col('id'), col('b', { renamedFrom: 'a' })]);
+    const known = renamesOf([v1, v2, v2]);
+    expect(known).toEqual({ columns: [{ table: { db: 'd', table: 't' }, from: 'a', to: 'b' }] });
+    const h = new RenameHistory();
+    h.record({ ...v1, knownRenames: known });
+    const m = h.map(v1, v1, (n) => n === 'id' || n === 'b');
+    expect(m.columns).toEqual(new Map([['a', 'b']]));
+  });
+
   it('maps events written before a rename onto the renamed column and table', () => {
     const h = new RenameHistory();
     const v1 = table('t', [col('id'), col('a')]);
