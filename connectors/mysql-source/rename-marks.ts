@@ -83,17 +83,25 @@ export class RenameMarks {
       const before = prev.columns.map((c) => c.name);
       const after = schema.columns.map((c) => c.name);
       const tableNames = new Set([name, ...(renamedFrom ? [nameOf(renamedFrom)] : [])]);
-      const found = new Set<string>();
-      for (const r of this.columns) {
-        if (![...tableNames].some((n) => same(n, nameOf(r.table)))) continue;
+      const ours = this.columns.filter((r) => [...tableNames].some((n) => same(n, nameOf(r.table))));
+      for (const r of ours) {
         const from = before.find((n) => same(n, r.from));
-        const to = after.find((n) => same(n, r.to));
+        // Several renames in a row (a -> b, b -> c) with no row written in between: a -> c.
+        let last = r.to;
+        for (let i = 0; i < ours.length; i++) {
+          const next = ours.find((x) => same(x.from, last) && !after.some((n) => same(n, last)));
+          if (!next) break;
+          last = next.to;
+        }
+        const to = after.find((n) => same(n, last));
         if (from && to && !after.includes(from) && !before.includes(to)) {
           carried.columns.set(to, from);
-          found.add(to);
         }
       }
-      if (found.size > 0) this.drop(this.columns, (r) => tableNames.has(nameOf(r.table)) && found.has(r.to));
+      // A new set of names comes after every pending DDL of the table: what they renamed shows now or never.
+      if (before.join('\u0000') !== after.join('\u0000')) {
+        this.drop(this.columns, (r) => [...tableNames].some((n) => same(n, nameOf(r.table))));
+      }
     }
     // Every mark seen so far that still holds (new name there, old name not) goes into this shape.
     const names = new Set(schema.columns.map((c) => c.name));

@@ -74,6 +74,14 @@ describe('MySQL DDL renames', () => {
     other.note({ tables: [], columns: [{ table: { db: 'd', table: 'v' }, from: 'a', to: 'b' }] });
     const both: CapturedTable = { schema: table('v', [col('id'), col('a'), col('b')]), info };
     expect(other.mark(both)).toBe(both);
+    // Two renames with no row written in between: a -> b -> c is a rename of a to c.
+    const chain = new RenameMarks();
+    const w: CapturedTable = { schema: table('w', [col('id'), col('a')]), info };
+    chain.seed(w.schema);
+    chain.note({ tables: [], columns: [{ table: { db: 'd', table: 'w' }, from: 'a', to: 'b' }] });
+    chain.note({ tables: [], columns: [{ table: { db: 'd', table: 'w' }, from: 'b', to: 'c' }] });
+    const c = chain.mark({ schema: table('w', [col('id'), col('c')]), info });
+    expect(c.schema.columns[1]!.renamedFrom).toBe('a');
   });
 });
 
