@@ -90,7 +90,13 @@ export class SqlSinkCore<C, Col extends TargetColumn, W extends WantedType, P> {
       if (batch.expected && batch.expected.length > 0) {
         checkFence(batch.expected, await dialect.lockOffsets(c, ctx, batch.expected));
       }
-      for (const t of batch.tables) await this.applyTable(c, t);
+      // Changes of a table under its name from before a RENAME TABLE (written earlier) go first.
+      const renamed = (t: TableChanges) => {
+        const to = this.targetMapping(t.schema).schema;
+        return to.table !== t.schema.table || to.db !== t.schema.db ? 0 : 1;
+      };
+      const ordered = [...batch.tables].sort((a, b) => renamed(a) - renamed(b));
+      for (const t of ordered) await this.applyTable(c, t);
       if (batch.barriers && batch.barriers.length > 0) await dialect.writeBarriers(c, ctx, batch.barriers);
       if (batch.offsets.length > 0) {
         const rows = batch.offsets.map((o) => ({ ...o, truncateBarrier: o.truncateBarrier ?? null }));

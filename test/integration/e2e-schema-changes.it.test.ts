@@ -132,6 +132,9 @@ describe('schema changes from MariaDB: MariaDB -> PostgreSQL and MariaDB -> Mari
       60_000,
       [toPg, toMy],
     );
+    // The snapshots applied first: events of a renamed table's old topic that a sink applies only
+    // after events of its new topic are a documented limit (docs/schema-changes.md).
+    await Promise.all([waitForConvergence(toPg, kafka), waitForConvergence(toMy, kafka)]);
     await changeSchemas(
       (q) => my.query(q),
       (q) => writes.query(q),
@@ -210,6 +213,9 @@ describe('schema changes from PostgreSQL: PostgreSQL -> PostgreSQL and PostgreSQ
       60_000,
       [toPg, toMy],
     );
+    // The snapshots applied first: events of a renamed table's old topic that a sink applies only
+    // after events of its new topic are a documented limit (docs/schema-changes.md).
+    await Promise.all([waitForConvergence(toPg, kafka), waitForConvergence(toMy, kafka)]);
     await changeSchemas(
       (q) => src.query(q),
       (q) => writes.query(q),
