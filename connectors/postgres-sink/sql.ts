@@ -71,6 +71,8 @@ export interface PgColumnDef {
   name: string;
   type: string;
   notNull: boolean;
+  /** CREATE TABLE: the text of the column's DEFAULT (docs/schema-changes.md). */
+  defaultText?: string;
 }
 
 export function createSchemaStatement(schema: string): PgStatement {
@@ -83,7 +85,11 @@ export function createTableStatement(
   columns: PgColumnDef[],
   key: string[],
 ): PgStatement {
-  const defs = columns.map((c) => `${quoteIdent(c.name)} ${c.type}${c.notNull ? ' NOT NULL' : ''}`);
+  const defs = columns.map(
+    (c) =>
+      `${quoteIdent(c.name)} ${c.type}${c.defaultText === undefined ? '' : ` DEFAULT ${quoteLiteral(c.defaultText)}::${c.type}`}` +
+      `${c.notNull ? ' NOT NULL' : ''}`,
+  );
   defs.push(`PRIMARY KEY (${quoteList(key)})`);
   return { text: `CREATE TABLE IF NOT EXISTS ${qualify(schema, table)} (${defs.join(', ')})`, values: [] };
 }

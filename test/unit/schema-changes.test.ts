@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { addColumnStatement as myAddColumn } from '../../connectors/mysql-sink/sql.js';
+import {
+  addColumnStatement as myAddColumn,
+  defaultLiteral as myDefaultLiteral,
+} from '../../connectors/mysql-sink/sql.js';
 import { parseRenames, splitTopLevel } from '../../connectors/mysql-source/ddl-renames.js';
 import { defaultLiteral, mysqlDefault } from '../../connectors/mysql-source/defaults.js';
 import { RenameMarks } from '../../connectors/mysql-source/rename-marks.js';
@@ -128,10 +131,13 @@ describe('column defaults', () => {
       `ALTER TABLE "s"."t" ADD COLUMN IF NOT EXISTS "d" integer DEFAULT '7'::integer NOT NULL`,
     );
     expect(quoteLiteral("a'b\\c")).toBe("E'a''b\\\\c'");
-    expect(myAddColumn('s', 't', { name: 'd', ddl: 'INT', notNull: true }, 7)).toEqual({
-      sql: 'ALTER TABLE `s`.`t` ADD COLUMN `d` INT NOT NULL DEFAULT ?',
-      params: [7],
+    expect(myAddColumn('s', 't', { name: 'd?', ddl: 'INT', notNull: true }, 7)).toEqual({
+      sql: 'ALTER TABLE `s`.`t` ADD COLUMN `d?` INT NOT NULL DEFAULT 7',
+      params: [],
     });
+    expect(myDefaultLiteral("it's \\")).toBe("'it''s \\\\'");
+    expect(myDefaultLiteral('a\nb')).toBe("X'610a62'");
+    expect(myDefaultLiteral(Buffer.from([1, 255]))).toBe("X'01ff'");
     expect(renameTableStatements({ schema: 'a', table: 'x' }, { schema: 'b', table: 'y' }).map((s) => s.text)).toEqual([
       'ALTER TABLE "a"."x" SET SCHEMA "b"',
       'ALTER TABLE "b"."x" RENAME TO "y"',
