@@ -30,6 +30,8 @@ import {
   modifyColumnStatement,
   primaryKeyStatement,
   readOffsetsStatement,
+  renameColumnStatement,
+  renameTableStatement,
   truncateStatement,
   upsertStatement,
   writeBarriersStatement,
@@ -108,11 +110,16 @@ export class MySqlSinkDialect implements SqlSinkDialect<Conn, MySqlTargetColumn,
   async createTable(c: Conn, schema: TableSchema): Promise<void> {
     await c.query(createDatabaseStatement(schema.db).sql);
     const pk = new Set(schema.primaryKey);
-    const columns = schema.columns.map((col) => ({
-      name: col.name,
-      ddl: this.columnType(schema, col).ddl,
-      notNull: !col.nullable || pk.has(col.name),
-    }));
+    const columns = schema.columns.map((col) => {
+      const ddl = this.columnType(schema, col).ddl;
+      const def = this.defaultParam(col, ddl);
+      return {
+        name: col.name,
+        ddl,
+        notNull: !col.nullable || pk.has(col.name),
+        ...(def === null ? {} : { default: def }),
+      };
+    });
     await c.query(createTableStatement(schema.db, schema.table, columns, schema.primaryKey).sql);
   }
 
@@ -125,13 +132,29 @@ export class MySqlSinkDialect implements SqlSinkDialect<Conn, MySqlTargetColumn,
   }
 
   async addColumn(c: Conn, schema: TableSchema, column: ColumnSchema, wanted: MySqlColumnType): Promise<void> {
+    const value = this.defaultParam(column, wanted.ddl);
+    const notNull = value !== null && !column.nullable;
+    const st = addColumnStatement(schema.db, schema.table, { name: column.name, ddl: wanted.ddl, notNull }, value);
     try {
-      await c.query(
-        addColumnStatement(schema.db, schema.table, { name: column.name, ddl: wanted.ddl, notNull: false }).sql,
-      );
+      await c.query(st.sql);
     } catch (err) {
       if ((err as { errno?: number }).errno !== 1060) throw err; // added concurrently
     }
+  }
+
+  /** The parameter of a column's DEFAULT (docs/schema-changes.md), or null for none. */
+  private defaultParam(column: ColumnSchema, ddl: string): MySqlParam {
+    if (column.default === undefined || column.default === null) return null;
+    return toMySqlParam(column, column.default, { name: column.name, type: normalizeMysqlType(ddl), notNull: false });
+  }
+
+  async renameColumn(c: Conn, schema: TableSchema, from: string, to: string): Promise<void> {
+    await c.query(renameColumnStatement(schema.db, schema.table, from, to).sql);
+  }
+
+  async renameTable(c: Conn, from: TableSchema, to: TableSchema): Promise<void> {
+    await c.query(createDatabaseStatement(to.db).sql);
+    await c.query(renameTableStatement(from, to).sql);
   }
 
   /** One MODIFY COLUMN: the widened (or the existing) type, NOT NULL kept unless dropped. */

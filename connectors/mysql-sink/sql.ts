@@ -4,7 +4,8 @@
  * never taken for a placeholder). Names are quoted by the dialect.
  */
 
-import { qualify, quoteIdent, quoteList } from './dialect.js';
+import { FerryError } from '../../src/api/index.js';
+import { qualify, quoteIdent, quoteList, quoteLiteral } from './dialect.js';
 import type { MySqlParam } from './values.js';
 
 export interface MySqlStatement {
@@ -66,6 +67,8 @@ export interface MySqlColumnDef {
   /** DDL type from the type mapping (never from user text). */
   ddl: string;
   notNull: boolean;
+  /** CREATE TABLE: the column's DEFAULT, as a parameter (docs/schema-changes.md). */
+  default?: string | number | Buffer;
 }
 
 export function createDatabaseStatement(db: string): MySqlStatement {
@@ -78,7 +81,11 @@ export function createTableStatement(
   columns: MySqlColumnDef[],
   key: string[],
 ): MySqlStatement {
-  const defs = columns.map((c) => `${quoteIdent(c.name)} ${c.ddl} ${c.notNull ? 'NOT NULL' : 'NULL'}`);
+  const defs = columns.map(
+    (c) =>
+      `${quoteIdent(c.name)} ${c.ddl} ${c.notNull ? 'NOT NULL' : 'NULL'}` +
+      `${c.default === undefined ? '' : ` DEFAULT ${defaultLiteral(c.default)}`}`,
+  );
   defs.push(`PRIMARY KEY (${quoteList(key)})`);
   return {
     sql: `CREATE TABLE IF NOT EXISTS ${qualify(db, table)} (${defs.join(', ')}) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
@@ -86,11 +93,49 @@ export function createTableStatement(
   };
 }
 
-export function addColumnStatement(db: string, table: string, column: MySqlColumnDef): MySqlStatement {
+/**
+ * A column DEFAULT in DDL, which takes no parameters (docs/schema-changes.md): a number as is,
+ * bytes and text with control characters as a hex literal, other text quoted by quoteLiteral().
+ */
+export function defaultLiteral(value: string | number | Buffer): string {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value))
+      throw new FerryError('FERRY_SCHEMA', `the default ${value} cannot be written in MySQL DDL`);
+    return String(value);
+  }
+  if (Buffer.isBuffer(value)) return `X'${value.toString('hex')}'`;
+  if (/[\u0000-\u001f]/.test(value)) return `X'${Buffer.from(value, 'utf8').toString('hex')}'`;
+  return quoteLiteral(value);
+}
+
+/** ADD COLUMN, with a DEFAULT when `defaultValue` is given, so existing rows hold it. */
+export function addColumnStatement(
+  db: string,
+  table: string,
+  column: MySqlColumnDef,
+  defaultValue?: string | number | Buffer | null,
+): MySqlStatement {
+  const hasDefault = defaultValue !== undefined && defaultValue !== null;
   return {
-    sql: `ALTER TABLE ${qualify(db, table)} ADD COLUMN ${quoteIdent(column.name)} ${column.ddl} NULL`,
+    sql:
+      `ALTER TABLE ${qualify(db, table)} ADD COLUMN ${quoteIdent(column.name)} ${column.ddl} ` +
+      `${column.notNull ? 'NOT NULL' : 'NULL'}${hasDefault ? ` DEFAULT ${defaultLiteral(defaultValue)}` : ''}`,
     params: [],
   };
+}
+
+export function renameColumnStatement(db: string, table: string, from: string, to: string): MySqlStatement {
+  return {
+    sql: `ALTER TABLE ${qualify(db, table)} RENAME COLUMN ${quoteIdent(from)} TO ${quoteIdent(to)}`,
+    params: [],
+  };
+}
+
+export function renameTableStatement(
+  from: { db: string; table: string },
+  to: { db: string; table: string },
+): MySqlStatement {
+  return { sql: `RENAME TABLE ${qualify(from.db, from.table)} TO ${qualify(to.db, to.table)}`, params: [] };
 }
 
 export function modifyColumnStatement(db: string, table: string, column: MySqlColumnDef): MySqlStatement {

@@ -116,7 +116,7 @@ export function parseQualifiedName(
   return { value: { db: defaultDb, table: first.value }, rest };
 }
 
-function parseIdentifier(text: string): { value: string; rest: string } | null {
+export function parseIdentifier(text: string): { value: string; rest: string } | null {
   if (text.startsWith('`')) {
     let value = '';
     let i = 1;

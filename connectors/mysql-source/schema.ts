@@ -9,6 +9,7 @@ import {
   type TableSchema,
   withVersion,
 } from '../../src/api/index.js';
+import { mysqlDefault } from './defaults.js';
 import { type InfoColumn, mapMysqlColumn } from './types.js';
 
 /** A captured table that cannot be captured as it is, with the fix. */
@@ -111,7 +112,8 @@ export function buildTableSchema(
         },
       };
     }
-    out.push(mapped.column);
+    const def = c.generated ? undefined : mysqlDefault(mapped.column, c.default);
+    out.push(def === undefined ? mapped.column : { ...mapped.column, default: def });
   }
   return { ok: true, schema: withVersion({ db, table, columns: out, primaryKey: key }) };
 }
@@ -147,7 +149,8 @@ export async function readSchemas(conn: Connection, filter: TableFilter, only?: 
   const [colRows] = await conn.query<Rows>(
     `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS t, COLUMN_NAME AS name, DATA_TYPE AS dataType,
             COLUMN_TYPE AS columnType, IS_NULLABLE AS nullable, CHARACTER_MAXIMUM_LENGTH AS charLen,
-            NUMERIC_PRECISION AS nprec, NUMERIC_SCALE AS nscale, DATETIME_PRECISION AS dprec, EXTRA AS extra
+            NUMERIC_PRECISION AS nprec, NUMERIC_SCALE AS nscale, DATETIME_PRECISION AS dprec, EXTRA AS extra,
+            COLUMN_DEFAULT AS def
        FROM information_schema.COLUMNS WHERE ${inDbs} ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION`,
     capturedDbs,
   );
@@ -176,6 +179,7 @@ export async function readSchemas(conn: Connection, filter: TableFilter, only?: 
       datetimePrecision: num(r['dprec']),
       generated: /GENERATED/i.test(String(r['extra'] ?? '')),
       json: jsonCols.has(`${t}.${name}`),
+      default: r['def'] === null || r['def'] === undefined ? null : String(r['def']),
     });
     columns.set(t, list);
   }

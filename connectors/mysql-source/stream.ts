@@ -9,11 +9,13 @@ import {
 import { readBinlog } from './binlog.js';
 import type { MysqlSourceConfig } from './config.js';
 import { closeQuietly, connect } from './connection.js';
+import { stripLeadingComments } from './ddl.js';
+import { type DdlRenames, parseRenames } from './ddl-renames.js';
 import { BinlogDecoder, type BinlogEvent } from './decode.js';
 import type { Placements } from './placements.js';
 import { fromSourcePosition } from './position.js';
 import { readSchemas, type SchemaRead } from './schema.js';
-import { TableRegistry } from './table-registry.js';
+import { type CapturedTable, TableRegistry } from './table-registry.js';
 
 const WOKEN: unique symbol = Symbol('a chunk was added');
 
@@ -75,10 +77,19 @@ export async function* streamMysql(
         if (res.refreshSchemas && ev.type === 'query') {
           // A DDL can only concern captured tables if it runs in, or names, one of their databases.
           const relevant = !dbs || dbs.some((d) => ev.db === d || ev.query.includes(d));
-          const read = relevant ? await schemas(conn, ctx) : null;
+          const renames = parseRenames(ev.query, ev.db);
+          const read = relevant ? await readAfterDdl(conn, ctx, registry.all(), ev.query, renames) : null;
+          registry.noteRenames(renames);
           const changed = read ? registry.replace(read.tables, read.problems) : [];
           for (const s of changed) {
             ctx.logger.info('table schema changed', { table: `${s.db}.${s.table}`, version: s.version, ddl: ev.query });
+          }
+          for (const table of read && /^\s*DROP\s+TABLE\b/i.test(stripLeadingComments(ev.query))
+            ? registry.dropped()
+            : []) {
+            ctx.logger.warn('a captured table was dropped at the source: its capture stops, the target table is kept', {
+              table,
+            });
           }
           yield* decoder.afterDdl(ev, changed);
         }
@@ -91,6 +102,35 @@ export async function* streamMysql(
     }
   } finally {
     await closeQuietly(conn);
+  }
+}
+
+/**
+ * The schemas after a DDL statement. A captured table that the statement neither drops nor
+ * renames can be missing from information_schema for a moment while another ALTER swaps it; such
+ * a read is repeated (a few times, briefly) so the table keeps its details, defaults included.
+ */
+async function readAfterDdl(
+  conn: Connection,
+  ctx: SourceContext,
+  known: CapturedTable[],
+  query: string,
+  renames: DdlRenames,
+): Promise<SchemaRead> {
+  const drops = /^DROP\s+(TEMPORARY\s+)?TABLE\b/i.test(stripLeadingComments(query));
+  const moved = new Set(renames.tables.map((r) => `${r.from.db}.${r.from.table}`));
+  for (let attempt = 0; ; attempt++) {
+    const read = await schemas(conn, ctx);
+    const present = new Set([
+      ...read.tables.map((t) => `${t.schema.db}.${t.schema.table}`),
+      ...read.problems.map((p) => p.table),
+    ]);
+    const missing = known
+      .map((t) => `${t.schema.db}.${t.schema.table}`)
+      .filter((n) => !present.has(n) && !moved.has(n));
+    if (drops || missing.length === 0 || attempt >= 3) return read;
+    ctx.logger.debug('captured tables missing from information_schema after a DDL; reading again', { missing });
+    await new Promise((r) => setTimeout(r, 100 * (attempt + 1)));
   }
 }
 

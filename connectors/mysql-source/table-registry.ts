@@ -1,6 +1,8 @@
 import { FerryError, type TableFilter, type TableSchema } from '../../src/api/index.js';
+import type { DdlRenames } from './ddl-renames.js';
+import { RenameMarks } from './rename-marks.js';
 import { buildTableSchema, type CapturedTable, type TableProblem } from './schema.js';
-import type { InfoColumn } from './types.js';
+import { type InfoColumn, mapMysqlColumn } from './types.js';
 
 export type { CapturedTable };
 
@@ -23,12 +25,19 @@ export class TableRegistry {
   private readonly problems = new Map<string, TableProblem>();
   private readonly derived = new Map<string, CapturedTable>();
   private readonly announced = new Set<string>();
+  private gone: string[] = [];
+  private readonly marks = new RenameMarks();
+  /** Every table's entry as last read, kept when a later read misses it. */
+  private readonly lastKnown = new Map<string, CapturedTable>();
 
   constructor(filter: TableFilter) {
     this.filter = filter;
   }
 
-  /** Replaces the known tables; returns the schemas that are new or changed. */
+  /**
+   * Replaces the known tables; returns the schemas that are new or changed. `dropped()` then names
+   * the captured tables that are gone.
+   */
   replace(tables: CapturedTable[], problems: TableProblem[]): TableSchema[] {
     const changed: TableSchema[] = [];
     const previous = new Map(this.tables);
@@ -37,10 +46,24 @@ export class TableRegistry {
     for (const t of tables) {
       const name = `${t.schema.db}.${t.schema.table}`;
       this.tables.set(name, t);
+      this.lastKnown.set(name, t);
+      this.marks.seed(previous.get(name)?.schema ?? t.schema);
       if (previous.get(name)?.schema.version !== t.schema.version) changed.push(t.schema);
     }
+    for (const [name, t] of previous) if (!this.tables.has(name)) this.marks.seed(t.schema);
     for (const p of problems) this.problems.set(p.table, p);
+    this.gone = [...previous.keys()].filter((n) => !this.tables.has(n) && !this.problems.has(n));
     return changed;
+  }
+
+  /** The renames of a DDL statement just read (applied to the next row events, see RenameMarks). */
+  noteRenames(renames: DdlRenames): void {
+    this.marks.note(renames);
+  }
+
+  /** Captured tables that the last replace() no longer found. */
+  dropped(): string[] {
+    return this.gone;
   }
 
   /** Marks a version as published in this stream; true when it was not yet (yield a schema item). */
@@ -67,14 +90,16 @@ export class TableRegistry {
     binlogKey: string[] = [],
   ): { table: CapturedTable; announce: boolean } {
     const name = `${db}.${table}`;
-    const current = this.tables.get(name);
-    const names = columns.map((c) => c.name);
+    // A table missing from the last read (e.g. read while an ALTER was copying it) keeps the
+    // details it had before, for the columns that still match.
+    const current = this.tables.get(name) ?? this.lastKnown.get(name);
     let entry: CapturedTable;
-    if (current && sameNames(current.info, names)) {
+    if (current && sameShape(current.info, columns)) {
       entry = current;
     } else {
       entry = this.derive(db, table, columns, binlogKey, current);
     }
+    entry = this.marks.mark(entry);
     return { table: entry, announce: this.announce(entry.schema) };
   }
 
@@ -95,7 +120,12 @@ export class TableRegistry {
         `the binlog has no column names for ${name}; set binlog_row_metadata = FULL on the server`,
       );
     }
-    const info = columns.map((c) => current?.info.find((i) => i.name === c.name) ?? hintToInfo(c));
+    // A column whose type changed since the event was written (MODIFY) is decoded with the type
+    // the binlog's table map gives for it, not with today's.
+    const info = columns.map((c) => {
+      const now = current?.info.find((i) => i.name === c.name);
+      return now && sameType(now, c) ? now : hintToInfo(c);
+    });
     const currentKey = current?.schema.primaryKey ?? [];
     const key = binlogKey.length > 0 ? binlogKey : currentKey.filter((k) => columns.some((c) => c.name === k));
     const built = buildTableSchema(db, table, info, key, this.filter);
@@ -115,8 +145,31 @@ function versionKey(s: TableSchema): string {
   return `${s.db}.${s.table}@${s.version}`;
 }
 
-function sameNames(info: InfoColumn[], names: string[]): boolean {
-  return info.length === names.length && info.every((c, i) => c.name === names[i]);
+/** Same column names in the same order, each of a type that decodes the same way. */
+function sameShape(info: InfoColumn[], columns: ColumnHint[]): boolean {
+  return (
+    info.length === columns.length && info.every((c, i) => c.name === columns[i]!.name && sameType(c, columns[i]!))
+  );
+}
+
+const TEMPORAL = new Set(['time', 'timestamp', 'timestamptz']);
+
+/**
+ * Whether a row written with the table map's column type `hint` decodes like today's column
+ * `info`: the same kind (and signedness, scale, fractional digits). Types the table map cannot
+ * tell apart from others (MariaDB JSON, UUID, INET) count as the same.
+ */
+export function sameType(info: InfoColumn, hint: ColumnHint): boolean {
+  if (info.json || ['uuid', 'inet4', 'inet6'].includes(info.dataType.toLowerCase())) return true;
+  const now = mapMysqlColumn(info);
+  const then = mapMysqlColumn(hintToInfo(hint));
+  if (!now.ok || !then.ok) return true;
+  const a = now.column;
+  const b = then.column;
+  if (a.kind !== b.kind || (a.unsigned ?? false) !== (b.unsigned ?? false)) return false;
+  if (TEMPORAL.has(a.kind) && (a.fsp ?? 0) !== (b.fsp ?? 0)) return false;
+  if (a.kind === 'decimal' && a.scale !== b.scale) return false;
+  return true;
 }
 
 /** An information_schema-like column from binlog metadata alone (nullability unknown: nullable). */

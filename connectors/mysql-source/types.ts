@@ -19,6 +19,8 @@ export interface InfoColumn {
   generated: boolean;
   /** MariaDB JSON is LONGTEXT with a json_valid() check; the schema reader finds those. */
   json: boolean;
+  /** information_schema COLUMN_DEFAULT as the server shows it (`'text'`, `7`, `NULL`, `current_timestamp()`). */
+  default?: string | null;
 }
 
 export type MappedColumn = { ok: true; column: ColumnSchema } | { ok: false; reason: string };

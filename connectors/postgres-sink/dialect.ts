@@ -39,3 +39,16 @@ export function qualify(schema: string, table: string): string {
 export function quoteList(names: readonly string[]): string {
   return names.map(quoteIdent).join(', ');
 }
+
+/**
+ * A string literal for the few places PostgreSQL takes no parameters (a column DEFAULT in DDL):
+ * single quotes doubled, and the E'' form with backslashes doubled when there are any, so the
+ * text means the same whatever standard_conforming_strings says.
+ */
+export function quoteLiteral(text: string): string {
+  if (text.includes('\u0000')) {
+    throw new FerryError('FERRY_SCHEMA', 'a default value containing U+0000 cannot be written for PostgreSQL');
+  }
+  const body = text.replaceAll("'", "''");
+  return text.includes('\\') ? `E'${body.replaceAll('\\', '\\\\')}'` : `'${body}'`;
+}

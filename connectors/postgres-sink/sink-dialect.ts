@@ -32,6 +32,8 @@ import {
   type PgStatement,
   primaryKeyStatement,
   readOffsetsStatement,
+  renameColumnStatement,
+  renameTableStatements,
   truncateStatement,
   upsertStatement,
   writeBarriersStatement,
@@ -99,11 +101,16 @@ export class PostgresSinkDialect implements SqlSinkDialect<pg.Client, PgSinkColu
 
   async createTable(c: pg.Client, schema: TableSchema): Promise<void> {
     await exec(c, createSchemaStatement(schema.db));
-    const columns = schema.columns.map((col) => ({
-      name: col.name,
-      type: pgColumnType(col, schema.sourceKind),
-      notNull: !col.nullable || schema.primaryKey.includes(col.name),
-    }));
+    const columns = schema.columns.map((col) => {
+      const type = pgColumnType(col, schema.sourceKind);
+      const text = this.defaultText(col, type);
+      return {
+        name: col.name,
+        type,
+        notNull: !col.nullable || schema.primaryKey.includes(col.name),
+        ...(text === null ? {} : { defaultText: text }),
+      };
+    });
     await exec(c, createTableStatement(schema.db, schema.table, columns, schema.primaryKey));
   }
 
@@ -116,10 +123,35 @@ export class PostgresSinkDialect implements SqlSinkDialect<pg.Client, PgSinkColu
   }
 
   async addColumn(c: pg.Client, schema: TableSchema, column: ColumnSchema, wanted: WantedType): Promise<void> {
-    await exec(
-      c,
-      addColumnStatement(schema.db, schema.table, { name: column.name, type: wanted.type, notNull: false }),
-    );
+    const text = this.defaultText(column, wanted.type);
+    const notNull = text !== null && !column.nullable;
+    await exec(c, addColumnStatement(schema.db, schema.table, { name: column.name, type: wanted.type, notNull }, text));
+  }
+
+  /** The text of a column's DEFAULT (docs/schema-changes.md), or null for none. */
+  private defaultText(column: ColumnSchema, type: string): string | null {
+    if (column.default === undefined || column.default === null) return null;
+    const parsed = parsePgType(type);
+    return toPgParam(column, column.default, {
+      name: column.name,
+      type,
+      notNull: false,
+      ...(parsed ? { parsed } : {}),
+    });
+  }
+
+  async renameColumn(c: pg.Client, schema: TableSchema, from: string, to: string): Promise<void> {
+    await exec(c, renameColumnStatement(schema.db, schema.table, from, to));
+  }
+
+  async renameTable(c: pg.Client, from: TableSchema, to: TableSchema): Promise<void> {
+    await exec(c, createSchemaStatement(to.db));
+    for (const st of renameTableStatements(
+      { schema: from.db, table: from.table },
+      { schema: to.db, table: to.table },
+    )) {
+      await exec(c, st);
+    }
   }
 
   /** ALTER COLUMN … TYPE (keeps NOT NULL), then DROP NOT NULL when asked. */

@@ -4,7 +4,7 @@
  * unnest() and cast to the target column's type, so one statement carries any number of rows
  * (the 65,535-parameter limit never applies).
  */
-import { qualify, quoteIdent, quoteList } from './dialect.js';
+import { qualify, quoteIdent, quoteList, quoteLiteral } from './dialect.js';
 
 export interface PgStatement {
   text: string;
@@ -82,6 +82,8 @@ export interface PgColumnDef {
   name: string;
   type: string;
   notNull: boolean;
+  /** CREATE TABLE: the text of the column's DEFAULT (docs/schema-changes.md). */
+  defaultText?: string;
 }
 
 export function createSchemaStatement(schema: string): PgStatement {
@@ -94,16 +96,58 @@ export function createTableStatement(
   columns: PgColumnDef[],
   key: string[],
 ): PgStatement {
-  const defs = columns.map((c) => `${quoteIdent(c.name)} ${c.type}${c.notNull ? ' NOT NULL' : ''}`);
+  const defs = columns.map(
+    (c) =>
+      `${quoteIdent(c.name)} ${c.type}${c.defaultText === undefined ? '' : ` DEFAULT ${quoteLiteral(c.defaultText)}::${c.type}`}` +
+      `${c.notNull ? ' NOT NULL' : ''}`,
+  );
   defs.push(`PRIMARY KEY (${quoteList(key)})`);
   return { text: `CREATE TABLE IF NOT EXISTS ${qualify(schema, table)} (${defs.join(', ')})`, values: [] };
 }
 
-export function addColumnStatement(schema: string, table: string, column: PgColumnDef): PgStatement {
+/**
+ * ADD COLUMN, with a DEFAULT when `defaultText` is given (the value's text, written as a quoted
+ * literal cast to the column type: DDL takes no parameters), so existing rows hold it.
+ */
+export function addColumnStatement(
+  schema: string,
+  table: string,
+  column: PgColumnDef,
+  defaultText?: string | null,
+): PgStatement {
+  const def =
+    defaultText === undefined || defaultText === null ? '' : ` DEFAULT ${quoteLiteral(defaultText)}::${column.type}`;
   return {
-    text: `ALTER TABLE ${qualify(schema, table)} ADD COLUMN IF NOT EXISTS ${quoteIdent(column.name)} ${column.type}`,
+    text:
+      `ALTER TABLE ${qualify(schema, table)} ADD COLUMN IF NOT EXISTS ${quoteIdent(column.name)} ${column.type}` +
+      `${def}${column.notNull ? ' NOT NULL' : ''}`,
     values: [],
   };
+}
+
+export function renameColumnStatement(schema: string, table: string, from: string, to: string): PgStatement {
+  return {
+    text: `ALTER TABLE ${qualify(schema, table)} RENAME COLUMN ${quoteIdent(from)} TO ${quoteIdent(to)}`,
+    values: [],
+  };
+}
+
+/** Moves a table to another schema (when `from` and `to` differ there) and renames it. */
+export function renameTableStatements(
+  from: { schema: string; table: string },
+  to: { schema: string; table: string },
+): PgStatement[] {
+  const out: PgStatement[] = [];
+  if (from.schema !== to.schema) {
+    out.push({
+      text: `ALTER TABLE ${qualify(from.schema, from.table)} SET SCHEMA ${quoteIdent(to.schema)}`,
+      values: [],
+    });
+  }
+  if (from.table !== to.table) {
+    out.push({ text: `ALTER TABLE ${qualify(to.schema, from.table)} RENAME TO ${quoteIdent(to.table)}`, values: [] });
+  }
+  return out;
 }
 
 export function alterTypeStatement(schema: string, table: string, column: string, type: string): PgStatement {

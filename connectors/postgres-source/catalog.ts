@@ -14,6 +14,8 @@ import {
   type TableSchema,
   withVersion,
 } from '../../src/api/index.js';
+import { withDefault, withDefaultValue } from './defaults.js';
+import type { RelationHistory } from './renames.js';
 import { columnSchema, missingTypeOids, type PgTypeInfo, type RawColumn } from './types.js';
 
 /** Runs `sql` wrapped as `SELECT json_agg(q) FROM (sql) q` and returns the rows. */
@@ -56,6 +58,9 @@ interface TableRow {
 
 interface ColumnRow {
   rel: number;
+  attnum: number;
+  default_expr: string | null;
+  missing: string | null;
   name: string;
   type_oid: number;
   typmod: number;
@@ -106,8 +111,11 @@ async function readTableDetails(client: Client, tables: TableRow[]): Promise<Cat
     client,
     `SELECT a.attrelid::int8 AS rel, a.attname AS name, a.atttypid::int8 AS type_oid, a.atttypmod AS typmod,
             a.attnotnull AS not_null, a.attgenerated <> '' AS generated,
-            format_type(a.atttypid, a.atttypmod) AS source_type
+            format_type(a.atttypid, a.atttypmod) AS source_type, a.attnum::int4 AS attnum,
+            pg_get_expr(d.adbin, d.adrelid) AS default_expr,
+            CASE WHEN a.atthasmissing THEN a.attmissingval::text END AS missing
        FROM pg_attribute a
+       LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
       WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
       ORDER BY a.attrelid, a.attnum`,
     [oids],
@@ -140,6 +148,8 @@ async function readTableDetails(client: Client, tables: TableRow[]): Promise<Cat
         notNull: c.not_null,
         generated: c.generated,
         sourceType: c.source_type,
+        attnum: c.attnum,
+        ...withDefault(c.missing, c.default_expr),
       })),
     primaryKey: keys.find((k) => k.rel === t.oid && k.primary)?.columns ?? [],
     identityIndex: keys.find((k) => k.rel === t.oid && k.identity && !k.primary)?.columns ?? [],
@@ -248,7 +258,7 @@ export function buildSchema(
   const key = tableKey(t, filter, names);
   const columns: ColumnSchema[] = raw
     .filter((c) => key.includes(c.name) || !isColumnExcluded(filter, id, c.name))
-    .map((c) => columnSchema(c, types));
+    .map((c) => withDefaultValue(columnSchema(c, types), c.defaultText));
   const missing = key.filter((k) => !names.includes(k));
   if (missing.length > 0) {
     throw new FerryError(
@@ -296,6 +306,7 @@ export async function relationSchema(
   rel: RelationShape,
   filter: TableFilter,
   types: Map<number, PgTypeInfo>,
+  history?: RelationHistory,
 ): Promise<TableSchema> {
   const [current] = await readTablesByOid(client, [rel.oid]);
   const formatted = await queryJson<{ t: string }>(
@@ -309,13 +320,20 @@ export async function relationSchema(
     rel.columns.map((c) => c.typeOid),
   );
   const byName = new Map((current?.columns ?? []).map((c) => [c.name, c]));
-  const raw: RawColumn[] = rel.columns.map((c, i) => ({
-    name: c.name,
-    typeOid: c.typeOid,
-    typmod: c.typeMod,
-    notNull: byName.get(c.name)?.notNull ?? false,
-    sourceType: formatted[i]?.t ?? String(c.typeOid),
-  }));
+  const raw: RawColumn[] = rel.columns.map((c, i) => {
+    const cat = byName.get(c.name);
+    // The catalog's default is only the value old rows hold if the column has the same type still.
+    const sameType = cat !== undefined && cat.typeOid === c.typeOid && cat.typmod === c.typeMod;
+    return {
+      name: c.name,
+      typeOid: c.typeOid,
+      typmod: c.typeMod,
+      notNull: cat?.notNull ?? false,
+      sourceType: formatted[i]?.t ?? String(c.typeOid),
+      ...(cat?.attnum === undefined ? {} : { attnum: cat.attnum }),
+      ...(sameType && cat.defaultText !== undefined ? { defaultText: cat.defaultText } : {}),
+    };
+  });
   const table: CatalogTable = current
     ? { ...current, schema: rel.schema, name: rel.name, replicaIdentity: rel.replicaIdentity }
     : {
@@ -328,5 +346,9 @@ export async function relationSchema(
         identityIndex: [],
         canSelect: false,
       };
-  return buildSchema(table, raw, filter, types);
+  const schema = buildSchema(table, raw, filter, types);
+  if (!history) return schema;
+  const attnums = new Map<string, number>();
+  for (const c of raw) if (c.attnum !== undefined) attnums.set(c.name, c.attnum);
+  return history.mark(rel.oid, schema, attnums);
 }

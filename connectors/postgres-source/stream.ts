@@ -30,6 +30,7 @@ import { Heartbeat } from './heartbeat.js';
 import { formatLsn, isLsn, parseLsn } from './lsn.js';
 import { TableWatch } from './new-tables.js';
 import { decodePgoutput, type PgMessage } from './pgoutput.js';
+import { RelationHistory } from './renames.js';
 import { connectReplication, createSlot, readSlot } from './slot.js';
 import { qualified, quoteIdent } from './sql.js';
 import type { PgTypeInfo } from './types.js';
@@ -163,6 +164,7 @@ export async function* streamChanges(env: StreamEnv, from: SourcePosition): Asyn
   try {
     const start = await startPosition(env, catalog, from);
     if (start > env.ack.acked) env.ack.acked = start;
+    const relations = new RelationHistory();
     const decoder = new PgoutputDecoder({
       startLsn: start,
       knownVersions: env.known,
@@ -174,6 +176,7 @@ export async function* streamChanges(env: StreamEnv, from: SourcePosition): Asyn
           { ...rel, replicaIdentity: rel.replicaIdentity.charAt(0) },
           env.filter,
           env.types,
+          relations,
         );
       },
       fetchRow: async (table, key, columns) => {

@@ -117,6 +117,10 @@ export interface RawColumn {
   notNull: boolean;
   /** format_type(type, typmod) as the server spells it, e.g. `numeric(10,2)`, `text[]`, `public.mood`. */
   sourceType: string;
+  /** The column's attribute number (pg_attribute.attnum), when read from the catalog. */
+  attnum?: number;
+  /** Text (the type's output form) of the value rows added before the column hold: pg_attribute.attmissingval or a constant default. */
+  defaultText?: string;
 }
 
 /** A ferry column from a PostgreSQL column (catalog or pgoutput Relation message). */

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { JsonValue } from './json.js';
 
 /**
  * Engine-neutral column kinds. Every source maps its column types to one of these; every sink
@@ -54,6 +55,14 @@ export interface ColumnSchema {
   fsp?: number;
   /** Generated (computed) column at the source. Sinks store its value like any other column. */
   generated?: boolean;
+  /**
+   * The canonical value that rows which existed before the column was added hold: the column's
+   * constant DEFAULT at the source (docs/schema-changes.md). Absent when there is none, or when
+   * it is an expression the target cannot repeat.
+   */
+  default?: JsonValue;
+  /** Set in the version that follows RENAME COLUMN: the column's previous name. */
+  renamedFrom?: string;
 }
 
 export interface TableId {
@@ -78,6 +87,38 @@ export interface TableSchema extends TableId {
    * sink.database). Not part of the version.
    */
   origin?: TableId;
+  /** Set in the versions of a table after RENAME TABLE: its previous name. */
+  renamedFrom?: TableId;
+  /**
+   * Sink side only, not part of the version: every column rename the sink's schema history knows
+   * of (from all published versions), so events written before a rename go to the renamed column
+   * even after a sink restart (docs/schema-changes.md).
+   */
+  knownRenames?: KnownRenames;
+}
+
+export interface KnownRenames {
+  columns: Array<{ table: TableId; from: string; to: string }>;
+}
+
+/** The column renames that a set of schema versions announce (pure). */
+export function renamesOf(schemas: Iterable<TableSchema>): KnownRenames {
+  const out: KnownRenames = { columns: [] };
+  const seen = new Set<string>();
+  const add = (key: string, push: () => void) => {
+    if (seen.has(key)) return;
+    seen.add(key);
+    push();
+  };
+  for (const s of schemas) {
+    const to = { db: s.db, table: s.table };
+    for (const c of s.columns) {
+      const old = c.renamedFrom;
+      if (old !== undefined)
+        add(JSON.stringify(['c', to, old, c.name]), () => out.columns.push({ table: to, from: old, to: c.name }));
+    }
+  }
+  return out;
 }
 
 /** `db.table`, the form used in logs, metrics labels and config patterns. */
@@ -108,7 +149,11 @@ export function schemaVersion(schema: Omit<TableSchema, 'version'>): string {
       c.elementKind ?? null,
       c.fsp ?? null,
       c.generated ?? false,
+      // Appended only when set, so schemas without them keep the versions they always had.
+      ...(c.default === undefined ? [] : [{ default: c.default }]),
+      ...(c.renamedFrom === undefined ? [] : [{ renamedFrom: c.renamedFrom }]),
     ]),
+    ...(schema.renamedFrom ? [{ renamedFrom: schema.renamedFrom }] : []),
   ]);
   return createHash('sha256').update(shape).digest('hex').slice(0, 16);
 }

@@ -13,8 +13,9 @@ import type { Logger, SinkBatch, SinkConnector, SinkContext, TableChanges } from
 import { FerryError } from '../api/errors.js';
 import { type Row, UNCHANGED } from '../api/event.js';
 import type { PartitionOffset } from '../api/position.js';
-import type { TableSchema } from '../api/schema.js';
+import type { TableId, TableSchema } from '../api/schema.js';
 import type { SqlSinkDialect, TargetColumn, TargetTable, WantedType } from './dialect.js';
+import { mapChanges, RenameHistory, type TargetMapping } from './renames.js';
 import { type BoundColumn, checkFence, groupByColumns, keyParams, rowParams } from './rows.js';
 import type { SqlSession } from './session.js';
 import { noKeyError, prepareTable } from './tables.js';
@@ -39,6 +40,7 @@ export class SqlSinkCore<C, Col extends TargetColumn, W extends WantedType, P> {
   private readonly tables = new Map<string, TargetTable<Col>>();
   /** Schema versions prepared already. */
   private readonly ensured = new Set<string>();
+  private readonly renames = new RenameHistory();
 
   constructor(opts: SqlSinkCoreOptions<C, Col, W, P>) {
     this.o = opts;
@@ -54,15 +56,25 @@ export class SqlSinkCore<C, Col extends TargetColumn, W extends WantedType, P> {
   }
 
   async ensureTable(schema: TableSchema): Promise<void> {
-    const key = tableKey(schema.db, schema.table);
-    const versionKey = `${key}\u0000${schema.version}`;
+    const versionKey = `${tableKey(schema.db, schema.table)}\u0000${schema.version}`;
     if (this.ensured.has(versionKey)) return;
     if (schema.primaryKey.length === 0) throw noKeyError(schema);
     const { dialect, createTables } = this.o;
-    const table = await dialect.withDdlLock(`preparing table ${schema.db}.${schema.table}`, (c) =>
-      prepareTable(dialect, c, schema, { createTables, logger: this.o.logger() }),
-    );
-    this.tables.set(key, table);
+    this.renames.record(schema);
+    const { table, mapping } = await dialect.withDdlLock(`preparing table ${schema.db}.${schema.table}`, async (c) => {
+      // Events written before a RENAME TABLE / RENAME COLUMN go where the target now has their data.
+      let id: TableId = schema;
+      const renamed = this.renames.renamedTable(schema);
+      if (renamed && !(await dialect.describe(c, schema)) && (await dialect.describe(c, { ...schema, ...renamed }))) {
+        id = renamed;
+      }
+      const before = await dialect.describe(c, { ...schema, ...id });
+      const mapping = this.renames.map(schema, id, (n) => before?.columns.has(n) ?? false);
+      const table = await prepareTable(dialect, c, mapping.schema, { createTables, logger: this.o.logger() });
+      return { table, mapping };
+    });
+    this.tables.set(tableKey(mapping.schema.db, mapping.schema.table), table);
+    if (schema.renamedFrom) this.tables.delete(tableKey(schema.renamedFrom.db, schema.renamedFrom.table));
     this.ensured.add(versionKey);
   }
 
@@ -79,7 +91,13 @@ export class SqlSinkCore<C, Col extends TargetColumn, W extends WantedType, P> {
       if (batch.expected && batch.expected.length > 0) {
         checkFence(batch.expected, await dialect.lockOffsets(c, ctx, batch.expected));
       }
-      for (const t of batch.tables) await this.applyTable(c, t, batch);
+      // Changes of a table under its name from before a RENAME TABLE (written earlier) go first.
+      const renamed = (t: TableChanges) => {
+        const to = this.targetMapping(t.schema).schema;
+        return to.table !== t.schema.table || to.db !== t.schema.db ? 0 : 1;
+      };
+      const ordered = [...batch.tables].sort((a, b) => renamed(a) - renamed(b));
+      for (const t of ordered) await this.applyTable(c, t, batch);
       if (batch.barriers && batch.barriers.length > 0) await dialect.writeBarriers(c, ctx, batch.barriers);
       if (batch.offsets.length > 0) {
         const rows = batch.offsets.map((o) => ({ ...o, truncateBarrier: o.truncateBarrier ?? null }));
@@ -88,7 +106,8 @@ export class SqlSinkCore<C, Col extends TargetColumn, W extends WantedType, P> {
     });
   }
 
-  private async applyTable(c: C, t: TableChanges, batch: SinkBatch): Promise<void> {
+  private async applyTable(c: C, changes: TableChanges, batch: SinkBatch): Promise<void> {
+    const t = mapChanges(changes, this.targetMapping(changes.schema));
     const { schema } = t;
     const { dialect } = this.o;
     const table = this.tables.get(tableKey(schema.db, schema.table));
@@ -157,6 +176,17 @@ export class SqlSinkCore<C, Col extends TargetColumn, W extends WantedType, P> {
       rows: keys.length,
     });
     return rows.filter((r) => !missing.includes(r));
+  }
+
+  /** How a prepared schema maps onto the target as it is now (renames since it was prepared included). */
+  private targetMapping(schema: TableSchema): TargetMapping {
+    let id: TableId = schema;
+    if (!this.tables.has(tableKey(schema.db, schema.table))) {
+      const renamed = this.renames.renamedTable(schema);
+      if (renamed && this.tables.has(tableKey(renamed.db, renamed.table))) id = renamed;
+    }
+    const table = this.tables.get(tableKey(id.db, id.table));
+    return this.renames.map(schema, id, (n) => table?.columns.has(n) ?? false);
   }
 
   private requireStarted(): SinkContext {

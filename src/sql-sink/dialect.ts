@@ -53,8 +53,16 @@ export interface SqlSinkDialect<C, Col extends TargetColumn, W extends WantedTyp
   createTable(c: C, schema: TableSchema): Promise<void>;
   columnType(schema: TableSchema, column: ColumnSchema): W;
   compareTypes(existing: Col, wanted: W): ColumnTypeComparison;
-  /** Adds a NULL-able column (a column added concurrently by another process is fine). */
+  /**
+   * Adds a column (a column added concurrently by another process is fine). With a
+   * `column.default`, the column gets that DEFAULT, so the rows already there hold it (and NOT
+   * NULL when the source column is NOT NULL); without one it is NULL-able.
+   */
   addColumn(c: C, schema: TableSchema, column: ColumnSchema, wanted: W): Promise<void>;
+  /** RENAME COLUMN `from` TO `to` (data kept). */
+  renameColumn(c: C, schema: TableSchema, from: string, to: string): Promise<void>;
+  /** Renames the table `from` (db, table of the same target) to `to`'s name, data kept. */
+  renameTable(c: C, from: TableSchema, to: TableSchema): Promise<void>;
   /** Changes a column; returns the type it was widened to (for the log). */
   alterColumn(c: C, schema: TableSchema, existing: Col, change: ColumnChange<W>): Promise<string>;
   /** Said in the log when a column is widened (e.g. that the table may be rewritten). */

@@ -1,9 +1,11 @@
 /**
  * Preparing a target table for a schema version (docs/sinks.md#tables-and-schema-changes), the
- * same for every SQL engine: create it when missing; else check the key, add missing columns
- * (NULL-able), widen a column when that is lossless, make NOT NULL columns NULL-able when the
- * source no longer requires them (or dropped them). Anything else stops with FERRY_SCHEMA;
- * createTables false allows no DDL at all.
+ * same for every SQL engine (docs/schema-changes.md): rename the table when the schema says it
+ * was renamed; create it when missing; else check the key, rename columns the schema says were
+ * renamed, add missing columns (with the source's DEFAULT, so existing rows hold it), widen a
+ * column when that is lossless, make NOT NULL columns NULL-able when the source no longer
+ * requires them (or dropped them). Anything else stops with FERRY_SCHEMA; createTables false
+ * allows no DDL at all.
  */
 import type { Logger } from '../api/connector.js';
 import { FerryError } from '../api/errors.js';
@@ -40,7 +42,15 @@ export async function prepareTable<C, Col extends TargetColumn, W extends Wanted
   schema: TableSchema,
   o: PrepareTableOptions,
 ): Promise<TargetTable<Col>> {
-  const current = await d.describe(c, schema);
+  let current = await d.describe(c, schema);
+  if (!current && schema.renamedFrom && o.createTables) {
+    const from = { ...schema, db: schema.renamedFrom.db, table: schema.renamedFrom.table };
+    if (await d.describe(c, from)) {
+      await d.renameTable(c, from, schema);
+      o.logger?.info('renamed the target table', { from: nameOf(from), to: nameOf(schema) });
+      current = await d.describe(c, schema);
+    }
+  }
   if (!current && !o.createTables) throw noDdl(schema, 'the target table does not exist');
   if (!current) {
     await d.createTable(c, schema);
@@ -71,13 +81,31 @@ async function evolve<C, Col extends TargetColumn, W extends WantedType, P>(
       { details: { table: name } },
     );
   }
+  const own = new Set(schema.columns.map((col) => col.name));
+  for (const col of schema.columns) {
+    const from = col.renamedFrom;
+    if (from === undefined || current.columns.has(col.name) || own.has(from)) continue;
+    const old = current.columns.get(from);
+    if (!old) continue;
+    if (!createTables) throw noDdl(schema, `column "${from}" was renamed to "${col.name}" at the source`);
+    await d.renameColumn(c, schema, from, col.name);
+    current.columns.delete(from);
+    current.columns.set(col.name, { ...old, name: col.name });
+    logger?.info('renamed a target column', { table: name, from, to: col.name });
+  }
   for (const col of schema.columns) {
     const wanted = d.columnType(schema, col);
     const existing = current.columns.get(col.name);
     if (!existing && !createTables) throw noDdl(schema, `the target table has no column "${col.name}"`);
     if (!existing) {
       await d.addColumn(c, schema, col, wanted);
-      logger?.info('added a column to the target table', { table: name, column: col.name, type: wanted.type });
+      const withDefault = col.default === undefined ? {} : { default: col.default };
+      logger?.info('added a column to the target table', {
+        table: name,
+        column: col.name,
+        type: wanted.type,
+        ...withDefault,
+      });
       continue;
     }
     const cmp = d.compareTypes(existing, wanted);

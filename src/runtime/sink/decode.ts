@@ -6,7 +6,7 @@
  * Connection problems (reading the schemas topic) throw, so the batch is retried.
  */
 import { createHash } from 'node:crypto';
-import { FerryError, type Row, type TableSchema, UNCHANGED } from '../../api/index.js';
+import { FerryError, type KnownRenames, type Row, type TableSchema, UNCHANGED } from '../../api/index.js';
 import { parseEnvelope } from '../../event/envelope.js';
 import { DebeziumSchemas, debeziumTable } from './debezium.js';
 import type { SinkEvent } from './reduce.js';
@@ -50,6 +50,13 @@ function sourceKindOf(connector: unknown): 'mysql' | 'postgresql' | undefined {
   return undefined;
 }
 
+/** Renames with their tables in the target namespace, when one is configured. */
+function inNamespace(r: KnownRenames, ns: string | undefined): KnownRenames {
+  if (!ns) return r;
+  const at = (t: { table: string }) => ({ db: ns, table: t.table });
+  return { columns: r.columns.map((c) => ({ ...c, table: at(c.table) })) };
+}
+
 export class RecordDecoder {
   private readonly debezium = new DebeziumSchemas();
   private readonly resolved = new WeakMap<TableSchema, Map<string, TableSchema>>();
@@ -72,6 +79,10 @@ export class RecordDecoder {
         ...(this.opts.targetNamespace
           ? { db: this.opts.targetNamespace, origin: { db: schema.db, table: schema.table } }
           : {}),
+        ...(this.opts.targetNamespace && schema.renamedFrom
+          ? { renamedFrom: { db: this.opts.targetNamespace, table: schema.renamedFrom.table } }
+          : {}),
+        knownRenames: inNamespace(this.opts.schemas.renames(), this.opts.targetNamespace),
         ...(kind ? { sourceKind: kind } : {}),
       };
       byKind.set(cacheKey, out);

@@ -5,7 +5,7 @@
  * topic once (concurrent lookups share the read) before the event is declared undecodable.
  */
 import type { Kafka } from 'kafkajs';
-import { FerryError, type Logger, type TableSchema } from '../../api/index.js';
+import { FerryError, type KnownRenames, type Logger, renamesOf, type TableSchema } from '../../api/index.js';
 import { readTopicToEnd } from '../../kafka/read-topic.js';
 import { schemasTopic } from '../../kafka/topics.js';
 
@@ -40,6 +40,7 @@ export function parseSchemaRecord(value: string): TableSchema | undefined {
 
 export class SchemaCache {
   private readonly schemas = new Map<string, TableSchema>();
+  private knownRenames: KnownRenames | null = null;
   private reading: Promise<void> | null = null;
   private lastReadAt = 0;
   private readingStartedAt = 0;
@@ -57,7 +58,14 @@ export class SchemaCache {
   }
 
   add(schema: TableSchema): void {
+    if (schema.columns.some((c) => c.renamedFrom !== undefined)) this.knownRenames = null;
     this.schemas.set(versionKey(schema.db, schema.table, schema.version), schema);
+  }
+
+  /** Every column rename the cached versions announce (docs/schema-changes.md). */
+  renames(): KnownRenames {
+    if (!this.knownRenames) this.knownRenames = renamesOf(this.schemas.values());
+    return this.knownRenames;
   }
 
   get(db: string, table: string, version: string): TableSchema | undefined {

@@ -9,14 +9,13 @@ import type {
 } from '../../api/index.js';
 import { FerryError } from '../../api/index.js';
 import { BoundedQueue } from '../../api/queue.js';
-import { signalsTopic } from '../../kafka/topics.js';
 import { abortable, backoffDelay, sleep } from '../retry.js';
 import type { QueueItem, SourceProgress } from './items.js';
 import { type ResolvedSourceOptions, resolveSourceOptions, type SourceRuntimeOptions } from './options.js';
 import { SourcePublisher } from './publisher.js';
 import { readSnapshot } from './snapshot.js';
-import { SnapshotEngine } from './snapshot-engine.js';
-import { pollSignals } from './snapshot-signals.js';
+import type { SnapshotEngine } from './snapshot-engine.js';
+import { streamWithSnapshots } from './snapshot-run.js';
 import { SourceStartup } from './startup.js';
 import { SourceStatus } from './status.js';
 import { isReconnectable, streamWithReconnect } from './stream.js';
@@ -193,73 +192,25 @@ export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
     await this.streamFrom(from);
   }
 
-  /**
-   * Watermarked snapshots (docs/snapshots.md): the stream starts at once, from the stored position
-   * or (a new pipeline) the current one, which is stored, with every table to snapshot, before any
-   * chunk is read. Chunks are read beside the stream and placed in it; snapshot requests arrive
-   * through `<pipeline>.__signals`.
-   */
-  private async streamWithSnapshots(tables: TableSchema[], stored: StoredSourceOffset | null): Promise<void> {
-    const connector = this.o.connector;
-    // The readers and the request poller end with the stop, or as soon as the stream ended (a
-    // failure is recorded only after this method returns).
-    const ended = new AbortController();
-    const signal = AbortSignal.any([this.abort.signal, ended.signal]);
-    const engine = new SnapshotEngine({
-      connectorKind: connector.kind,
-      openReader: () => connector.openChunkReader!(this.ctx()),
-      chunkSize: this.o.chunkSize,
-      chunkBytes: this.o.chunkBytes,
-      parallelism: this.o.snapshotParallelism,
-      logger: this.log,
-      signal,
-      reconnectMinMs: this.o.reconnectMinMs,
-      reconnectMaxMs: this.o.reconnectMaxMs,
-      isRetriable: isReconnectable,
-      onTableStart: (table, estimated) => {
-        this.status.setPhase('snapshot');
-        this.status.tableStarted(table, estimated);
+  /** Watermarked snapshots beside the stream (snapshot-run.ts). */
+  private streamWithSnapshots(tables: TableSchema[], stored: StoredSourceOffset | null): Promise<void> {
+    return streamWithSnapshots(
+      {
+        o: this.o,
+        log: this.log,
+        queue: this.queue,
+        status: this.status,
+        transport: this.transport,
+        stopSignal: this.abort.signal,
+        ctx: () => this.ctx(),
+        currentPosition: () => this.currentPosition(),
+        untilStopped: (p) => this.untilStopped(p),
+        fail: (err) => this.fail(err, true),
+        streamFrom: (from, engine) => this.streamFrom(from, engine),
       },
-      onTableDone: () => {
-        if (!engine.active) this.status.setPhase('stream');
-      },
-      onFatal: (err) => this.fail(err, true),
-    });
-    engine.init(tables, stored, this.o.snapshot === 'initial');
-    let from: SourcePosition;
-    if (stored) {
-      from = stored.position;
-    } else {
-      from = await this.currentPosition();
-      if (this.stopping) return;
-      // Stored before any chunk is read: a restart streams from here and resumes the chunks, so a
-      // row deleted after a chunk was published always meets its delete.
-      const first = engine.decorate({ phase: 'stream', position: from, writtenAt: Date.now() });
-      await this.queue.put({ kind: 'offset', offset: first }, this.abort.signal);
-      await this.untilStopped(
-        new Promise<void>((done) => {
-          this.queue.put({ kind: 'barrier', done }, this.abort.signal).catch(() => done());
-        }),
-      ).catch(() => undefined);
-      if (this.stopping) return;
-    }
-    this.status.setPhase(engine.active ? 'snapshot' : 'stream');
-    engine.start();
-    const polling = pollSignals({
-      transport: this.transport,
-      topic: signalsTopic(this.o.pipeline),
-      engine,
-      intervalMs: this.o.signalsIntervalMs,
-      signal,
-      logger: this.log,
-    });
-    try {
-      await this.streamFrom(from, engine);
-    } finally {
-      ended.abort();
-      await engine.stopped();
-      await polling;
-    }
+      tables,
+      stored,
+    );
   }
 
   private async streamFrom(from: SourcePosition, engine?: SnapshotEngine): Promise<void> {

@@ -1,0 +1,122 @@
+import { type TableId, type TableSchema, withVersion } from '../../src/api/index.js';
+import type { DdlRenames } from './ddl-renames.js';
+import type { CapturedTable } from './schema.js';
+
+const nameOf = (t: TableId): string => `${t.db}.${t.table}`;
+const same = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
+
+/**
+ * Rename marks for the MySQL source (docs/schema-changes.md). information_schema shows the
+ * tables as they are now, which may be several DDL statements ahead of the binlog being read, so
+ * renames are not judged at the DDL: the renames a statement makes are kept as pending, and the
+ * shape a row event was written under (its table map) is compared with the shape the previous
+ * event of that table (or, before any, the start) had. When a pending rename explains the
+ * difference (the old name gone, the new one there), the schema of that event, and of later
+ * events while the rename still holds, carries `renamedFrom` on the column or the table, so the
+ * sink renames instead of dropping and adding.
+ */
+export class RenameMarks {
+  private readonly columns: Array<{ table: TableId; from: string; to: string }> = [];
+  private readonly tables: Array<{ from: TableId; to: TableId }> = [];
+  /** The last shape of each table in binlog order. */
+  private readonly last = new Map<string, TableSchema>();
+  /**
+   * Per table: the entry its events use while their shape stays the same. A marked schema stays in
+   * use for every event of that shape, not only the first: the sink may apply a later event (from
+   * another partition) before the first one, and must see the rename then too.
+   */
+  private readonly held = new Map<string, { base: string; entry: CapturedTable }>();
+  /**
+   * Per table: the renames seen in this stream (new column name -> old). They stay in every later
+   * shape where they still hold: the sink may apply an event of a later version before the first
+   * one that carried the rename.
+   */
+  private readonly carried = new Map<string, { columns: Map<string, string>; table?: TableId }>();
+
+  /** Renames of a DDL statement just read from the binlog. */
+  note(renames: DdlRenames): void {
+    this.columns.push(...renames.columns);
+    this.tables.push(...renames.tables);
+  }
+
+  /** A shape to compare the next event of a table with, when none was seen yet. */
+  seed(schema: TableSchema): void {
+    if (!this.last.has(nameOf(schema))) this.last.set(nameOf(schema), schema);
+  }
+
+  /** `entry`, the shape of a row event, with the marks pending renames explain. */
+  mark(entry: CapturedTable): CapturedTable {
+    const { schema } = entry;
+    const name = nameOf(schema);
+    const held = this.held.get(name);
+    if (held && held.base === schema.version) return held.entry;
+    const out = this.marked(entry);
+    this.held.set(name, { base: schema.version, entry: out });
+    return out;
+  }
+
+  private marked(entry: CapturedTable): CapturedTable {
+    const { schema } = entry;
+    const name = nameOf(schema);
+    let prev = this.last.get(name);
+    let renamedFrom: TableId | undefined;
+    const t = this.tables.find((r) => same(nameOf(r.to), name) && this.last.has(nameOf(r.from)));
+    if (t) {
+      renamedFrom = t.from;
+      prev = this.last.get(nameOf(t.from));
+    }
+    this.last.set(name, schema);
+    if (renamedFrom) {
+      this.last.delete(nameOf(renamedFrom));
+      this.drop(this.tables, (r) => nameOf(r.from) === nameOf(renamedFrom!));
+    }
+    const carried = this.carried.get(name) ??
+      (renamedFrom && this.carried.get(nameOf(renamedFrom))) ?? {
+        columns: new Map<string, string>(),
+      };
+    if (renamedFrom) {
+      carried.table = { db: renamedFrom.db, table: prev?.table ?? renamedFrom.table };
+      this.carried.delete(nameOf(renamedFrom));
+    }
+    this.carried.set(name, carried);
+    if (prev) {
+      const before = prev.columns.map((c) => c.name);
+      const after = schema.columns.map((c) => c.name);
+      const tableNames = new Set([name, ...(renamedFrom ? [nameOf(renamedFrom)] : [])]);
+      const ours = this.columns.filter((r) => [...tableNames].some((n) => same(n, nameOf(r.table))));
+      for (const r of ours) {
+        const from = before.find((n) => same(n, r.from));
+        // Several renames in a row (a -> b, b -> c) with no row written in between: a -> c.
+        let last = r.to;
+        for (let i = 0; i < ours.length; i++) {
+          const next = ours.find((x) => same(x.from, last) && !after.some((n) => same(n, last)));
+          if (!next) break;
+          last = next.to;
+        }
+        const to = after.find((n) => same(n, last));
+        if (from && to && !after.includes(from) && !before.includes(to)) {
+          carried.columns.set(to, from);
+        }
+      }
+      // A new set of names comes after every pending DDL of the table: what they renamed shows now or never.
+      if (before.join('\u0000') !== after.join('\u0000')) {
+        this.drop(this.columns, (r) => [...tableNames].some((n) => same(n, nameOf(r.table))));
+      }
+    }
+    // Every mark seen so far that still holds (new name there, old name not) goes into this shape.
+    const names = new Set(schema.columns.map((c) => c.name));
+    const marks = new Map([...carried.columns].filter(([to, from]) => names.has(to) && !names.has(from)));
+    if (!carried.table && marks.size === 0) return entry;
+    const { version: _v, ...rest } = schema;
+    const marked = withVersion({
+      ...rest,
+      columns: schema.columns.map((c) => (marks.has(c.name) ? { ...c, renamedFrom: marks.get(c.name)! } : c)),
+      ...(carried.table ? { renamedFrom: carried.table } : {}),
+    });
+    return { ...entry, schema: marked };
+  }
+
+  private drop<T>(list: T[], match: (x: T) => boolean): void {
+    for (let i = list.length - 1; i >= 0; i--) if (match(list[i]!)) list.splice(i, 1);
+  }
+}

@@ -1,0 +1,72 @@
+import { type TableId, type TableSchema, withVersion } from '../../src/api/index.js';
+
+interface Seen {
+  db: string;
+  table: string;
+  /** Relation columns in order, with their attribute numbers where the catalog knew them. */
+  columns: Array<{ name: string; attnum: number | undefined }>;
+}
+
+/**
+ * Tells renames from drops and adds for the PostgreSQL source, which gets no DDL: only Relation
+ * messages (the new shape) and the catalog (docs/schema-changes.md). A table keeps its oid across
+ * RENAME; a column keeps its attribute number across RENAME COLUMN, while DROP + ADD gives a new
+ * one. A column the catalog no longer knows by its old name (renamed again since, e.g. when the
+ * stream replays older WAL) is matched by its place in the Relation when its attribute number
+ * shows no column before it was ever dropped. The first schema after a rename carries the marks.
+ */
+export class RelationHistory {
+  private readonly seen = new Map<number, Seen>();
+  /** A marked schema stays in use while the shape stays the same (the sink may apply a later event first). */
+  private readonly held = new Map<number, { base: string; schema: TableSchema }>();
+  /** Per table: the renames seen so far (new column name -> old; the table's previous name). */
+  private readonly carried = new Map<number, { columns: Map<string, string>; table?: TableId }>();
+
+  /** `schema` (from a Relation of table `oid`) with rename marks; `attnums` by column name. */
+  mark(oid: number, schema: TableSchema, attnums: Map<string, number>): TableSchema {
+    const held = this.held.get(oid);
+    if (held && held.base === schema.version) return held.schema;
+    const out = this.marked(oid, schema, attnums);
+    this.held.set(oid, { base: schema.version, schema: out });
+    return out;
+  }
+
+  private marked(oid: number, schema: TableSchema, attnums: Map<string, number>): TableSchema {
+    const prev = this.seen.get(oid);
+    const columns = schema.columns.map((c) => ({ name: c.name, attnum: attnums.get(c.name) }));
+    this.seen.set(oid, { db: schema.db, table: schema.table, columns });
+    if (!prev) return schema;
+    const now = new Set(columns.map((c) => c.name));
+    const before = new Set(prev.columns.map((c) => c.name));
+    const renamedFrom = new Map<string, string>();
+    columns.forEach((c, i) => {
+      if (before.has(c.name)) return;
+      const byAttnum = c.attnum === undefined ? undefined : prev.columns.find((p) => p.attnum === c.attnum);
+      const byPlace = prev.columns[i];
+      const old =
+        byAttnum ??
+        // Attribute number = place + 1 only when no earlier attribute was ever dropped.
+        (byPlace && byPlace.attnum === undefined && c.attnum === i + 1 && prev.columns.length === columns.length
+          ? byPlace
+          : undefined);
+      if (old && !now.has(old.name)) renamedFrom.set(c.name, old.name);
+    });
+    const carried = this.carried.get(oid) ?? { columns: new Map<string, string>() };
+    this.carried.set(oid, carried);
+    for (const [to, from] of renamedFrom) carried.columns.set(to, from);
+    if (prev.db !== schema.db || prev.table !== schema.table) carried.table = { db: prev.db, table: prev.table };
+    // Every rename seen so far that still holds goes into this shape (the sink may apply an event
+    // of a later version before the first one that carried it).
+    const marks = new Map([...carried.columns].filter(([to, from]) => now.has(to) && !now.has(from)));
+    if (!carried.table && marks.size === 0) return schema;
+    const { version: _v, ...rest } = schema;
+    return {
+      ...withVersion({
+        ...rest,
+        columns: schema.columns.map((c) => (marks.has(c.name) ? { ...c, renamedFrom: marks.get(c.name)! } : c)),
+        ...(carried.table ? { renamedFrom: carried.table } : {}),
+      }),
+      ...(schema.sourceKind ? { sourceKind: schema.sourceKind } : {}),
+    };
+  }
+}
