@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
-import { FerryError, isTableCaptured } from '../../api/index.js';
+import { FerryError, isTableCaptured, tableName } from '../../api/index.js';
 import { loadConfig, secretsOf, tableFilterOf } from '../../config/index.js';
+import { readTopicToEnd } from '../../kafka/read-topic.js';
+import { schemasTopic } from '../../kafka/topics.js';
 import { createLogger } from '../../log/index.js';
 import { kafkaFor } from '../../pipeline/pipeline.js';
+import { parseSchemaRecord } from '../../runtime/sink/schemas.js';
 import { requestSnapshot } from '../../signals/send.js';
 import type { CliIo } from '../io.js';
 import { rememberSecrets } from '../secrets.js';
@@ -35,6 +38,20 @@ export function registerSnapshot(program: Command, io: CliIo): void {
       }
       const logger = createLogger({ level: 'silent', secrets, fields: { pipeline: config.name } });
       const kafka = kafkaFor(config, logger, 'snapshot', true);
+      // Once the source published its tables, only those can be read again (a typo is refused).
+      const published = new Set<string>();
+      for (const r of await readTopicToEnd(kafka, schemasTopic(config.name))) {
+        const schema = r.value ? parseSchemaRecord(r.value) : undefined;
+        if (schema) published.add(tableName(schema));
+      }
+      const unknown = flags.table.filter((t) => published.size > 0 && !published.has(t));
+      if (unknown.length > 0) {
+        throw new FerryError(
+          'FERRY_USAGE',
+          `--table ${unknown.join(', ')}: no such table is captured by pipeline ${config.name} ` +
+            `(captured: ${[...published].sort().join(', ')})`,
+        );
+      }
       const id = await requestSnapshot(kafka, config.name, flags.table, config.kafka.replicationFactor);
       io.out(
         `requested a snapshot of ${flags.table.join(', ')} (request ${id}); the running source reads ` +
