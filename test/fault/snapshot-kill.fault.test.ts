@@ -143,7 +143,16 @@ describe('snapshot killed with SIGKILL (MariaDB → PostgreSQL, ferry run)', () 
 
   it('10 kills, 2 before any chunk was placed: verify equal, no key goes back in time, no delete lost', async () => {
     const port = await freePort();
-    const p = writeSnapshotPipeline({ name, source: 'mysql', namespace: db, metricsPort: port, chunkSize: 200 });
+    // Small chunks and one reader keep `big` in the snapshot across several runs, so the kills
+    // land in the middle of it.
+    const p = writeSnapshotPipeline({
+      name,
+      source: 'mysql',
+      namespace: db,
+      metricsPort: port,
+      chunkSize: 50,
+      parallelism: 1,
+    });
     writerConn = await mysqlRoot(db);
     const writer = new Writer(writerConn);
     writer.start();
@@ -188,7 +197,7 @@ describe('snapshot killed with SIGKILL (MariaDB → PostgreSQL, ferry run)', () 
     ]);
 
     // Kills 3..10: once the run stored progress of its own (or the snapshot ended), after a
-    // random delay — so most of them hit the snapshot of `big` in the middle.
+    // short random delay — so most of them hit the snapshot of `big` in the middle.
     const progressOf = (stored: Awaited<ReturnType<typeof storedOffset>>) => {
       const big = stored?.snapshot?.pending?.find((t) => t.table === `${db}.big`);
       return {
@@ -200,7 +209,7 @@ describe('snapshot killed with SIGKILL (MariaDB → PostgreSQL, ferry run)', () 
     const killedAt: Array<{ afterMs: number; phase: string | undefined; done: number; big: unknown }> = [];
     let previous = JSON.stringify(progressOf(await storedOffset(kafka, name)));
     for (let k = 2; k < KILLS; k++) {
-      const delay = Math.floor(Math.random() * 1500);
+      const delay = Math.floor(Math.random() * 300);
       await runUntilKilled(async (f) => {
         await Promise.race([
           eventually(
@@ -210,7 +219,7 @@ describe('snapshot killed with SIGKILL (MariaDB → PostgreSQL, ferry run)', () 
               return now.phase === 'stream' || JSON.stringify(now) !== previous;
             },
             120_000,
-            300,
+            100,
           ),
           f.exited,
         ]);
@@ -222,7 +231,7 @@ describe('snapshot killed with SIGKILL (MariaDB → PostgreSQL, ferry run)', () 
       killedAt.push({ afterMs: delay, ...progress });
     }
     expect(writer.ops.delete).toBeGreaterThan(0);
-    const midSnapshot = killedAt.filter((k) => k.phase === 'snapshot' && k.done > 0);
+    const midSnapshot = killedAt.filter((k) => k.phase === 'snapshot' && Array.isArray(k.big));
     expect(midSnapshot.length, `kills: ${JSON.stringify(killedAt)}`).toBeGreaterThanOrEqual(3);
 
     // The last run finishes the snapshot; the writer stops once the source streams.

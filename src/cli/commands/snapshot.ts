@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
 import { FerryError, isTableCaptured, tableName } from '../../api/index.js';
 import { loadConfig, secretsOf, tableFilterOf } from '../../config/index.js';
-import { readTopicToEnd } from '../../kafka/read-topic.js';
-import { schemasTopic } from '../../kafka/topics.js';
 import { createLogger } from '../../log/index.js';
+import { sourceConnectorFor } from '../../pipeline/connectors.js';
 import { kafkaFor } from '../../pipeline/pipeline.js';
-import { parseSchemaRecord } from '../../runtime/sink/schemas.js';
 import { requestSnapshot } from '../../signals/send.js';
 import type { CliIo } from '../io.js';
 import { rememberSecrets } from '../secrets.js';
@@ -38,18 +36,22 @@ export function registerSnapshot(program: Command, io: CliIo): void {
       }
       const logger = createLogger({ level: 'silent', secrets, fields: { pipeline: config.name } });
       const kafka = kafkaFor(config, logger, 'snapshot', true);
-      // Once the source published its tables, only those can be read again (a typo is refused).
-      const published = new Set<string>();
-      for (const r of await readTopicToEnd(kafka, schemasTopic(config.name))) {
-        const schema = r.value ? parseSchemaRecord(r.value) : undefined;
-        if (schema) published.add(tableName(schema));
+      // The source's captured tables as they are now: a name that matches the patterns but names
+      // no table (a typo) is refused.
+      const connector = sourceConnectorFor(config);
+      let captured: Set<string>;
+      try {
+        const ctx = { pipeline: config.name, logger, filter, signal: new AbortController().signal };
+        captured = new Set((await connector.discover(ctx)).map(tableName));
+      } finally {
+        await connector.close().catch(() => undefined);
       }
-      const unknown = flags.table.filter((t) => published.size > 0 && !published.has(t));
+      const unknown = flags.table.filter((t) => !captured.has(t));
       if (unknown.length > 0) {
         throw new FerryError(
           'FERRY_USAGE',
           `--table ${unknown.join(', ')}: no such table is captured by pipeline ${config.name} ` +
-            `(captured: ${[...published].sort().join(', ')})`,
+            `(captured: ${[...captured].sort().join(', ') || 'none'})`,
         );
       }
       const id = await requestSnapshot(kafka, config.name, flags.table, config.kafka.replicationFactor);
