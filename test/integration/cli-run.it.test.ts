@@ -88,9 +88,19 @@ describe('ferry run (child process, example config)', () => {
     const ferry = run(['run', '-c', p.file], p.env);
     let transactions = 0;
     try {
-      // Writes go on during the snapshot and while streaming.
+      // Writes go on during the snapshot and while streaming, until the stream (not only the
+      // snapshot) carried inserts, updates and deletes of orders: on a busy machine a fixed time
+      // of writing could end before the stream saw an update.
       await ferry.waitForOutput(/reading the binlog/, 60_000);
-      await sleep(2000);
+      await eventually(
+        'streamed inserts, updates and deletes of orders',
+        async () => {
+          const live = parseMetrics((await fetchText(`http://127.0.0.1:${p.port}/metrics`)).text);
+          const orders = { pipeline: p.name, table: `${p.db}.orders` };
+          return ['c', 'u', 'd'].every((op) => sum(live, 'ferry_source_events_total', { ...orders, op }) > 0);
+        },
+        60_000,
+      );
     } finally {
       transactions = await writer.stop();
     }
