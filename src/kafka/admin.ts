@@ -1,5 +1,6 @@
 import type { Admin, Kafka } from 'kafkajs';
 import { FerryError } from '../api/errors.js';
+import { waitUntilWritable } from './topic-ready.js';
 
 export interface TopicSpec {
   topic: string;
@@ -9,7 +10,7 @@ export interface TopicSpec {
   compacted?: boolean;
 }
 
-/** Creates the topics that do not exist yet; existing topics are left as they are. */
+/** Creates the topics that do not exist yet and waits until they take writes; existing topics are left as they are. */
 export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<string[]> {
   if (specs.length === 0) return [];
   const existing = new Set(await admin.listTopics());
@@ -44,7 +45,10 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<st
       );
     }
   }
-  return missing.map((s) => s.topic);
+  // Leaders are listed a moment before they take writes; a batch sent in between may be written twice.
+  const created = missing.map((s) => s.topic);
+  await waitUntilWritable(admin, created);
+  return created;
 }
 
 /** High-water marks (next offset to be written) per partition. */

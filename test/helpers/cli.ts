@@ -286,6 +286,8 @@ export interface Writer {
 /**
  * An application writing small transactions to the shop until stopped: inserts, updates, deletes
  * and a primary-key change now and then. `pauseMs` between transactions keeps the load modest.
+ * Updates, deletes and key changes pick rows that exist (the newest or the oldest), so however
+ * many transactions ran before, each one changes a row.
  */
 export async function startWriter(db: string, pauseMs = 10): Promise<Writer> {
   const conn: mysql.Connection = await mysqlRoot(db);
@@ -306,11 +308,13 @@ export async function startWriter(db: string, pauseMs = 10): Promise<Writer> {
         await conn.query('UPDATE customers SET balance = balance + 1.25, updated_at = NOW(6) WHERE id = ?', [
           1 + (n % 10),
         ]);
-        await conn.query("UPDATE orders SET status = 'paid' WHERE id = ?", [1 + ((n * 7) % 150)]);
+        await conn.query(
+          "UPDATE orders SET status = 'paid', total = total + 1 WHERE id < 1000000 ORDER BY id DESC LIMIT 1",
+        );
       } else if (k === 2) {
-        await conn.query('DELETE FROM orders WHERE id = ?', [1 + ((n * 13) % 150)]);
+        await conn.query('DELETE FROM orders WHERE id < 1000000 ORDER BY id LIMIT 1');
       } else {
-        await conn.query('UPDATE orders SET id = id + 1000000 WHERE id = ? AND id < 1000000', [1 + ((n * 17) % 150)]);
+        await conn.query('UPDATE orders SET id = id + 1000000 WHERE id < 1000000 ORDER BY id DESC LIMIT 1');
       }
       await conn.commit();
       n++;

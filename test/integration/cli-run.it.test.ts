@@ -88,10 +88,19 @@ describe('ferry run (child process, example config)', () => {
     const ferry = run(['run', '-c', p.file], p.env);
     let transactions = 0;
     try {
-      // Writes go on during the snapshot (read beside the stream) and after it.
+      // Writes go on during the snapshot (read beside the stream) and after it, until both tables'
+      // snapshots are done and the stream carried inserts, updates and deletes of orders.
       await ferry.waitForOutput(/reading the binlog/, 60_000);
       await ferry.waitForOutput(/snapshot of a table done[\s\S]*snapshot of a table done/, 60_000);
-      await sleep(2000);
+      await eventually(
+        'streamed inserts, updates and deletes of orders',
+        async () => {
+          const live = parseMetrics((await fetchText(`http://127.0.0.1:${p.port}/metrics`)).text);
+          const orders = { pipeline: p.name, table: `${p.db}.orders` };
+          return ['c', 'u', 'd'].every((op) => sum(live, 'ferry_source_events_total', { ...orders, op }) > 0);
+        },
+        60_000,
+      );
     } finally {
       transactions = await writer.stop();
     }
