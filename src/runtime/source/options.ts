@@ -53,12 +53,14 @@ export interface SourceRuntimeOptions {
   stopTimeoutMs?: number;
   /** Give up on a failing Kafka after this many ms (the source then stops with the error). Default: wait as long as it takes. */
   kafkaRetryTimeoutMs?: number;
+  /** Longest wait between two attempts to publish to a failing Kafka, ms. Default 30 000. */
+  kafkaRetryMaxDelayMs?: number;
 }
 
 export type ResolvedSourceOptions = Required<
   Omit<
     SourceRuntimeOptions,
-    'kafka' | 'transport' | 'metrics' | 'signal' | 'sourceId' | 'resnapshot' | 'compression' | 'kafkaRetryTimeoutMs'
+    'kafka' | 'transport' | 'metrics' | 'signal' | 'sourceId' | 'resnapshot' | 'compression' | 'kafkaRetryTimeoutMs' | 'kafkaRetryMaxDelayMs'
   >
 >;
 

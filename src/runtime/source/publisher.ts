@@ -39,6 +39,8 @@ export interface PublisherOptions {
   stopSignal: AbortSignal;
   /** Give up on a failing Kafka after this many ms (then the source stops with the error). Default: wait as long as it takes. */
   kafkaRetryTimeoutMs?: number;
+  /** Longest wait between two attempts, ms. Default 30 000. */
+  kafkaRetryMaxDelayMs?: number;
   /** After an offset was stored (and before connector.acknowledge). */
   onStored(offset: StoredSourceOffset): void;
   /** After Kafka acknowledged events. */
@@ -261,7 +263,7 @@ export class SourcePublisher {
         {
           retries: Number.POSITIVE_INFINITY,
           minMs: 500,
-          maxMs: 30_000,
+          maxMs: this.o.kafkaRetryMaxDelayMs ?? 30_000,
           ...(this.o.kafkaRetryTimeoutMs !== undefined ? { giveUpAfterMs: this.o.kafkaRetryTimeoutMs } : {}),
           signal,
           stopSignal,

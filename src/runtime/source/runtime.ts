@@ -346,6 +346,7 @@ export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
       signal: this.hardAbort.signal,
       stopSignal: this.abort.signal,
       ...(this.opts.kafkaRetryTimeoutMs !== undefined ? { kafkaRetryTimeoutMs: this.opts.kafkaRetryTimeoutMs } : {}),
+      ...(this.opts.kafkaRetryMaxDelayMs !== undefined ? { kafkaRetryMaxDelayMs: this.opts.kafkaRetryMaxDelayMs } : {}),
       onStored: (offset) => {
         this.status.stored(offset);
         this.emit('stored', offset);
