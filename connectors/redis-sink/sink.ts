@@ -9,6 +9,7 @@ import {
   FerryError,
   type Logger,
   type PartitionOffset,
+  type Row,
   type SinkBatch,
   type SinkConnector,
   type SinkContext,
@@ -114,8 +115,9 @@ export class RedisSink implements SinkConnector {
       }
       for (let i = 0; i < toRead.length; i++) stored.set(toRead[i]!, values[i] ?? null);
     }
+    const complete = batch.repair ? await this.withoutMissingRows(client, batch, planOf, stored) : batch;
     const args = buildArgs({
-      batch,
+      batch: complete,
       meta: this.meta!,
       planOf,
       stored,
@@ -126,6 +128,66 @@ export class RedisSink implements SinkConnector {
     } catch (err) {
       throw classifyRedisError(err, 'applying a batch', (key) => tableOfKey(batch, planOf, key));
     }
+  }
+
+  /**
+   * Partial rows (UNCHANGED columns) for rows Redis does not hold: their values are only at the
+   * source. They are left out of the batch and the source is asked to read them again (the full
+   * rows follow in the topic; docs/snapshots.md#repair), instead of being dead-lettered.
+   */
+  private async withoutMissingRows(
+    client: RedisClient,
+    batch: SinkBatch,
+    planOf: (t: TableChanges) => TablePlan,
+    stored: Map<string, string | null>,
+  ): Promise<SinkBatch> {
+    let changed = false;
+    const tables: TableChanges[] = [];
+    for (const t of batch.tables) {
+      const plan = planOf(t);
+      const missing: Row[] = [];
+      for (const row of t.upserts) {
+        if (!isPartial(t.schema, row)) continue;
+        const key = rowKey(plan, row);
+        let held: boolean;
+        if (key === null) continue; // no key value: the batch builder reports it as a data error
+        if (t.truncate) held = false;
+        else if (plan.format === 'json') held = (stored.get(key) ?? null) !== null;
+        else {
+          try {
+            held = Number(await client.sendCommand(['EXISTS', key])) > 0;
+          } catch (err) {
+            throw classifyRedisError(err, 'reading stored rows');
+          }
+        }
+        if (!held) missing.push(row);
+      }
+      if (missing.length === 0) {
+        tables.push(t);
+        continue;
+      }
+      changed = true;
+      await batch.repair!(
+        t.schema,
+        missing.map((r) => Object.fromEntries(t.schema.primaryKey.map((k) => [k, r[k] ?? null]))),
+      );
+      this.ctx?.logger.warn('rows updated at the source are missing in Redis; asked the source to read them again', {
+        table: tableName(t.schema),
+        rows: missing.length,
+      });
+      // Their changes are not applied, so not streamed either (the re-read row is, as `r`).
+      const keyText = (r: Row | null) => (r ? JSON.stringify(t.schema.primaryKey.map((k) => r[k] ?? null)) : '');
+      const skipped = new Set(missing.map(keyText));
+      const changes = t.changes?.filter(
+        (c) => !(c.op === 'u' && isPartial(t.schema, c.after!) && skipped.has(keyText(c.after))),
+      );
+      tables.push({
+        ...t,
+        upserts: t.upserts.filter((r) => !missing.includes(r)),
+        ...(changes ? { changes } : {}),
+      });
+    }
+    return changed ? { ...batch, tables } : batch;
   }
 
   /** `ferry validate`: version, writable, persistence, eviction policy. */

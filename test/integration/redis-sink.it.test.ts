@@ -6,11 +6,14 @@
  * find the tables equal, and name the keys when they are not. Updates with UNCHANGED (TOASTed)
  * columns update only what changed; one for a row Redis does not hold is dead-lettered.
  */
+
+import type { Kafka } from 'kafkajs';
 import type mysql from 'mysql2/promise';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChangeEvent, type Row, UNCHANGED } from '../../src/api/index.js';
-import { dataTopic } from '../../src/kafka/topics.js';
+import { readTopicToEnd } from '../../src/kafka/read-topic.js';
+import { dataTopic, signalsTopic } from '../../src/kafka/topics.js';
 import type { DbConn } from '../helpers/compare.js';
 import { col, EventWriter, SourceTable, tableSchema } from '../helpers/events.js';
 import {
@@ -174,15 +177,16 @@ describe('Redis sink', () => {
       const partial: Row = { ...upd!.after!, body: UNCHANGED, doc: UNCHANGED };
       await redis.hSet(`${srcDb}.items:20`, 'body', 'kept from before');
       await writer.events([{ ...upd!, after: partial }]);
-      // One for a row Redis does not hold is dead-lettered, never written half.
+      // One for a row Redis does not hold is never written half: the source is asked for the row.
       await writer.events([src.tableEvents.update(null, { ...partial, id: 999 })]);
       await waitForCaughtUp(kafka, pipeline, group, target, [topic], 60_000, [sink]);
+      expect(await repairRequests(kafka, pipeline)).toContainEqual({ tables: [`${srcDb}.items`], keys: [[999]] });
       const h20 = await redis.hGetAll(`${srcDb}.items:20`);
       expect(h20['name']).toBe('partial');
       expect(h20['body']).toBe('kept from before');
       expect(Object.hasOwn(h20, 'price')).toBe(false);
       expect(await redis.exists(`${srcDb}.items:999`)).toBe(0);
-      expect(await dlqCount(sink)).toBe(1);
+      expect(await dlqCount(sink)).toBe(0);
       await redis.hDel(`${srcDb}.items:20`, 'body'); // the source's body is NULL
 
       // Truncate mid-stream, rows after it, then a new column (new schema version).
@@ -353,12 +357,13 @@ describe('Redis sink', () => {
       const toasted = { ...upd!, after: { ...upd!.after!, body: UNCHANGED } };
       note([toasted]);
       await writer.events([toasted]);
-      // For a row Redis does not hold, nothing is invented: the event is dead-lettered.
+      // For a row Redis does not hold, nothing is invented: the source is asked for the row.
       await writer.events([src.tableEvents.update(null, { ...upd!.after!, id: 4242, body: UNCHANGED })]);
       await waitForCaughtUp(kafka, pipeline, group, target, [topic], 60_000, [sink]);
       expect(JSON.parse((await redis.get(`${ns}.things:3`))!)).toMatchObject({ title: 'toasted', body: 'short' });
       expect(await redis.exists(`${ns}.things:4242`)).toBe(0);
-      expect(await dlqCount(sink)).toBe(1);
+      expect(await dlqCount(sink)).toBe(0);
+      expect(await repairRequests(kafka, pipeline)).toContainEqual({ tables: [`${ns}.things`], keys: [[4242]] });
 
       await src.insert([{ id: 500, title: 'gone by truncate' }]);
       await src.truncate();
@@ -413,3 +418,13 @@ describe('Redis sink', () => {
     }
   });
 });
+
+/** The repair requests (keyed snapshot requests) the sink wrote to the pipeline's signals topic. */
+async function repairRequests(kafka: Kafka, pipeline: string): Promise<Array<{ tables: string[]; keys: unknown }>> {
+  const records = await readTopicToEnd(kafka, signalsTopic(pipeline));
+  return records
+    .filter((r) => r.value !== null)
+    .map((r) => JSON.parse(r.value!) as { tables: string[]; keys?: unknown })
+    .filter((v) => v.keys !== undefined)
+    .map((v) => ({ tables: v.tables, keys: v.keys }));
+}
