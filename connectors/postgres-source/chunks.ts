@@ -55,7 +55,12 @@ export async function openPgChunkReader(opts: ResolvedOptions, logger: Logger): 
         const snap = await client.query<{ s: string }>('SELECT pg_current_snapshot()::text AS s');
         const res = await client.query<(string | null)[]>({ text, values, rowMode: 'array' });
         await client.query('COMMIT');
+        // The watermark's commit is flushed at once (whatever the server's synchronous_commit), so
+        // the stream carries it now rather than at the next WAL writer round (up to 200 ms later).
+        await client.query('BEGIN');
+        await client.query('SET LOCAL synchronous_commit = on');
         await client.query('SELECT pg_logical_emit_message(true, $1::text, $2::text)', [WATERMARK_PREFIX, req.id]);
+        await client.query('COMMIT');
         return {
           rows: res.rows.map((r) => toRow(req.table.columns, r)),
           runningTx: runningXids(snap.rows[0]?.s ?? ''),
