@@ -7,7 +7,8 @@ describe('ferry command line', () => {
     const io = captureIo();
     expect(await runCli(['--help'], io)).toBe(0);
     const help = io.stdout.join('\n');
-    for (const cmd of ['sandbox', 'demo', 'snapshot', 'status', 'verify']) expect(help).toMatch(new RegExp(`^\\s+${cmd}\\b`, 'm'));
+    for (const cmd of ['sandbox', 'demo', 'snapshot', 'status', 'verify'])
+      expect(help).toMatch(new RegExp(`^\\s+${cmd}\\b`, 'm'));
   });
 
   it('an unknown command exits 2 with a message naming it', async () => {

@@ -60,7 +60,15 @@ export interface SourceRuntimeOptions {
 export type ResolvedSourceOptions = Required<
   Omit<
     SourceRuntimeOptions,
-    'kafka' | 'transport' | 'metrics' | 'signal' | 'sourceId' | 'resnapshot' | 'compression' | 'kafkaRetryTimeoutMs' | 'kafkaRetryMaxDelayMs'
+    | 'kafka'
+    | 'transport'
+    | 'metrics'
+    | 'signal'
+    | 'sourceId'
+    | 'resnapshot'
+    | 'compression'
+    | 'kafkaRetryTimeoutMs'
+    | 'kafkaRetryMaxDelayMs'
   >
 >;
 

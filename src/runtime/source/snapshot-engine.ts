@@ -1,12 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import type {
   ChangeEvent,
   ChunkReader,
-  ChunkResult,
   JsonObject,
   JsonValue,
   Logger,
-  Row,
   SnapshotProgress,
   SourceItem,
   StoredSourceOffset,
