@@ -13,6 +13,7 @@ import { FerryError, tableName } from '../../api/index.js';
 import type { BoundedQueue } from '../../api/queue.js';
 import { abortable } from '../retry.js';
 import type { QueueItem } from './items.js';
+import { keyOf, snapshotEvent } from './snapshot-chunk.js';
 
 export interface SnapshotRunOptions {
   session: SnapshotSession;
@@ -113,7 +114,7 @@ async function read(opts: SnapshotRunOptions): Promise<SnapshotOutcome> {
       const more = rows.length > chunkSize;
       if (more) rows.length = chunkSize;
       for (const row of rows) {
-        const event = snapshotEvent(schema, row, source, startedAt);
+        const event = snapshotEvent(schema, row, keyOf(schema, row), source, startedAt);
         await releaseHeld(false);
         held = { event, table: name, final: false };
         tableRows++;
@@ -133,23 +134,6 @@ async function read(opts: SnapshotRunOptions): Promise<SnapshotOutcome> {
   await releaseHeld(true);
   await queue.put({ kind: 'offset', offset: { phase: 'stream', position: opts.streamFrom, writtenAt: Date.now() } });
   return 'complete';
-}
-
-function snapshotEvent(schema: TableSchema, row: Row, source: JsonObject, tsMs: number): ChangeEvent {
-  const key: Row = {};
-  for (const col of schema.primaryKey) key[col] = row[col] ?? null;
-  return {
-    op: 'r',
-    db: schema.db,
-    table: schema.table,
-    key,
-    before: null,
-    after: row,
-    tsMs,
-    schemaVersion: schema.version,
-    snapshot: true,
-    source,
-  };
 }
 
 function keyValues(schema: TableSchema, row: Row): JsonValue[] {
