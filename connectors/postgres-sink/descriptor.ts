@@ -4,6 +4,7 @@ import { PostgresSink, type PostgresSinkOptions } from './sink.js';
 /** The resolved `sink` section of a `kind: postgres` pipeline (docs/configuration.md). */
 export interface PostgresSinkSection extends ConnectorSection {
   createTables: boolean;
+  copyThreshold: number;
 }
 
 /** `sink.kind: postgres`. */
@@ -19,6 +20,7 @@ export const postgresSinkDescriptor: SinkConnectorDescriptor<PostgresSinkSection
       ...(c.password === undefined ? {} : { password: c.password }),
       ...(c.database === undefined ? {} : { database: c.database }),
       createTables: sink.createTables,
+      copyThreshold: sink.copyThreshold,
     });
   },
   create: (options) => new PostgresSink(options),

@@ -2,7 +2,8 @@
  * PostgresSinkDialect: what the PostgreSQL sink does its own way (the shared flow is
  * SqlSinkCore, src/sql-sink/core.ts). DDL runs in a transaction under an advisory lock;
  * ferry_offsets lives in the metadata schema; rows go as one text[] parameter per column,
- * expanded by unnest() and cast to the column's type, `maxRows` rows per statement.
+ * expanded by unnest() and cast to the column's type, `maxRows` rows per statement; from
+ * `copyThreshold` rows on, through COPY into a staging table instead (copy.ts).
  */
 import type pg from 'pg';
 import type { ColumnSchema, JsonValue, SinkContext, TableSchema } from '../../src/api/index.js';
@@ -18,6 +19,7 @@ import type {
   TopicPartition,
   WantedType,
 } from '../../src/sql-sink/index.js';
+import { copyIntoStage, deleteFromStageStatement, upsertFromStageStatement } from './copy.js';
 import {
   addColumnStatement,
   alterTypeStatement,
@@ -55,6 +57,8 @@ export interface PostgresSinkDialectOptions {
   metadataSchema: string;
   /** Most rows per INSERT/DELETE statement. */
   maxRows: number;
+  /** Rows from which an upsert or delete goes through COPY and a staging table (copy.ts); 0 = never. */
+  copyThreshold: number;
 }
 
 interface OffsetsResultRow {
@@ -202,6 +206,11 @@ export class PostgresSinkDialect implements SqlSinkDialect<pg.Client, PgSinkColu
     keys: PgParam[][],
   ): Promise<void> {
     const cols = castColumns(key);
+    if (this.useCopy(keys.length)) {
+      await copyIntoStage(c, cols.length, keys);
+      await exec(c, deleteFromStageStatement(schema.db, schema.table, cols));
+      return;
+    }
     for (const chunk of chunks(keys, this.o.maxRows)) {
       await exec(c, deleteStatement(schema.db, schema.table, cols, columnMajor(chunk, cols.length)));
     }
@@ -227,9 +236,18 @@ export class PostgresSinkDialect implements SqlSinkDialect<pg.Client, PgSinkColu
     rows: PgParam[][],
   ): Promise<void> {
     const cols = castColumns(columns);
+    if (this.useCopy(rows.length)) {
+      await copyIntoStage(c, cols.length, rows);
+      await exec(c, upsertFromStageStatement(schema.db, schema.table, cols, schema.primaryKey));
+      return;
+    }
     for (const chunk of chunks(rows, this.o.maxRows)) {
       await exec(c, upsertStatement(schema.db, schema.table, cols, schema.primaryKey, columnMajor(chunk, cols.length)));
     }
+  }
+
+  private useCopy(rows: number): boolean {
+    return this.o.copyThreshold > 0 && rows >= this.o.copyThreshold;
   }
 }
 

@@ -18,6 +18,9 @@ import { classifyPgError } from './errors.js';
 import { DDL_LOCK_KEY, type PgSinkColumn, PostgresSinkDialect } from './sink-dialect.js';
 import { createOffsetsTableStatement, createSchemaStatement, type PgStatement } from './sql.js';
 
+/** Rows from which the sink loads through COPY by default (docs/sinks.md#copy). */
+export const DEFAULT_COPY_THRESHOLD = 1000;
+
 export interface PostgresSinkOptions {
   /** `postgres://user:password@host:port/database`; or the parts below (the parts win). */
   url?: string;
@@ -31,6 +34,8 @@ export interface PostgresSinkOptions {
   metadataSchema?: string;
   /** Rows per INSERT/DELETE statement; default 5000. */
   maxRowsPerStatement?: number;
+  /** Rows from which an upsert or delete of a table goes through COPY (docs/sinks.md#copy); 0 = never; default 1000. */
+  copyThreshold?: number;
   /** Connect timeout, ms; default 10 000. */
   connectTimeoutMs?: number;
   /**
@@ -60,6 +65,7 @@ export class PostgresSink extends SqlSinkConnector<pg.Client, PgSinkColumn, Want
         session: this.session,
         metadataSchema: this.metadataSchema,
         maxRows: opts.maxRowsPerStatement ?? 5000,
+        copyThreshold: opts.copyThreshold ?? DEFAULT_COPY_THRESHOLD,
       }),
       createTables: opts.createTables ?? true,
       logger: () => this.logger,

@@ -255,6 +255,13 @@ const sinkSchema = z.strictObject({
     description: 'How long (ms) to wait for more events before applying a batch that is not full.',
     example: 200,
   }),
+  copyThreshold: field(integer(0, 10_000_000).default(1000), {
+    description:
+      'Rows of one table in one batch from which the PostgreSQL sink loads them through COPY into a staging ' +
+      'table and one upsert from it, instead of multi-row statements (docs/sinks.md#copy); 0 = never.',
+    example: 5000,
+    onlyFor: 'sink.kind: postgres',
+  }),
   createTables: field(boolean().default(true), {
     description: 'Create missing target tables and add new columns. With `false`, a missing table stops the sink.',
     example: false,
