@@ -2,7 +2,8 @@
  * MySqlSinkDialect: what the MySQL/MariaDB sink does its own way (the shared flow is
  * SqlSinkCore, src/sql-sink/core.ts). DDL runs under GET_LOCK (MySQL DDL commits implicitly, so
  * no transaction holds the lock); ferry_offsets lives in the metadata database; rows go in
- * multi-row prepared statements cut to stay under the row, placeholder and byte budgets.
+ * multi-row prepared statements cut to stay under the row, placeholder and byte budgets, of a
+ * few bucketed row counts (buckets.ts).
  */
 import type mysql from 'mysql2/promise';
 import type { ColumnSchema, JsonValue, SinkContext, TableSchema } from '../../src/api/index.js';
@@ -17,6 +18,7 @@ import type {
   TargetTable,
   TopicPartition,
 } from '../../src/sql-sink/index.js';
+import { padToBucket } from './buckets.js';
 import {
   addColumnStatement,
   createDatabaseStatement,
@@ -57,6 +59,8 @@ export interface MySqlSinkDialectOptions {
   maxRows: number;
   /** Approximate byte budget of one statement's parameters. */
   maxBytes: number;
+  /** Fill statements up to a few row counts (buckets.ts); false: every piece as it is. */
+  buckets: boolean;
 }
 
 interface OffsetsResultRow {
@@ -246,23 +250,31 @@ export class MySqlSinkDialect implements SqlSinkDialect<Conn, MySqlTargetColumn,
     }
   }
 
-  /** Splits rows so that one statement stays under the row, placeholder and byte budgets. */
+  /**
+   * Splits rows so that one statement stays under the row, placeholder and byte budgets, and
+   * fills each piece up to its bucket size (buckets.ts) so that few distinct statements exist.
+   */
   private *chunks(rows: MySqlParam[][], width: number): Generator<MySqlParam[][]> {
     const maxRows = Math.max(1, Math.min(this.o.maxRows, Math.floor(MAX_PLACEHOLDERS / Math.max(1, width))));
     const maxBytes = Math.min(this.o.maxBytes, this.maxPacket / 2);
+    // A piece is padded only while it stays within the same byte budget.
+    const pad = (piece: MySqlParam[][], bytes: number, last: number) =>
+      this.o.buckets ? padToBucket(piece, maxRows, bytes, last, maxBytes) : piece;
     let chunk: MySqlParam[][] = [];
     let bytes = 0;
+    let last = 0;
     for (const row of rows) {
       const size = row.reduce<number>((n, v) => n + (v === null ? 1 : typeof v === 'number' ? 8 : v.length), 0);
       if (chunk.length > 0 && (chunk.length >= maxRows || bytes + size > maxBytes)) {
-        yield chunk;
+        yield pad(chunk, bytes, last);
         chunk = [];
         bytes = 0;
       }
       chunk.push(row);
       bytes += size;
+      last = size;
     }
-    if (chunk.length > 0) yield chunk;
+    if (chunk.length > 0) yield pad(chunk, bytes, last);
   }
 }
 

@@ -32,6 +32,11 @@ export interface MySqlSinkOptions {
   maxRowsPerStatement?: number;
   /** Approximate byte budget of one statement's parameters; default 4 MiB (below max_allowed_packet). */
   maxStatementBytes?: number;
+  /**
+   * Send multi-row statements with a few bucketed row counts (docs/sinks.md#mysql-statement-sizes),
+   * so that the prepared statements are reused; default true. false: every statement with its exact row count.
+   */
+  statementBuckets?: boolean;
   connectTimeoutMs?: number;
   /**
    * Create missing tables and evolve existing ones (add columns, widen types); default true.
@@ -41,6 +46,12 @@ export interface MySqlSinkOptions {
 }
 
 type Conn = mysql.Connection;
+/**
+ * Prepared statements kept per connection (mysql2 closes the least recently used beyond it): with
+ * bucketed row counts about 20 sizes per table for upserts and as many for deletes. The server
+ * limits them per instance (max_prepared_stmt_count, 16,382 by default).
+ */
+const MAX_PREPARED_STATEMENTS = 256;
 const SESSION_SQL_MODE = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION,NO_AUTO_VALUE_ON_ZERO';
 
 export class MySqlSink extends SqlSinkConnector<Conn, MySqlTargetColumn, MySqlColumnType, MySqlParam> {
@@ -70,6 +81,7 @@ export class MySqlSink extends SqlSinkConnector<Conn, MySqlTargetColumn, MySqlCo
       metadataDb: db,
       maxRows: opts.maxRowsPerStatement ?? 1000,
       maxBytes: opts.maxStatementBytes ?? 4 * 1024 * 1024,
+      buckets: opts.statementBuckets ?? true,
     });
     this.core = new SqlSinkCore({
       name: 'MySqlSink',
@@ -110,7 +122,7 @@ export class MySqlSink extends SqlSinkConnector<Conn, MySqlTargetColumn, MySqlCo
       supportBigNumbers: true,
       bigNumberStrings: true,
       decimalNumbers: false,
-      maxPreparedStatements: 64,
+      maxPreparedStatements: MAX_PREPARED_STATEMENTS,
       connectTimeout: o.connectTimeoutMs ?? 10_000,
       enableKeepAlive: true,
       multipleStatements: false,
