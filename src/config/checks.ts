@@ -48,6 +48,38 @@ function onlyFor(
   }
 }
 
+/** `sink.url` or `sink.shards` (not both), shard URLs and names, `sink.routing` only with shards. */
+function shardIssues(sink: Record<string, unknown>, kind: DbKind | undefined, issues: ConfigIssue[]): void {
+  const shards = Array.isArray(sink['shards']) ? (sink['shards'] as unknown[]) : undefined;
+  if (!shards) {
+    if (sink['url'] === undefined) {
+      issues.push({ path: 'sink.url', message: 'required: the target database URL (or sink.shards for several)' });
+    }
+    if (sink['routing'] !== undefined) {
+      issues.push({ path: 'sink.routing', message: 'only applies with sink.shards; remove it or add sink.shards' });
+    }
+    return;
+  }
+  if (sink['url'] !== undefined) {
+    issues.push({ path: 'sink.url', message: 'remove it: with sink.shards each shard names its own url' });
+  }
+  if (kind === 'redis') {
+    issues.push({ path: 'sink.shards', message: 'sharding applies to postgres and mysql sinks; use one redis url' });
+  }
+  const seen = new Set<string>();
+  shards.forEach((entry, i) => {
+    const shard = record(entry);
+    if (!shard) return;
+    const name = shard['name'];
+    if (typeof name === 'string') {
+      if (seen.has(name))
+        issues.push({ path: `sink.shards[${i}].name`, message: `${name} is used twice; names must be unique` });
+      seen.add(name);
+    }
+    if (kind && kind !== 'redis') checkUrl(shard, kind, `sink.shards[${i}].url`, issues);
+  });
+}
+
 /** Cross-field problems of an (interpolated) config object. Fields the schema rejects are skipped. */
 export function crossFieldIssues(input: unknown): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
@@ -71,6 +103,7 @@ export function crossFieldIssues(input: unknown): ConfigIssue[] {
         issues,
       );
   }
+  if (root) shardIssues(sink ?? {}, sinkKind, issues);
   if (sink && sinkKind) {
     checkUrl(sink, sinkKind, 'sink.url', issues);
     if (sinkKind !== 'redis') onlyFor(sink, ['redis'], 'sink', 'redis', sinkKind, 'remove it', issues);

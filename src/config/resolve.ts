@@ -40,11 +40,25 @@ export interface PostgresSourceConfig extends SourceCommon {
 
 export type SourceConfig = MysqlSourceConfig | PostgresSourceConfig;
 
-type SinkCommon = Omit<ParsedSink, 'kind' | 'group' | 'schema' | 'database' | 'redis'> & {
-  /** Default `ferry-<name>-sink`. */
-  group: string;
+/** One target of a sharded sink (`sink.shards[i]`). */
+export interface ShardConfig {
+  name: string;
+  url: string;
   /** `url` taken apart; `password` is `sink.password` when given, else the URL's. */
   connection: DbConnection;
+}
+
+export type RoutingConfig = NonNullable<ParsedSink['routing']>;
+
+type SinkCommon = Omit<ParsedSink, 'kind' | 'group' | 'schema' | 'database' | 'redis' | 'shards' | 'routing'> & {
+  /** Default `ferry-<name>-sink`. */
+  group: string;
+  /** `url` taken apart; `password` is `sink.password` when given, else the URL's. With shards: the first shard's. */
+  connection: DbConnection;
+  /** `sink.shards`, when the sink writes to several targets (docs/sharding.md). */
+  shards: ShardConfig[] | undefined;
+  /** `sink.routing` with defaults (hash, 256 points), when sharded. */
+  routing: RoutingConfig | undefined;
 };
 
 export interface PostgresSinkConfig extends SinkCommon {
@@ -121,11 +135,20 @@ export function resolveConfig(parsed: ParsedPipeline): PipelineConfig {
           publication: publication ?? defaultSlotName(name),
           createPublication,
         };
-  const { group, schema, database, redis, kind: sinkKind, ...sinkRest } = parsed.sink;
+  const { group, schema, database, redis, shards: shardList, routing, kind: sinkKind, ...sinkRest } = parsed.sink;
+  const shards = shardList?.map((s, i) => ({
+    name: s.name,
+    url: s.url,
+    connection: connection(s.url, sinkKind, `sink.shards[${i}].url`, parsed.sink.password),
+  }));
   const sinkCommon: SinkCommon = {
     ...sinkRest,
     group: group ?? `ferry-${name}-sink`,
-    connection: connection(parsed.sink.url, sinkKind, 'sink.url', parsed.sink.password),
+    connection: shards
+      ? shards[0]!.connection
+      : connection(parsed.sink.url ?? '', sinkKind, 'sink.url', parsed.sink.password),
+    shards,
+    routing: shards ? (routing ?? { rule: 'hash', vnodes: 256, tables: {} }) : undefined,
   };
   const sink: SinkConfig =
     sinkKind === 'postgres'

@@ -209,15 +209,45 @@ const sourceSchema = z.strictObject({
   }),
 });
 
+export const ROUTING_RULES = ['hash', 'ring'] as const;
+export const TABLE_ROUTING_RULES = ['hash', 'ring', 'broadcast'] as const;
+
+const shardSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, {
+    error: 'use only letters, digits, "_" and "-", at most 63 characters',
+  }),
+  url: nonEmpty(),
+});
+
+const routingSchema = z.strictObject({
+  rule: field(z.enum(ROUTING_RULES).default('hash'), {
+    description:
+      'Rule of every table `sink.routing.tables` does not name. `hash`: SHA-256 of the key modulo the shard ' +
+      'count (changing the count moves most keys). `ring`: consistent hashing over the shard names, so adding ' +
+      'a shard moves only about 1/N of the keys.',
+    example: 'ring',
+  }),
+  vnodes: field(integer(1, 65_536).default(256), {
+    description: 'Points each shard owns on the `ring`; more points spread keys more evenly.',
+    example: 512,
+  }),
+  tables: field(z.record(tablePattern(), z.enum(TABLE_ROUTING_RULES)).default({}), {
+    description:
+      'Per-table rules: `db.table` pattern (source names, as in `source.tables`) -> `hash`, `ring` or ' +
+      '`broadcast` (every shard holds every row: small reference tables). The first matching pattern wins.',
+    example: { 'shop.countries': 'broadcast' },
+  }),
+});
+
 const sinkSchema = z.strictObject({
   kind: field(z.enum(SINK_KINDS), {
     description: 'Target engine: `postgres`, `mysql` (MySQL or MariaDB) or `redis`.',
     example: 'postgres',
   }),
-  url: field(nonEmpty(), {
+  url: field(nonEmpty().optional(), {
     description:
       'Connection URL of the target database, same form as `source.url`; the scheme must match `sink.kind`. ' +
-      'Query parameters are passed to the driver.',
+      'Query parameters are passed to the driver. Required unless `sink.shards` names the targets.',
     example: 'postgres://ferry:${TARGET_PASSWORD}@127.0.0.1:5432/shop',
     secretPart: 'the password in the URL',
   }),
@@ -225,6 +255,21 @@ const sinkSchema = z.strictObject({
     description: 'Target password; overrides the one in `sink.url`.',
     example: '${TARGET_PASSWORD}',
     secret: true,
+  }),
+  shards: field(z.array(shardSchema).min(2).optional(), {
+    description:
+      'Several target databases of the same kind, each holding a share of every table (docs/sharding.md): ' +
+      'a list of `{name, url}`. `name` (letters, digits, `_`, `-`; unique) labels the shard in logs, metrics, ' +
+      'status and verify, and places it on the `ring`; `url` is like `sink.url` (`sink.password`, when set, ' +
+      'is used for every shard). Each shard keeps its own `ferry_offsets`. Instead of `sink.url`.',
+    example: [
+      { name: 's1', url: 'postgres://ferry:${TARGET_PASSWORD}@10.0.0.1:5432/shop' },
+      { name: 's2', url: 'postgres://ferry:${TARGET_PASSWORD}@10.0.0.2:5432/shop' },
+    ],
+    onlyFor: 'sink.kind: postgres or mysql',
+  }),
+  routing: field(routingSchema.optional(), {
+    description: 'Which shard holds a row, per table (docs/sharding.md). Only with `sink.shards`.',
   }),
   schema: field(nonEmpty().optional(), {
     description:

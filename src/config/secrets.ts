@@ -30,8 +30,9 @@ export function secretsOf(config: PipelineConfig): string[] {
     if (typeof value === 'string' && value.length > 0) out.add(value);
   };
   for (const field of configFields()) if (field.secret) add(valueAt(config, field.path));
-  for (const section of [config.source, config.sink]) {
+  for (const section of [config.source, config.sink, ...(config.sink.shards ?? [])]) {
     add(section.connection.password);
+    if (section.url === undefined) continue;
     const raw = rawUrlPassword(section.url);
     add(raw);
     if (raw !== undefined) add(safeDecode(raw));

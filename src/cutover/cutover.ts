@@ -55,6 +55,13 @@ export async function runCutover(config: PipelineConfig, opts: CutoverOptions): 
         'so pass --yes to go ahead (or --dry-run to see the plan first)',
     );
   }
+  if (config.sink.shards) {
+    throw new FerryError(
+      'FERRY_USAGE',
+      'cutover does not handle sink.shards yet: sequences would have to be set on every shard with a scheme ' +
+        'that keeps them apart (docs/sharding.md#cutover); use ferry verify, stop writes, and move sequences by hand',
+    );
+  }
   const adminEndpoint = sourceAdminEndpoint(config, opts.sourceAdminUrl);
   const steps = new Steps(opts.onStep);
   const outcome: CutoverOutcome = {

@@ -63,7 +63,8 @@ export function targetEndpoint(config: PipelineConfig): CutoverEndpoint {
 
 /** The target URL to print: password masked, known secrets replaced. */
 export function maskedTargetUrl(config: PipelineConfig): string {
-  return redactString(config.sink.url, secretsOf(config));
+  const text = config.sink.url ?? (config.sink.shards ?? []).map((s) => `${s.name}: ${s.url}`).join(', ');
+  return redactString(text, secretsOf(config));
 }
 
 /** The SourceAdmin of the source's engine on an open session to it. */

@@ -8,7 +8,10 @@ import {
   type SourceConnector,
   type SourceConnectorDescriptor,
 } from '../api/index.js';
-import type { PipelineConfig, RedisSinkConfig } from '../config/index.js';
+import type { PipelineConfig, RedisSinkConfig, SinkConfig } from '../config/index.js';
+import type { FerryMetrics } from '../metrics/metrics.js';
+import { ShardedSink } from '../runtime/sink/shards/sharded-sink.js';
+import { ShardRouting } from '../sharding/index.js';
 
 function lookUp<D extends { kind: string }>(list: ReadonlyArray<D>, role: string, kind: string): D {
   const found = list.find((d) => d.kind === kind);
@@ -36,10 +39,28 @@ export function sourceConnectorFor(config: PipelineConfig): SourceConnector {
 
 /** Redis sink options of a pipeline config (the URL as written; `sink.password` wins over its password). */
 export function redisSinkOptions(sink: RedisSinkConfig): RedisSinkOptions {
-  return optionsOf(sink);
+  return optionsOf({ ...sink, url: sink.url ?? '' });
 }
 
-/** The sink connector a pipeline config asks for. */
-export function sinkConnectorFor(config: PipelineConfig): SinkConnector {
-  return sinkDescriptor(config.sink.kind).fromConfig(config.sink);
+/**
+ * The sink connector a pipeline config asks for: with `sink.shards`, a ShardedSink over one
+ * connector per shard (docs/sharding.md). `metrics` gets the per-shard metrics.
+ */
+export function sinkConnectorFor(config: PipelineConfig, metrics?: FerryMetrics): SinkConnector {
+  const descriptor = sinkDescriptor(config.sink.kind);
+  const { shards, routing } = config.sink;
+  if (!shards || !routing) return descriptor.fromConfig(config.sink);
+  return new ShardedSink({
+    shards: shards.map((s) => ({
+      name: s.name,
+      connector: descriptor.fromConfig({ ...config.sink, url: s.url, connection: s.connection } as SinkConfig),
+    })),
+    routing: new ShardRouting({
+      shards: shards.map((s) => s.name),
+      rule: routing.rule,
+      vnodes: routing.vnodes,
+      tables: routing.tables,
+    }),
+    metrics,
+  });
 }

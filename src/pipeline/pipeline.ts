@@ -83,7 +83,7 @@ export class Pipeline {
       ? new SinkRuntime({
           pipeline: config.name,
           group: config.sink.group,
-          connector: sinkConnectorFor(config),
+          connector: sinkConnectorFor(config, opts.metrics),
           kafka: kafkaFor(config, opts.logger, 'sink'),
           logger: opts.logger.child({ role: 'sink' }),
           metrics: opts.metrics,

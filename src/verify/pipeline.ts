@@ -1,5 +1,6 @@
 import type { PipelineConfig } from '../config/index.js';
 import { verifyRedisPipeline } from './redis-pipeline.js';
+import { verifyShardedPipeline } from './sharded.js';
 import { type PipelineVerifyOptions, verifySqlPipeline } from './tables.js';
 import type { VerifyReport } from './types.js';
 
@@ -8,5 +9,6 @@ import type { VerifyReport } from './types.js';
  * `ferry verify -c pipeline.yaml`, and what cutover calls (with `waitFor`).
  */
 export function verifyPipeline(config: PipelineConfig, options: PipelineVerifyOptions = {}): Promise<VerifyReport> {
-  return config.sink.kind === 'redis' ? verifyRedisPipeline(config, options) : verifySqlPipeline(config, options);
+  if (config.sink.kind === 'redis') return verifyRedisPipeline(config, options);
+  return config.sink.shards ? verifyShardedPipeline(config, options) : verifySqlPipeline(config, options);
 }

@@ -72,21 +72,34 @@ function details(t: TableReport, maxKeys: number): string[] {
       `${name}: ${int(t.missingCount)} missing, ${int(t.extraCount)} extra, ${int(t.differentCount)} different`,
     );
   }
-  list(
-    'missing',
-    t.missing.map((k) => JSON.stringify(k)),
-    t.missingCount,
-  );
-  list(
-    'extra',
-    t.extra.map((k) => JSON.stringify(k)),
-    t.extraCount,
-  );
-  list(
-    'different',
-    t.different.map((d) => `${JSON.stringify(d.key)}  columns: ${d.columns.join(', ')}`),
-    t.differentCount,
-  );
+  if (!t.shards) {
+    list(
+      'missing',
+      t.missing.map((k) => JSON.stringify(k)),
+      t.missingCount,
+    );
+    list(
+      'extra',
+      t.extra.map((k) => JSON.stringify(k)),
+      t.extraCount,
+    );
+    list(
+      'different',
+      t.different.map((d) => `${JSON.stringify(d.key)}  columns: ${d.columns.join(', ')}`),
+      t.differentCount,
+    );
+  }
+  if (t.shards) {
+    if (lines.length === 0) lines.push(`${name}:`);
+    const rows = Object.entries(t.shards.rows).map(([shard, n]) => `${shard} ${int(n)}`);
+    lines.push(`  shards (${t.shards.rule}): ${rows.join(', ')}; ${int(t.shards.strayCount ?? 0)} on a wrong shard`);
+    for (const f of t.shards.findings.slice(0, maxKeys)) {
+      const cols = f.columns ? `  columns: ${f.columns.join(', ')}` : '';
+      lines.push(
+        `  ${f.kind.padEnd(9)} ${JSON.stringify(f.key)} on ${f.shard} (rule: ${f.expected.join(', ')})${cols}`,
+      );
+    }
+  }
   if (t.notes.length > 0 && lines.length === 0) lines.push(`${name}:`);
   for (const note of t.notes) lines.push(`  note: ${note}`);
   return lines;

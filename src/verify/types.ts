@@ -96,6 +96,18 @@ export interface RowDifference {
 
 export type VerifyMethod = 'checksum' | 'client';
 
+export type ShardFindingKind = 'missing' | 'extra' | 'stray' | 'different';
+
+/** One difference of a sharded table: the key, the shard it concerns and where the rule puts it. */
+export interface ShardFinding {
+  kind: ShardFindingKind;
+  key: JsonObject;
+  shard: string;
+  /** Shards the rule names for the key. */
+  expected: string[];
+  columns?: string[];
+}
+
 export interface TableReport {
   /** `db.table` at the source. */
   source: string;
@@ -135,6 +147,15 @@ export interface TableReport {
   notes: string[];
   /** Set when the table could not be verified at all (missing table, unsupported key…). */
   error?: string;
+  /** A sharded target (docs/sharding.md#verify): the rule, rows per shard, differences with their shard. */
+  shards?: {
+    rule: string;
+    rows: Record<string, number>;
+    /** Listed differences (up to maxReportedKeys); `stray`: on a shard the rule does not name. */
+    findings: ShardFinding[];
+    /** Rows on a shard the rule does not name (counted in extraCount too). */
+    strayCount?: number;
+  };
 }
 
 export interface VerifyReport {

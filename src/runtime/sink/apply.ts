@@ -25,6 +25,7 @@ import { tpKey } from './partition-state.js';
 import type { PartitionStates } from './partitions.js';
 import { reduceEvents, schemasOf } from './reduce.js';
 import type { WithRetry } from './retry.js';
+import { isRoutedSink, routedRecords } from './shards/routed.js';
 import { planBarriers } from './truncate-barrier.js';
 
 export interface SinkApplierDeps {
@@ -139,7 +140,8 @@ export class SinkApplier {
     );
     const kept = records.filter((r, i) => plan.keep[i] && r.decoded?.kind === 'event');
     const events = kept.map((r) => (r.decoded as Extract<InRecord['decoded'], { kind: 'event' }>).event);
-    const tables = reduceEvents(events, { changes: connector.keepsChanges === true });
+    const routed = isRoutedSink(connector) ? connector : null;
+    const tables = routed ? [] : reduceEvents(events, { changes: connector.keepsChanges === true });
     const batch: SinkBatch = states.batchFor(records, tables, plan.barrierAfter, plan.barriers);
     batch.repair = (schema, keys) => this.requestRepair(schema, keys);
     const started = process.hrtime.bigint();
@@ -147,6 +149,7 @@ export class SinkApplier {
       await withRetry(
         'applying a batch',
         async () => {
+          if (routed) return routed.applyRouted(routedRecords(kept), batch);
           for (const schema of schemasOf(tables)) await connector.ensureTable(schema);
           await connector.apply(batch);
         },
