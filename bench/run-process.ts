@@ -16,12 +16,14 @@
  * 200 ms, max per phase; plus the kernel's high-water mark (VmHWM) of each ferry process, summed.
  *
  * Run: npm run bench:run -- [rows=200000] [rowBytes=200] [changes=100000] [latencySeconds=20]
+ * FERRY_BENCH_FERRY_JS runs another build's bin/ferry.js (an A/B comparison in one sitting).
  * FERRY_BENCH_NODE_ARGS adds Node flags to the ferry process (e.g. "--cpu-prof --cpu-prof-dir=DIR").
  * Sandbox: .ferry/bench-sandbox (or FERRY_BENCH_SANDBOX_DIR), left running.
  * Prints a results table and one line `BENCH_JSON {...}`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
@@ -69,6 +71,21 @@ function tree(root: number): number[] {
   return out;
 }
 
+/** CPU seconds (user + system, all threads) of the tree, from /proc/<pid>/stat. */
+function cpuSeconds(root: number): number {
+  let ticks = 0;
+  for (const p of tree(root)) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return ticks / 100;
+}
+
 /** kB fields of /proc/<pid>/status summed over the tree. */
 function statusKb(root: number, field: 'VmRSS' | 'VmHWM'): number {
   let kb = 0;
@@ -89,6 +106,7 @@ class FerryProcess {
   readonly exited: Promise<number | null>;
   private maxRssKb = 0;
   private hwmKb = 0;
+  private cpu = 0;
   private readonly timer: NodeJS.Timeout;
   private stderrTail = '';
 
@@ -113,6 +131,7 @@ class FerryProcess {
     if (pid === undefined || this.child.exitCode !== null) return;
     this.maxRssKb = Math.max(this.maxRssKb, statusKb(pid, 'VmRSS'));
     this.hwmKb = Math.max(this.hwmKb, statusKb(pid, 'VmHWM'));
+    this.cpu = Math.max(this.cpu, cpuSeconds(pid));
   }
 
   check(): void {
@@ -120,9 +139,14 @@ class FerryProcess {
       throw new Error(`ferry run exited with ${this.child.exitCode}:\n${this.stderrTail}`);
   }
 
-  memory(): { maxRssMb: number; hwmMb: number } {
+  /** Peak RSS so far and the CPU seconds the ferry process used so far. */
+  memory(): { maxRssMb: number; hwmMb: number; cpuSeconds: number } {
     this.sample();
-    return { maxRssMb: Math.round(this.maxRssKb / 1024), hwmMb: Math.round(this.hwmKb / 1024) };
+    return {
+      maxRssMb: Math.round(this.maxRssKb / 1024),
+      hwmMb: Math.round(this.hwmKb / 1024),
+      cpuSeconds: round(this.cpu, 1),
+    };
   }
 
   async stop(): Promise<number | null> {
@@ -317,12 +341,17 @@ async function main(): Promise<void> {
     latency: latency ? { ...latency, ...liveMem } : null,
     equal: report.equal,
   };
-  console.log(`\nferry run (child process, Node ${process.version}), ${nf.format(ROWS)} rows of ~${ROW_BYTES} B`);
   console.log(
-    `snapshot  ${nf.format(snapshot.rowsPerSecond)} rows/s (${snapshot.seconds} s)   peak RSS ${snapMem.maxRssMb} MB sampled, ${snapMem.hwmMb} MB VmHWM`,
+    `\nferry run (child process ${process.env['FERRY_BENCH_FERRY_JS'] ?? 'bin/ferry.js'}, Node ${process.version}), ` +
+      `${nf.format(ROWS)} rows of ~${ROW_BYTES} B; load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
   );
   console.log(
-    `catch-up  ${nf.format(catchUp.eventsPerSecond)} events/s (${nf.format(events)} in ${catchUp.seconds} s, start-up included)   peak RSS ${catchMem.maxRssMb} MB sampled, ${catchMem.hwmMb} MB VmHWM`,
+    `snapshot  ${nf.format(snapshot.rowsPerSecond)} rows/s (${snapshot.seconds} s, ${snapMem.cpuSeconds} CPU s)   peak RSS ${snapMem.maxRssMb} MB sampled, ${snapMem.hwmMb} MB VmHWM`,
+  );
+  console.log(
+    `catch-up  ${nf.format(catchUp.eventsPerSecond)} events/s (${nf.format(events)} in ${catchUp.seconds} s, start-up included, ${catchMem.cpuSeconds} CPU s)   peak RSS ${catchMem.maxRssMb} MB sampled, ${catchMem.hwmMb} MB VmHWM`,
   );
   if (latency)
     console.log(
