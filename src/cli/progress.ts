@@ -1,4 +1,5 @@
 import type { FerryMetrics } from '../metrics/metrics.js';
+import type { SinkFigures } from '../pipeline/sink-thread.js';
 import type { SourceProgress } from '../runtime/source/items.js';
 
 const nf = new Intl.NumberFormat('en-US');
@@ -137,6 +138,8 @@ export class ProgressView {
     private readonly metrics: FerryMetrics,
     private readonly source: () => SourceProgress | null,
     private readonly roles: { source: boolean; sink: boolean } = { source: true, sink: true },
+    /** A sink on another thread reports its figures here; null = read them from `metrics`. */
+    private readonly sinkFigures: () => Promise<SinkFigures | null> = async () => null,
   ) {}
 
   start(): void {
@@ -183,15 +186,15 @@ export class ProgressView {
       if (p.snapshot.some((t) => !t.done)) lines.push(...snapshotLines(p, this.rates, 24, this.stream.columns));
     }
     const published = await metricValue(this.metrics, 'ferry_source_events_total');
-    const applied = await metricValue(this.metrics, 'ferry_sink_applied_events_total');
+    const figures = await this.sinkFigures();
+    const applied = figures ? figures.applied : await metricValue(this.metrics, 'ferry_sink_applied_events_total');
+    const lastSinkCommitMs = figures ? figures.lastSinkCommitMs : this.metrics.lastSinkCommitMs;
+    const pendingEvents = figures ? figures.pendingEvents : this.metrics.sinkPendingEvents;
     const secs = Math.max(0.001, (now - this.lastCounts.at) / 1000);
     const pubRate = (published - this.lastCounts.published) / secs;
     const appRate = (applied - this.lastCounts.applied) / secs;
     this.lastCounts = { published, applied, at: now };
-    const lagS =
-      this.metrics.lastSinkCommitMs === null || this.metrics.sinkPendingEvents === 0
-        ? 0
-        : (now - this.metrics.lastSinkCommitMs) / 1000;
+    const lagS = lastSinkCommitMs === null || pendingEvents === 0 ? 0 : (now - lastSinkCommitMs) / 1000;
     const line = liveLine(
       {
         phase: phaseLabel(p),
@@ -201,7 +204,7 @@ export class ProgressView {
               applied: {
                 total: applied,
                 perSecond: appRate,
-                lagEvents: this.metrics.sinkPendingEvents,
+                lagEvents: pendingEvents,
                 lagSeconds: lagS,
               },
             }

@@ -79,6 +79,28 @@ export const kafkaSchema = z.strictObject({
     description: 'Compression of produced batches. The Kafka client supports gzip without extra packages.',
     example: 'gzip',
   }),
+  producerBatchEvents: field(integer(1, 100_000).default(2000), {
+    description:
+      'Most events the source sends to Kafka in one request. Larger requests mean fewer round trips ' +
+      '(each waits for acks = all).',
+    example: 5000,
+  }),
+  producerBatchBytes: field(integer(16_384, 67_108_864).default(900_000), {
+    description:
+      "Approximate most bytes the source sends to Kafka in one request. Keep it under the brokers' " +
+      '`message.max.bytes` times the partitions of a topic (one record batch per partition).',
+    example: 4_194_304,
+  }),
+  consumerMaxBytes: field(integer(65_536, 1_073_741_824).default(32 * 1024 * 1024), {
+    description:
+      'Most bytes the sink fetches from Kafka in one request, over all partitions. With ' +
+      '`consumerMaxBytesPerPartition` it bounds what a sink holds before it applies.',
+    example: 16_777_216,
+  }),
+  consumerMaxBytesPerPartition: field(integer(16_384, 1_073_741_824).default(4 * 1024 * 1024), {
+    description: 'Most bytes the sink fetches from one partition in one request.',
+    example: 1_048_576,
+  }),
   retryTimeoutMs: field(integer(1000, 2_147_483_647).optional(), {
     description:
       'How long the source keeps retrying while Kafka does not answer (start-up calls and sends), before it ' +

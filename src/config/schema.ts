@@ -207,6 +207,12 @@ const sourceSchema = z.strictObject({
       '(backpressure), so memory stays flat.',
     example: 20_000,
   }),
+  queueBytes: field(integer(65_536, 1_073_741_824).default(16 * 1024 * 1024), {
+    description:
+      'Approximate most bytes of the events held between reading the source and producing to Kafka (with ' +
+      '`queueSize`, whichever is reached first), so memory stays flat with wide rows too.',
+    example: 33_554_432,
+  }),
 });
 
 export const ROUTING_RULES = ['hash', 'ring'] as const;

@@ -1,11 +1,22 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import { FerryError } from '../api/errors.js';
 import type { FerryMetrics } from './metrics.js';
 
 export interface HealthState {
   /** Connected to everything the process needs and not failing. */
   ready(): { ready: boolean; reason?: string };
+  /** Metrics of other threads of this process (prom-client JSON), merged into /metrics. */
+  sinkMetrics?(): Promise<MetricObjectWithValues<MetricValue<string>>[]>;
+}
+
+/** This process's metrics in the Prometheus text format, other threads' merged in (counters and gauges summed). */
+async function metricsText(metrics: FerryMetrics, health: HealthState): Promise<string> {
+  const others = health.sinkMetrics ? await health.sinkMetrics() : [];
+  if (others.length === 0) return metrics.registry.metrics();
+  const own = await metrics.registry.getMetricsAsJSON();
+  return AggregatorRegistry.aggregate([own, others]).metrics();
 }
 
 export interface MetricsServer {
@@ -33,8 +44,7 @@ export async function startMetricsServer(
       return;
     }
     if (path === '/metrics') {
-      metrics.registry
-        .metrics()
+      metricsText(metrics, health)
         .then((text) => {
           res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text);
         })

@@ -1,13 +1,16 @@
-import type { Kafka } from 'kafkajs';
+import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 import type { Logger } from '../api/index.js';
-import { type PipelineConfig, secretsOf, tableFilterOf, targetNamespaceOverride } from '../config/index.js';
-import { createKafka } from '../kafka/client.js';
+import { type PipelineConfig, secretsOf, tableFilterOf } from '../config/index.js';
 import { redactString } from '../log/index.js';
 import type { FerryMetrics } from '../metrics/metrics.js';
-import { SinkRuntime } from '../runtime/sink/runtime.js';
+import type { SinkRuntime } from '../runtime/sink/runtime.js';
 import type { SourceProgress } from '../runtime/source/items.js';
 import { SourceRuntime } from '../runtime/source/runtime.js';
-import { sinkConnectorFor, sourceConnectorFor } from './connectors.js';
+import { sourceConnectorFor } from './connectors.js';
+import { kafkaFor, sinkRuntimeFor } from './runtimes.js';
+import { type SinkFigures, SinkThread } from './sink-thread.js';
+
+export { kafkaFor } from './runtimes.js';
 
 export interface PipelineRoles {
   source: boolean;
@@ -23,20 +26,11 @@ export interface PipelineOptions {
   topicRefreshMs?: number;
   /** How long the source may spend flushing to Kafka on stop, ms. */
   stopTimeoutMs?: number;
-}
-
-/** A Kafka client for one role of a pipeline. `oneShot`: few retries, for commands that report and exit. */
-export function kafkaFor(config: PipelineConfig, logger: Logger, role: string, oneShot = false): Kafka {
-  return createKafka(
-    {
-      brokers: config.kafka.brokers,
-      clientId: `${config.kafka.clientId}-${role}`,
-      ssl: config.kafka.ssl,
-      ...(config.kafka.sasl ? { sasl: config.kafka.sasl } : {}),
-      ...(oneShot ? { retries: 2, connectionTimeout: 5000 } : {}),
-    },
-    logger,
-  );
+  /**
+   * Source and sink together: run the sink on its own thread (`ferry run`), so each half gets a
+   * core. Its log lines go to `writeLog`; its metrics are merged into /metrics (sinkMetrics()).
+   */
+  sinkThread?: { writeLog(line: string): void; logFormat: 'json' | 'pretty' | 'auto'; isTTY: boolean };
 }
 
 /**
@@ -45,7 +39,7 @@ export function kafkaFor(config: PipelineConfig, logger: Logger, role: string, o
  */
 export class Pipeline {
   readonly source: SourceRuntime | null;
-  readonly sink: SinkRuntime | null;
+  readonly sink: SinkRuntime | SinkThread | null;
   private readonly logger: Logger;
   private failure: unknown = null;
 
@@ -68,6 +62,9 @@ export class Pipeline {
           snapshotParallelism: config.source.snapshotParallelism,
           signalsIntervalMs: config.source.signalsIntervalMs,
           queueSize: config.source.queueSize,
+          queueBytes: config.source.queueBytes,
+          maxBatchEvents: config.kafka.producerBatchEvents,
+          maxBatchBytes: config.kafka.producerBatchBytes,
           tombstones: config.kafka.tombstones,
           compression: config.kafka.compression,
           ...(config.kafka.retryTimeoutMs !== undefined ? { kafkaRetryTimeoutMs: config.kafka.retryTimeoutMs } : {}),
@@ -78,24 +75,20 @@ export class Pipeline {
           ...(opts.stopTimeoutMs ? { stopTimeoutMs: opts.stopTimeoutMs } : {}),
         })
       : null;
-    const override = targetNamespaceOverride(config);
-    this.sink = roles.sink
-      ? new SinkRuntime({
-          pipeline: config.name,
-          group: config.sink.group,
-          connector: sinkConnectorFor(config, opts.metrics),
-          kafka: kafkaFor(config, opts.logger, 'sink'),
-          logger: opts.logger.child({ role: 'sink' }),
-          metrics: opts.metrics,
-          batchSize: config.sink.batchSize,
-          lingerMs: config.sink.lingerMs,
-          dlq: config.sink.dlq,
-          maxRetries: config.sink.maxRetries === 0 ? Number.POSITIVE_INFINITY : config.sink.maxRetries,
-          dlqReplicationFactor: config.kafka.replicationFactor,
-          ...(override ? { targetNamespace: override } : {}),
-          ...(opts.topicRefreshMs ? { topicRefreshMs: opts.topicRefreshMs } : {}),
-        })
-      : null;
+    const threaded = roles.sink && roles.source ? opts.sinkThread : undefined;
+    this.sink = !roles.sink
+      ? null
+      : threaded
+        ? new SinkThread(
+            {
+              config,
+              logFormat: threaded.logFormat,
+              isTTY: threaded.isTTY,
+              ...(opts.topicRefreshMs ? { topicRefreshMs: opts.topicRefreshMs } : {}),
+            },
+            threaded.writeLog,
+          )
+        : sinkRuntimeFor(config, opts.logger, opts.metrics, opts.topicRefreshMs);
   }
 
   /** Runs until stop() or a failure of either role (then the other role is stopped too). */
@@ -118,6 +111,16 @@ export class Pipeline {
   /** Graceful stop: stop reading, flush Kafka, store offsets, close. */
   async stop(): Promise<void> {
     await Promise.allSettled([this.source?.stop(), this.sink?.stop()]);
+  }
+
+  /** Metrics of a sink on its own thread (prom-client JSON) to merge into this process's; [] otherwise. */
+  async sinkMetrics(): Promise<MetricObjectWithValues<MetricValue<string>>[]> {
+    return this.sink instanceof SinkThread ? this.sink.metrics() : [];
+  }
+
+  /** Live figures of a sink on its own thread, for the progress view; null when the sink runs on this thread. */
+  async sinkFigures(): Promise<SinkFigures | null> {
+    return this.sink instanceof SinkThread ? this.sink.figures() : null;
   }
 
   sourceProgress(): SourceProgress | null {

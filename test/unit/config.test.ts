@@ -390,6 +390,10 @@ describe('good configs', () => {
       ssl: false,
       tombstones: true,
       compression: 'none',
+      producerBatchEvents: 2000,
+      producerBatchBytes: 900_000,
+      consumerMaxBytes: 32 * 1024 * 1024,
+      consumerMaxBytesPerPartition: 4 * 1024 * 1024,
     });
     expect(config.source).toMatchObject({
       kind: 'mysql',

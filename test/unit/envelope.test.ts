@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ChangeEvent } from '../../src/api/index.js';
 import { FerryError } from '../../src/api/index.js';
-import { keyJson, parseEnvelope, toEnvelope } from '../../src/event/envelope.js';
+import { encodeEnvelope, keyJson, parseEnvelope, toEnvelope } from '../../src/event/envelope.js';
 
 const event: ChangeEvent = {
   op: 'u',
@@ -47,6 +47,31 @@ describe('envelope', () => {
   it('keys records by the primary-key JSON, and truncates carry no key', () => {
     expect(keyJson(event)).toBe('{"id":42}');
     expect(keyJson({ ...event, op: 't', key: null, before: null, after: null })).toBeNull();
+  });
+
+  it('encodeEnvelope writes the same bytes as JSON.stringify(toEnvelope(...))', () => {
+    const variants: ChangeEvent[] = [
+      event,
+      { ...event, transaction: undefined },
+      { ...event, op: 'c', before: null, snapshot: 'last' },
+      { ...event, op: 'd', after: null },
+      { ...event, op: 'r', snapshot: true, source: { file: 'b.1', pos: 4 } },
+      { ...event, op: 't', key: null, before: null, after: null },
+      { ...event, source: { connector: 'postgresql', schema: 's"q', txId: 7, lsn: '0/16B3748', extra: [1, 'x'] } },
+      // Fields ferry writes itself inside the connector's block: the general path keeps their order.
+      { ...event, source: { table: 'other', connector: 'mysql', db: 'x' } },
+      {
+        ...event,
+        db: 'sh\u00f6p "quoted"',
+        table: 'emoji 🚀',
+        after: { id: 42, n: null, s: 'a\nb', j: '{"k":[1,2]}' },
+      },
+    ];
+    for (const e of variants) {
+      expect(encodeEnvelope(e, 'shop-move', 1_700_000_000_500)).toBe(
+        JSON.stringify(toEnvelope(e, 'shop-move', 1_700_000_000_500)),
+      );
+    }
   });
 
   it('round-trips through JSON', () => {

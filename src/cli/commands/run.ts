@@ -75,6 +75,12 @@ async function runPipeline(flags: RunFlags, roles: PipelineRoles): Promise<void>
     topicRefreshMs: roles.source ? 2000 : 10_000,
     // The runtimes' own flush bound stays inside the process's bound, so they finish first.
     stopTimeoutMs: Math.max(500, flags.stopTimeout * 1000 - 1000),
+    // Source and sink each on a core: the sink of `ferry run` runs on its own thread.
+    sinkThread: {
+      writeLog: (line: string) => (view ? view.writeAbove(line) : process.stderr.write(line)),
+      logFormat: config.log.format,
+      isTTY: Boolean(process.stderr.isTTY),
+    },
   });
 
   let server: MetricsServer | null = null;
@@ -83,7 +89,13 @@ async function runPipeline(flags: RunFlags, roles: PipelineRoles): Promise<void>
     logger.info(`metrics on http://${server.address}/metrics (health: /healthz, /readyz)`);
   }
   if (tty) {
-    view = new ProgressView(process.stderr, metrics, () => pipeline.sourceProgress(), roles);
+    view = new ProgressView(
+      process.stderr,
+      metrics,
+      () => pipeline.sourceProgress(),
+      roles,
+      () => pipeline.sinkFigures(),
+    );
     view.start();
   }
 

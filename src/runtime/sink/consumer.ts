@@ -30,7 +30,16 @@ export interface RunControl {
 }
 
 export interface SinkConsumerDeps
-  extends Pick<SinkRuntimeOptions, 'kafka' | 'group' | 'sessionTimeoutMs' | 'heartbeatIntervalMs' | 'topicRefreshMs'> {
+  extends Pick<
+    SinkRuntimeOptions,
+    | 'kafka'
+    | 'group'
+    | 'sessionTimeoutMs'
+    | 'heartbeatIntervalMs'
+    | 'topicRefreshMs'
+    | 'fetchMaxBytes'
+    | 'fetchMaxBytesPerPartition'
+  > {
   batchSize: number;
   lingerMs: number;
   /** The options fix the topics: no need to look for new ones. */
@@ -78,8 +87,8 @@ export class SinkConsumer {
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: Math.max(10, d.lingerMs),
       minBytes: 64 * 1024,
-      maxBytesPerPartition: 4 * 1024 * 1024,
-      maxBytes: 32 * 1024 * 1024,
+      maxBytesPerPartition: d.fetchMaxBytesPerPartition ?? 4 * 1024 * 1024,
+      maxBytes: d.fetchMaxBytes ?? 32 * 1024 * 1024,
       retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
     });
     this.consumer = consumer;

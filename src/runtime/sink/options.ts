@@ -15,6 +15,9 @@ export interface SinkRuntimeOptions {
   batchSize?: number;
   /** How long a fetch may wait for more data, and a batch for more partitions, ms. Default 50. */
   lingerMs?: number;
+  /** Most bytes per Kafka fetch, over all partitions / per partition (kafka.consumerMaxBytes*). Defaults 32 MiB / 4 MiB. */
+  fetchMaxBytes?: number;
+  fetchMaxBytesPerPartition?: number;
   /** Send poison records to `<pipeline>.dlq` (default true); false: stop on the first one. */
   dlq?: boolean;
   /** Retries of a failing target or Kafka call before the runtime stops; 0 or unset: retry forever. */

@@ -44,3 +44,24 @@ export interface SourceProgress {
   eventsPublished: number;
   queueDepth: number;
 }
+
+/** Rough size of one row image in bytes (string lengths, 8 per number), cheap enough per event. */
+function rowBytes(row: Readonly<Record<string, unknown>> | null): number {
+  if (row === null) return 0;
+  let n = 2;
+  for (const k in row) {
+    const v = row[k];
+    n += k.length + 4;
+    if (typeof v === 'string') n += v.length;
+    else if (v !== null && typeof v === 'object') n += (v as { length?: number }).length ?? 64;
+    else n += 8;
+  }
+  return n;
+}
+
+/** Approximate bytes of a queue item, for the queue's byte bound (source.queueBytes). */
+export function queueItemBytes(item: QueueItem): number {
+  if (item.kind !== 'event') return 256;
+  const e = item.event;
+  return 200 + rowBytes(e.before) + rowBytes(e.after);
+}

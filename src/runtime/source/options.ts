@@ -29,6 +29,8 @@ export interface SourceRuntimeOptions {
   signalsIntervalMs?: number;
   /** Items between reading and producing (backpressure bound). Default 10 000. */
   queueSize?: number;
+  /** Approximate bytes of the events between reading and producing (backpressure bound too). Default 16 MiB. */
+  queueBytes?: number;
   /** Compression of produced batches (kafka.compression). Default none. */
   compression?: 'none' | 'gzip';
   /** Follow each delete with a tombstone (null value) for compaction. Default true. */
@@ -87,6 +89,7 @@ export function resolveSourceOptions(opts: SourceRuntimeOptions): ResolvedSource
     snapshotParallelism: opts.snapshotParallelism ?? 2,
     signalsIntervalMs: opts.signalsIntervalMs ?? 2000,
     queueSize: opts.queueSize ?? 10_000,
+    queueBytes: opts.queueBytes ?? 16 * 1024 * 1024,
     tombstones: opts.tombstones ?? true,
     filter: opts.filter,
     logger: opts.logger,
@@ -105,6 +108,7 @@ export function resolveSourceOptions(opts: SourceRuntimeOptions): ResolvedSource
     snapshotParallelism: o.snapshotParallelism,
     signalsIntervalMs: o.signalsIntervalMs,
     queueSize: o.queueSize,
+    queueBytes: o.queueBytes,
     maxBatchEvents: o.maxBatchEvents,
   };
   for (const [name, v] of Object.entries(positive)) {

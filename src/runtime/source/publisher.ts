@@ -1,7 +1,7 @@
 import type { ChangeEvent, Logger, SourcePosition, StoredSourceOffset, TableSchema } from '../../api/index.js';
 import { FerryError } from '../../api/index.js';
 import type { BoundedQueue } from '../../api/queue.js';
-import { keyJson, toEnvelope } from '../../event/envelope.js';
+import { encodeEnvelope, keyJson } from '../../event/envelope.js';
 import type { OutMessage } from '../../kafka/producer.js';
 import { dataTopic, schemasTopic } from '../../kafka/topics.js';
 import type { FerryMetrics } from '../../metrics/metrics.js';
@@ -158,7 +158,7 @@ export class SourcePublisher {
     }
     const topic = dataTopic(this.o.pipeline, event.db, event.table);
     const key = keyJson(event);
-    const value = JSON.stringify(toEnvelope(event, this.o.pipeline));
+    const value = encodeEnvelope(event, this.o.pipeline);
     seg.events.push(event);
     seg.bytes += (key?.length ?? 0) + value.length;
     if (event.op === 't') {

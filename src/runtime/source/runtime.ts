@@ -10,7 +10,7 @@ import type {
 import { FerryError } from '../../api/index.js';
 import { BoundedQueue } from '../../api/queue.js';
 import { abortable, backoffDelay, sleep } from '../retry.js';
-import type { QueueItem, SourceProgress } from './items.js';
+import { type QueueItem, queueItemBytes, type SourceProgress } from './items.js';
 import { type ResolvedSourceOptions, resolveSourceOptions, type SourceRuntimeOptions } from './options.js';
 import { SourcePublisher } from './publisher.js';
 import { readSnapshot } from './snapshot.js';
@@ -59,7 +59,11 @@ export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
       opts.transport ?? createKafkaTransport(opts.kafka!, opts.compression ? { compression: opts.compression } : {});
     this.sourceId = opts.sourceId ?? opts.pipeline;
     this.log = opts.logger.child({ component: 'source', pipeline: opts.pipeline });
-    this.queue = new BoundedQueue(this.o.queueSize);
+    this.queue = new BoundedQueue<QueueItem>({
+      maxItems: this.o.queueSize,
+      maxBytes: this.o.queueBytes,
+      sizeOf: queueItemBytes,
+    });
     this.status = new SourceStatus(
       opts.metrics,
       (p) => opts.connector.describePosition(p),

@@ -1,0 +1,48 @@
+import type { Kafka } from 'kafkajs';
+import type { Logger } from '../api/index.js';
+import { type PipelineConfig, targetNamespaceOverride } from '../config/index.js';
+import { createKafka } from '../kafka/client.js';
+import type { FerryMetrics } from '../metrics/metrics.js';
+import { SinkRuntime } from '../runtime/sink/runtime.js';
+import { sinkConnectorFor } from './connectors.js';
+
+/** A Kafka client for one role of a pipeline. `oneShot`: few retries, for commands that report and exit. */
+export function kafkaFor(config: PipelineConfig, logger: Logger, role: string, oneShot = false): Kafka {
+  return createKafka(
+    {
+      brokers: config.kafka.brokers,
+      clientId: `${config.kafka.clientId}-${role}`,
+      ssl: config.kafka.ssl,
+      ...(config.kafka.sasl ? { sasl: config.kafka.sasl } : {}),
+      ...(oneShot ? { retries: 2, connectionTimeout: 5000 } : {}),
+    },
+    logger,
+  );
+}
+
+/** The sink runtime of a pipeline config: the same for `ferry sink`, `ferry run` and its sink thread. */
+export function sinkRuntimeFor(
+  config: PipelineConfig,
+  logger: Logger,
+  metrics: FerryMetrics,
+  topicRefreshMs?: number,
+): SinkRuntime {
+  const override = targetNamespaceOverride(config);
+  return new SinkRuntime({
+    pipeline: config.name,
+    group: config.sink.group,
+    connector: sinkConnectorFor(config, metrics),
+    kafka: kafkaFor(config, logger, 'sink'),
+    logger: logger.child({ role: 'sink' }),
+    metrics,
+    batchSize: config.sink.batchSize,
+    lingerMs: config.sink.lingerMs,
+    fetchMaxBytes: config.kafka.consumerMaxBytes,
+    fetchMaxBytesPerPartition: config.kafka.consumerMaxBytesPerPartition,
+    dlq: config.sink.dlq,
+    maxRetries: config.sink.maxRetries === 0 ? Number.POSITIVE_INFINITY : config.sink.maxRetries,
+    dlqReplicationFactor: config.kafka.replicationFactor,
+    ...(override ? { targetNamespace: override } : {}),
+    ...(topicRefreshMs ? { topicRefreshMs } : {}),
+  });
+}
