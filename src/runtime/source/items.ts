@@ -43,4 +43,6 @@ export interface SourceProgress {
   /** Events acknowledged by Kafka in this process (tombstones not counted). */
   eventsPublished: number;
   queueDepth: number;
+  /** Since when (ms since the epoch) the source has been retrying Kafka; absent while Kafka answers. */
+  kafkaWaitingSince?: number;
 }
