@@ -132,7 +132,7 @@ export class SnapshotEngine {
         this.noteEvent(item.event);
         return [item];
       case 'schema':
-        this.noteSchema(item.schema);
+        this.noteSchema(item.schema, item.backfill);
         return [item];
       case 'watermark':
         return this.place(item.id);
@@ -163,11 +163,20 @@ export class SnapshotEngine {
     }
   }
 
-  private noteSchema(schema: TableSchema): void {
+  private noteSchema(schema: TableSchema, backfill: string[] | undefined): void {
     const name = tableName(schema);
     this.schemas.set(name, schema);
     for (const chunk of this.chunks.values()) {
       if (chunk.table === name && chunk.schema.version !== schema.version) chunk.invalid = true;
+    }
+    if (backfill && backfill.length > 0 && this.work.captured.has(name)) {
+      // Rows that existed before the change hold values the target cannot derive: read them again.
+      this.o.logger.info('added columns whose old rows the target cannot fill: reading the table again', {
+        table: name,
+        columns: backfill,
+      });
+      this.work.restart(name);
+      this.wake();
     }
     if (!this.work.captured.has(name)) {
       this.work.captured.add(name);
