@@ -36,6 +36,8 @@ describe('ADD COLUMN with an expression default or an implicit value: MariaDB ->
     await my.query(`USE \`${db}\``);
     await my.query('CREATE TABLE bf (id INT NOT NULL PRIMARY KEY, v VARCHAR(20) NOT NULL)');
     await my.query(`INSERT INTO bf VALUES ${SEED}`);
+    await my.query('CREATE TABLE ra (id INT NOT NULL PRIMARY KEY, v VARCHAR(20) NOT NULL, c INT NULL)');
+    await my.query('INSERT INTO ra SELECT id, v, id FROM bf');
     route = startRoute('bf-m2p', { source: 'mysql', sourceNamespace: db, sink: 'postgres' });
     await until('the snapshot', async () => route.pipeline.sourceProgress()?.phase === 'stream', 60_000, [route]);
     await waitForConvergence(route, kafka);
@@ -76,6 +78,25 @@ describe('ADD COLUMN with an expression default or an implicit value: MariaDB ->
       expect(Number(tgt.rows[0]?.cnt)).toBe(0);
       expect(tgt.rows[0]?.nm).toBe('');
       expect(tgt.rows[0]?.created).not.toBeNull();
+    } finally {
+      await admin.end();
+    }
+  }, 150_000);
+
+  it('re-adding a column under the name of a dropped one: old rows do not keep the stale values', async () => {
+    await my.query('ALTER TABLE ra DROP COLUMN c');
+    await my.query(`INSERT INTO ra (id, v) VALUES (100, 'between')`);
+    await my.query('ALTER TABLE ra ADD COLUMN c INT NULL');
+    await my.query(`INSERT INTO ra (id, v, c) VALUES (101, 'after', 7)`);
+    const { report } = await waitForConvergence(route, kafka, { timeoutMs: 90_000 });
+    expect(report.equal, JSON.stringify(summary(report))).toBe(true);
+    const admin = await pgSuper();
+    try {
+      const tgt = await admin.query(`SELECT id, c FROM "${db}".ra WHERE id IN (7, 101) ORDER BY id`);
+      expect(tgt.rows).toEqual([
+        { id: 7, c: null },
+        { id: 101, c: 7 },
+      ]);
     } finally {
       await admin.end();
     }
