@@ -150,9 +150,16 @@ export class BinlogDecoder {
   }
 
   /** After a DDL statement and the schema re-read: new schema versions, then its checkpoint. */
-  afterDdl(ev: { nextPosition: number; timestamp: number }, changed: TableSchema[]): SourceItem[] {
+  afterDdl(
+    ev: { nextPosition: number; timestamp: number },
+    changed: TableSchema[],
+    backfills?: Map<TableSchema, string[]>,
+  ): SourceItem[] {
     for (const schema of changed) this.o.registry.announce(schema);
-    const items: SourceItem[] = changed.map((schema) => ({ type: 'schema', schema }));
+    const items: SourceItem[] = changed.map((schema) => {
+      const backfill = backfills?.get(schema);
+      return backfill ? { type: 'schema', schema, backfill } : { type: 'schema', schema };
+    });
     if (changed.length > 0 && this.txn) this.txn.captured = true;
     return [...items, ...this.commit(ev.nextPosition, ev.timestamp)];
   }

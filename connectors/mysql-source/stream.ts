@@ -5,7 +5,9 @@ import {
   type SourceContext,
   type SourceItem,
   type SourcePosition,
+  type TableSchema,
 } from '../../src/api/index.js';
+import { backfillColumns, previousSchema } from './backfill.js';
 import { readBinlog } from './binlog.js';
 import type { MysqlSourceConfig } from './config.js';
 import { closeQuietly, connect } from './connection.js';
@@ -80,7 +82,14 @@ export async function* streamMysql(
           const renames = parseRenames(ev.query, ev.db);
           const read = relevant ? await readAfterDdl(conn, ctx, registry.all(), ev.query, renames) : null;
           registry.noteRenames(renames);
+          const before = new Map(registry.all().map((t) => [`${t.schema.db}.${t.schema.table}`, t.schema]));
           const changed = read ? registry.replace(read.tables, read.problems) : [];
+          const backfills = new Map<TableSchema, string[]>();
+          for (const s of changed) {
+            const now = read?.tables.find((t) => t.schema === s);
+            const cols = now ? backfillColumns(previousSchema(before, s, renames), now, renames) : [];
+            if (cols.length > 0) backfills.set(s, cols);
+          }
           for (const s of changed) {
             ctx.logger.info('table schema changed', { table: `${s.db}.${s.table}`, version: s.version, ddl: ev.query });
           }
@@ -91,7 +100,7 @@ export async function* streamMysql(
               table,
             });
           }
-          yield* decoder.afterDdl(ev, changed);
+          yield* decoder.afterDdl(ev, changed, backfills);
         }
       }
     } finally {

@@ -150,6 +150,7 @@ async function readTableDetails(client: Client, tables: TableRow[]): Promise<Cat
         sourceType: c.source_type,
         attnum: c.attnum,
         ...withDefault(c.missing, c.default_expr),
+        ...(c.missing !== null || c.default_expr !== null ? { hasDefault: true as const } : {}),
       })),
     primaryKey: keys.find((k) => k.rel === t.oid && k.primary)?.columns ?? [],
     identityIndex: keys.find((k) => k.rel === t.oid && k.identity && !k.primary)?.columns ?? [],
@@ -307,6 +308,7 @@ export async function relationSchema(
   filter: TableFilter,
   types: Map<number, PgTypeInfo>,
   history?: RelationHistory,
+  defaulted?: Set<string>,
 ): Promise<TableSchema> {
   const [current] = await readTablesByOid(client, [rel.oid]);
   const formatted = await queryJson<{ t: string }>(
@@ -324,6 +326,7 @@ export async function relationSchema(
     const cat = byName.get(c.name);
     // The catalog's default is only the value old rows hold if the column has the same type still.
     const sameType = cat !== undefined && cat.typeOid === c.typeOid && cat.typmod === c.typeMod;
+    if (cat?.hasDefault) defaulted?.add(c.name);
     return {
       name: c.name,
       typeOid: c.typeOid,

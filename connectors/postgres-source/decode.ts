@@ -49,6 +49,13 @@ export interface DecoderOptions {
   startLsn: bigint;
   /** Schema versions already published, by `schema.table`; a Relation with another shape yields a schema item. */
   knownVersions?: Map<string, string>;
+  /** The last schema published of each table; a Relation that adds columns is compared with it. */
+  knownSchemas?: Map<string, TableSchema>;
+  /**
+   * The columns of the Relation just resolved that have a default or a missing value in the
+   * catalog: old rows hold a value there, and if the schema states none, the table is read again.
+   */
+  withDefault?: () => ReadonlySet<string>;
   /** Prefix of ferry's own heartbeat messages (ignored like any other logical message). */
   heartbeatPrefix?: string;
   /**
@@ -175,7 +182,11 @@ export class PgoutputDecoder {
     const name = tableName(schema);
     if (this.known.get(name) === schema.version) return [];
     this.known.set(name, schema.version);
-    return [{ type: 'schema', schema }];
+    const schemas = this.opts.knownSchemas;
+    const prev = schemas?.get(name) ?? (schema.renamedFrom ? schemas?.get(tableName(schema.renamedFrom)) : undefined);
+    schemas?.set(name, schema);
+    const backfill = prev ? addedWithoutValue(prev, schema, this.opts.withDefault?.() ?? new Set()) : [];
+    return [backfill.length > 0 ? { type: 'schema', schema, backfill } : { type: 'schema', schema }];
   }
 
   /** Row image of a tuple; `fallback` (REPLICA IDENTITY FULL old row) fills unchanged TOAST values. */
@@ -341,4 +352,16 @@ export class PgoutputDecoder {
     };
     return { type: 'event', event };
   }
+}
+
+/**
+ * Columns `now` adds to `prev` (not renamed) that old rows hold a value of which the schema
+ * states none: an expression default (a volatile one rewrote the table without row changes in
+ * the WAL; `now()` and the like are kept as attmissingval) or a value ferry does not encode.
+ */
+export function addedWithoutValue(prev: TableSchema, now: TableSchema, defaulted: ReadonlySet<string>): string[] {
+  const had = new Set(prev.columns.map((c) => c.name));
+  return now.columns
+    .filter((c) => !had.has(c.name) && c.renamedFrom === undefined && c.default === undefined && defaulted.has(c.name))
+    .map((c) => c.name);
 }

@@ -50,6 +50,7 @@ export class PostgresSource implements SourceConnector {
   private readonly types = new Map<number, PgTypeInfo>();
   /** Schema versions handed to the runtime (discover, snapshot, stream), by `schema.table`. */
   private readonly known = new Map<string, string>();
+  private readonly knownSchemas = new Map<string, TableSchema>();
   private readonly ack = new AckState();
   private readonly closing = new AbortController();
 
@@ -102,7 +103,10 @@ export class PostgresSource implements SourceConnector {
       for (const t of await readTables(client, ctx.filter)) {
         schemas.push(await catalogSchema(client, t, ctx.filter, this.types));
       }
-      for (const s of schemas) this.known.set(tableName(s), s.version);
+      for (const s of schemas) {
+        this.known.set(tableName(s), s.version);
+        this.knownSchemas.set(tableName(s), s);
+      }
       return schemas;
     });
   }
@@ -116,7 +120,10 @@ export class PostgresSource implements SourceConnector {
       logger: ctx.logger,
       types: this.types,
     });
-    for (const s of session.tables) this.known.set(tableName(s), s.version);
+    for (const s of session.tables) {
+      this.known.set(tableName(s), s.version);
+      this.knownSchemas.set(tableName(s), s);
+    }
     return session;
   }
 
@@ -136,6 +143,7 @@ export class PostgresSource implements SourceConnector {
         logger: ctx.logger,
         types: this.types,
         known: this.known,
+        knownSchemas: this.knownSchemas,
         ack: this.ack,
         signal,
       },

@@ -20,6 +20,7 @@ import {
   type SourceItem,
   type SourcePosition,
   type TableFilter,
+  type TableSchema,
 } from '../../src/api/index.js';
 import { forgetEnums, relationSchema } from './catalog.js';
 import { clientConfig, type ResolvedOptions } from './config.js';
@@ -92,6 +93,8 @@ export interface StreamEnv {
   logger: Logger;
   types: Map<number, PgTypeInfo>;
   known: Map<string, string>;
+  /** The last schema published of each table (`schema.table`), to find the columns a change added. */
+  knownSchemas?: Map<string, TableSchema>;
   ack: AckState;
   signal: AbortSignal;
 }
@@ -165,10 +168,14 @@ export async function* streamChanges(env: StreamEnv, from: SourcePosition): Asyn
     const start = await startPosition(env, catalog, from);
     if (start > env.ack.acked) env.ack.acked = start;
     const relations = new RelationHistory();
+    /** Columns of the last resolved Relation that the catalog gives a default or a missing value. */
+    let defaulted = new Set<string>();
     const decoder = new PgoutputDecoder({
       startLsn: start,
       knownVersions: env.known,
+      ...(env.knownSchemas ? { knownSchemas: env.knownSchemas } : {}),
       resolveRelation: async (rel) => {
+        defaulted = new Set();
         if (!isTableCaptured(env.filter, { db: rel.schema, table: rel.name })) return null;
         forgetEnums(env.types);
         return relationSchema(
@@ -177,8 +184,10 @@ export async function* streamChanges(env: StreamEnv, from: SourcePosition): Asyn
           env.filter,
           env.types,
           relations,
+          defaulted,
         );
       },
+      withDefault: () => defaulted,
       fetchRow: async (table, key, columns) => {
         const where = key.map((k, i) => `${quoteIdent(k.column)} = $${i + 1}`).join(' AND ');
         const text = `SELECT ${columns.map(quoteIdent).join(', ')} FROM ${qualified(table.db, table.table)} WHERE ${where}`;

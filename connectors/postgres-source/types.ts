@@ -121,6 +121,8 @@ export interface RawColumn {
   attnum?: number;
   /** Text (the type's output form) of the value rows added before the column hold: pg_attribute.attmissingval or a constant default. */
   defaultText?: string;
+  /** The catalog holds a default (pg_attrdef) or a missing value (attmissingval) for the column. */
+  hasDefault?: true;
 }
 
 /** A ferry column from a PostgreSQL column (catalog or pgoutput Relation message). */

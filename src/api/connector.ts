@@ -55,13 +55,16 @@ export interface SnapshotSession {
 /**
  * What a source stream yields, in log order.
  * - `event`: a row change.
- * - `schema`: a table's schema changed (DDL); events after it use the new version.
+ * - `schema`: a table's schema changed (DDL); events after it use the new version. `backfill`
+ *   names columns this change added whose values in the rows that existed before it the schema
+ *   cannot state (an expression default, MySQL's implicit value of a NOT NULL column, a
+ *   generated column): the runtime reads the table again (docs/schema-changes.md).
  * - `checkpoint`: a transaction boundary (or heartbeat). Once Kafka acknowledged every event
  *   before it, the runtime stores this position and calls `acknowledge` with it.
  */
 export type SourceItem =
   | { type: 'event'; event: ChangeEvent }
-  | { type: 'schema'; schema: TableSchema }
+  | { type: 'schema'; schema: TableSchema; backfill?: string[] }
   | { type: 'checkpoint'; position: SourcePosition; commitTsMs?: number }
   /**
    * The high watermark of snapshot chunk `id` (ChunkReader.readChunk): every change committed

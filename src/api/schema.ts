@@ -99,11 +99,22 @@ export interface TableSchema extends TableId {
 
 export interface KnownRenames {
   columns: Array<{ table: TableId; from: string; to: string }>;
+  /**
+   * RENAME TABLE: `versions` are the schema versions published under the old name before the
+   * rename; only events of those versions belong to the renamed table (a table created later
+   * under the old name is its own table).
+   */
+  tables?: Array<{ from: TableId; to: TableId; versions: string[] }>;
 }
 
-/** The column renames that a set of schema versions announce (pure). */
+/**
+ * The column and table renames that a set of schema versions announce (pure). `schemas` in the
+ * order they were published (the schemas topic's order): a table rename takes the versions seen
+ * under the old name before it.
+ */
 export function renamesOf(schemas: Iterable<TableSchema>): KnownRenames {
-  const out: KnownRenames = { columns: [] };
+  const out: KnownRenames = { columns: [], tables: [] };
+  const versionsOf = new Map<string, string[]>();
   const seen = new Set<string>();
   const add = (key: string, push: () => void) => {
     if (seen.has(key)) return;
@@ -112,6 +123,16 @@ export function renamesOf(schemas: Iterable<TableSchema>): KnownRenames {
   };
   for (const s of schemas) {
     const to = { db: s.db, table: s.table };
+    const from = s.renamedFrom;
+    if (from && (from.db !== s.db || from.table !== s.table)) {
+      const versions = [...(versionsOf.get(tableName(from)) ?? [])];
+      add(JSON.stringify(['t', from, to]), () =>
+        out.tables!.push({ from: { db: from.db, table: from.table }, to, versions }),
+      );
+    }
+    const own = versionsOf.get(tableName(s)) ?? [];
+    if (!own.includes(s.version)) own.push(s.version);
+    versionsOf.set(tableName(s), own);
     for (const c of s.columns) {
       const old = c.renamedFrom;
       if (old !== undefined)

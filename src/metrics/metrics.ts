@@ -20,6 +20,7 @@ export class FerryMetrics {
   readonly sinkLagEvents: Gauge<'pipeline'>;
   readonly snapshotRowsEstimated: Gauge<'pipeline' | 'table'>;
   readonly queueEvents: Gauge<'pipeline'>;
+  readonly sourceKafkaWaitingSeconds: Gauge<'pipeline'>;
   readonly kafkaProduceSeconds: Histogram<'pipeline'>;
   readonly sinkBatchSeconds: Histogram<'pipeline'>;
   readonly endToEndSeconds: Histogram<'pipeline'>;
@@ -31,6 +32,8 @@ export class FerryMetrics {
   sinkPendingEvents = 0;
   /** Set by the source runtime. */
   queueDepth = 0;
+  /** Set by the source runtime: since when it has been retrying Kafka (ms), null while Kafka answers. */
+  kafkaWaitingSinceMs: number | null = null;
 
   constructor(pipeline: string) {
     this.pipeline = pipeline;
@@ -114,6 +117,16 @@ export class FerryMetrics {
       registers,
       collect() {
         this.set(self.queueDepth);
+      },
+    });
+    this.sourceKafkaWaitingSeconds = new Gauge({
+      name: 'ferry_source_kafka_waiting_seconds',
+      help: 'How long the source has been retrying Kafka (0 while Kafka answers).',
+      labelNames: ['pipeline'],
+      registers,
+      collect() {
+        const since = self.kafkaWaitingSinceMs;
+        this.set(since === null ? 0 : Math.max(0, (Date.now() - since) / 1000));
       },
     });
     const buckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];

@@ -134,9 +134,17 @@ export class Pipeline {
       const reason = redactString(String((this.failure as Error)?.message ?? 'failed'), secretsOf(this.config));
       return { ready: false, reason };
     }
-    const p = this.source?.progress();
-    if (p && !p.connected && p.phase !== 'snapshot')
-      return { ready: false, reason: `source not connected (${p.phase})` };
-    return { ready: true };
+    return sourceReadiness(this.source?.progress() ?? null);
   }
+}
+
+/** A source's part of /readyz: connected to its log (outside a snapshot) and not waiting for Kafka. */
+export function sourceReadiness(p: SourceProgress | null, now = Date.now()): { ready: boolean; reason?: string } {
+  if (!p) return { ready: true };
+  if (p.kafkaWaitingSince !== undefined) {
+    const s = Math.round((now - p.kafkaWaitingSince) / 1000);
+    return { ready: false, reason: `source waiting for Kafka for ${s} s (retrying)` };
+  }
+  if (!p.connected && p.phase !== 'snapshot') return { ready: false, reason: `source not connected (${p.phase})` };
+  return { ready: true };
 }

@@ -24,25 +24,32 @@ export interface TargetMapping {
 }
 
 export class RenameHistory {
-  /** Old table -> the table it was renamed to. */
-  private readonly tables = new Map<string, TableId>();
+  /**
+   * Old table -> the table it was renamed to; `versions`: the schema versions of the old table
+   * (from the schema history), undefined when only this process saw the rename (any version).
+   */
+  private readonly tables = new Map<string, { to: TableId; versions?: Set<string> }>();
   /** Per table (current name): old column name -> new name. */
   private readonly columns = new Map<string, Map<string, string>>();
 
   /** Remembers the renames a schema version announces, and those of its schema history (knownRenames). */
   record(schema: TableSchema): void {
     for (const c of schema.knownRenames?.columns ?? []) this.recordColumn(c.table, c.from, c.to);
-    if (schema.renamedFrom) this.recordTable(schema.renamedFrom, schema);
+    for (const t of schema.knownRenames?.tables ?? []) {
+      // No version known under the old name (none published before the rename): any version moves.
+      this.recordTable(t.from, t.to, t.versions.length > 0 ? new Set(t.versions) : undefined);
+    }
+    if (schema.renamedFrom && !this.tables.has(idKey(schema.renamedFrom))) this.recordTable(schema.renamedFrom, schema);
     for (const col of schema.columns) {
       if (col.renamedFrom !== undefined) this.recordColumn(schema, col.renamedFrom, col.name);
     }
   }
 
-  private recordTable(from: TableId, to: TableId): void {
+  private recordTable(from: TableId, to: TableId, versions?: Set<string>): void {
     const fromKey = idKey(from);
     const key = idKey(to);
     if (fromKey === key) return;
-    this.tables.set(fromKey, { db: to.db, table: to.table });
+    this.tables.set(fromKey, { to: { db: to.db, table: to.table }, ...(versions ? { versions } : {}) });
     const old = this.columns.get(fromKey);
     if (old) this.columns.set(key, new Map([...old, ...(this.columns.get(key) ?? [])]));
   }
@@ -58,14 +65,20 @@ export class RenameHistory {
     map.set(from, to);
   }
 
-  /** The table an old name was renamed to (following several renames), or null. */
-  renamedTable(t: TableId): TableId | null {
-    let cur = this.tables.get(idKey(t));
-    if (!cur) return null;
+  /**
+   * The table an old name was renamed to (following several renames), or null. With the schema
+   * history's versions known, only a schema of a version published under the old name before the
+   * rename is moved: a table created later under that name stays itself.
+   */
+  renamedTable(t: TableId & { version?: string }): TableId | null {
+    const first = this.tables.get(idKey(t));
+    if (!first) return null;
+    if (first.versions && t.version !== undefined && !first.versions.has(t.version)) return null;
+    let cur = first.to;
     for (let i = 0; i < 100; i++) {
       const next = this.tables.get(idKey(cur));
       if (!next) return cur;
-      cur = next;
+      cur = next.to;
     }
     return cur;
   }

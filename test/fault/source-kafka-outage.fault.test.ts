@@ -3,10 +3,13 @@
  * bounded backoff), stays up, and once Kafka is back every change written meanwhile reaches Kafka
  * in order. The publisher's backoff is shortened (kafkaRetryMaxDelayMs) and the Kafka client
  * retries little inside one attempt, so the outage spans many more attempts than the 8 after
- * which the source used to give up.
+ * which the source used to give up. Meanwhile /readyz answers 503 (waiting for Kafka) and
+ * ferry_source_kafka_waiting_seconds grows; once Kafka is back, /readyz answers 200 again.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../src/kafka/client.js';
+import { startMetricsServer } from '../../src/metrics/server.js';
+import { sourceReadiness } from '../../src/pipeline/pipeline.js';
 import { startServer, stopServer } from '../../src/sandbox/index.js';
 import { events, sandboxKafka, waitForRecords } from '../helpers/kafka.js';
 import { getSandbox, mysqlRoot, sandboxDir, uniqueName } from '../helpers/sandbox.js';
@@ -29,7 +32,17 @@ describe('MySQL source: Kafka stopped for longer than the old give-up time', () 
     const kafka = createKafka({ brokers: getSandbox().kafka.brokers, clientId: 'ferry-outage', retries: 1 });
     const source = startSource(kafka, pipeline, filterFor(db), { kafkaRetryMaxDelayMs: 500, offsetDelayMs: 20 });
     cleanups.push(() => source.stop());
+    // The /readyz a pipeline serves, for this source.
+    const server = await startMetricsServer('127.0.0.1:0', source.metrics, {
+      ready: () => sourceReadiness(source.runtime.progress()),
+    });
+    cleanups.push(() => server.close());
+    const readyz = async () => {
+      const res = await fetch(`http://${server.address}/readyz`);
+      return { status: res.status, body: (await res.json()) as { status: string; reason?: string } };
+    };
     await until(() => source.runtime.storedOffset()?.phase === 'stream', 60_000, 'the snapshot');
+    await until(async () => (await readyz()).status === 200, 60_000, '/readyz 200 before the outage');
 
     const write = async (from: number, to: number) => {
       const c = await mysqlRoot(db);
@@ -65,6 +78,11 @@ describe('MySQL source: Kafka stopped for longer than the old give-up time', () 
         sleep(100).then(() => 'running'),
       ]);
       expect(settled).toBe('running');
+      // Not ready while it waits, with the reason; the gauge says for how long.
+      const during = await readyz();
+      expect(during.status).toBe(503);
+      expect(during.body.reason).toMatch(/waiting for Kafka/);
+      expect(await waitingSeconds(source)).toBeGreaterThan(0);
     } finally {
       await startServer('kafka', { dir: sandboxDir() });
     }
@@ -88,6 +106,8 @@ describe('MySQL source: Kafka stopped for longer than the old give-up time', () 
     const last = new Map<string, number>();
     for (const e of events(recs)) last.set(e.key!, (e.value.after as { v: number }).v);
     expect(last).toEqual(expected);
+    await until(async () => (await readyz()).status === 200, 60_000, '/readyz 200 after the outage');
+    expect(await waitingSeconds(source)).toBe(0);
     await source.stop();
     await source.done;
   });
@@ -99,4 +119,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function failures(source: ReturnType<typeof startSource>): Promise<number> {
   const metric = await source.metrics.errors.get();
   return metric.values.filter((v) => v.labels['component'] === 'source').reduce((n, v) => n + v.value, 0);
+}
+
+async function waitingSeconds(source: ReturnType<typeof startSource>): Promise<number> {
+  const metric = await source.metrics.sourceKafkaWaitingSeconds.get();
+  return metric.values[0]?.value ?? 0;
 }

@@ -239,11 +239,27 @@ describe('sink rename history', () => {
     const v1 = table('t', [col('id'), col('a')]);
     const v2 = table('t', [col('id'), col('b', { renamedFrom: 'a' })]);
     const known = renamesOf([v1, v2, v2]);
-    expect(known).toEqual({ columns: [{ table: { db: 'd', table: 't' }, from: 'a', to: 'b' }] });
+    expect(known).toEqual({ columns: [{ table: { db: 'd', table: 't' }, from: 'a', to: 'b' }], tables: [] });
     const h = new RenameHistory();
     h.record({ ...v1, knownRenames: known });
     const m = h.map(v1, v1, (n) => n === 'id' || n === 'b');
     expect(m.columns).toEqual(new Map([['a', 'b']]));
+  });
+
+  it('table renames survive a sink restart: learned from the schema history, for the versions before the rename only', () => {
+    const v1 = table('t', [col('id'), col('a')]);
+    const v2 = table('u', [col('id'), col('a')], { renamedFrom: { db: 'd', table: 't' } });
+    // A table created later under the old name, with another shape.
+    const v3 = table('t', [col('id'), col('z')]);
+    const known = renamesOf([v1, v2, v3]);
+    expect(known.tables).toEqual([
+      { from: { db: 'd', table: 't' }, to: { db: 'd', table: 'u' }, versions: [v1.version] },
+    ]);
+    // A restarted sink whose first event is one of the old table: nothing of this process saw the rename.
+    const h = new RenameHistory();
+    h.record({ ...v1, knownRenames: known });
+    expect(h.renamedTable(v1)).toEqual({ db: 'd', table: 'u' });
+    expect(h.renamedTable(v3)).toBeNull();
   });
 
   it('maps events written before a rename onto the renamed column and table', () => {

@@ -54,7 +54,10 @@ function sourceKindOf(connector: unknown): 'mysql' | 'postgresql' | undefined {
 function inNamespace(r: KnownRenames, ns: string | undefined): KnownRenames {
   if (!ns) return r;
   const at = (t: { table: string }) => ({ db: ns, table: t.table });
-  return { columns: r.columns.map((c) => ({ ...c, table: at(c.table) })) };
+  return {
+    columns: r.columns.map((c) => ({ ...c, table: at(c.table) })),
+    tables: (r.tables ?? []).map((t) => ({ ...t, from: at(t.from), to: at(t.to) })),
+  };
 }
 
 export class RecordDecoder {

@@ -58,11 +58,12 @@ export class SchemaCache {
   }
 
   add(schema: TableSchema): void {
-    if (schema.columns.some((c) => c.renamedFrom !== undefined)) this.knownRenames = null;
+    // Table renames take the versions published before them: any new schema may change the answer.
+    this.knownRenames = null;
     this.schemas.set(versionKey(schema.db, schema.table, schema.version), schema);
   }
 
-  /** Every column rename the cached versions announce (docs/schema-changes.md). */
+  /** Every column and table rename the cached versions announce (docs/schema-changes.md). */
   renames(): KnownRenames {
     if (!this.knownRenames) this.knownRenames = renamesOf(this.schemas.values());
     return this.knownRenames;

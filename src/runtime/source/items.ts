@@ -43,6 +43,8 @@ export interface SourceProgress {
   /** Events acknowledged by Kafka in this process (tombstones not counted). */
   eventsPublished: number;
   queueDepth: number;
+  /** Since when (ms since the epoch) the source has been retrying Kafka; absent while Kafka answers. */
+  kafkaWaitingSince?: number;
 }
 
 /** Rough size of one row image in bytes (string lengths, 8 per number), cheap enough per event. */

@@ -20,6 +20,8 @@ export interface PublisherOptions {
   queue: BoundedQueue<QueueItem>;
   logger: Logger;
   metrics?: FerryMetrics;
+  /** Kafka failed and is retried (true), or answered again after failing (false): readiness. */
+  onKafkaWait?(waiting: boolean): void;
   tombstones: boolean;
   partitions: number;
   replicationFactor: number;
@@ -273,6 +275,7 @@ export class SourcePublisher {
               code: (err as FerryError).code ?? 'FERRY_CONNECTION',
             });
             firstFailureAt ??= Date.now();
+            this.o.onKafkaWait?.(true);
             const fields = {
               attempt,
               delayMs,
@@ -284,6 +287,7 @@ export class SourcePublisher {
           },
         },
       );
+      if (firstFailureAt !== undefined) this.o.onKafkaWait?.(false);
     } catch (err) {
       const cutShort = err === signal.reason || err === stopSignal.reason;
       if (cutShort || (stopSignal.aborted && isRetriable(err))) throw stoppedBeforeKafka(failure);

@@ -52,6 +52,8 @@ export class SnapshotEngine {
   private readonly o: SnapshotEngineOptions;
   private readonly work: SnapshotJobs;
   private readonly schemas = new Map<string, TableSchema>();
+  /** Per table: every column name a published version had (the schema history), see noteSchema. */
+  private readonly everHad = new Map<string, Set<string>>();
   private readonly chunks = new Map<string, Chunk>();
   private readonly recent = new RecentChanges(50_000);
   private readonly startedAt = Date.now();
@@ -65,8 +67,39 @@ export class SnapshotEngine {
 
   /** Tables known at the start (discover) and what the stored offset says (null: a new pipeline). */
   init(tables: TableSchema[], stored: StoredSourceOffset | null, initialSnapshot: boolean): void {
-    for (const t of tables) this.schemas.set(tableName(t), t);
+    for (const t of tables) {
+      this.schemas.set(tableName(t), t);
+      this.remember(t);
+    }
     this.work.init(tables, stored, initialSnapshot);
+  }
+
+  /** The schema versions published before (`<pipeline>.__schemas`): the columns tables ever had. */
+  seedHistory(schemas: Iterable<TableSchema>): void {
+    for (const s of schemas) this.remember(s);
+  }
+
+  private remember(schema: TableSchema): void {
+    const name = tableName(schema);
+    const had = this.everHad.get(name) ?? new Set<string>();
+    for (const c of schema.columns) had.add(c.name);
+    this.everHad.set(name, had);
+  }
+
+  /**
+   * Columns a new version adds back under the name of a column the table had in an earlier
+   * version but not in the last one: the sink kept the dropped column with its old values
+   * (docs/schema-changes.md), so the rows already there must be read again.
+   */
+  private readded(schema: TableSchema): string[] {
+    const name = tableName(schema);
+    const prev = this.schemas.get(name);
+    const had = this.everHad.get(name);
+    if (!prev || !had) return [];
+    const last = new Set(prev.columns.map((c) => c.name));
+    return schema.columns
+      .filter((c) => !last.has(c.name) && c.renamedFrom === undefined && had.has(c.name))
+      .map((c) => c.name);
   }
 
   /** Whether any table is still to read. */
@@ -132,7 +165,7 @@ export class SnapshotEngine {
         this.noteEvent(item.event);
         return [item];
       case 'schema':
-        this.noteSchema(item.schema);
+        this.noteSchema(item.schema, item.backfill);
         return [item];
       case 'watermark':
         return this.place(item.id);
@@ -163,11 +196,22 @@ export class SnapshotEngine {
     }
   }
 
-  private noteSchema(schema: TableSchema): void {
+  private noteSchema(schema: TableSchema, added: string[] | undefined): void {
     const name = tableName(schema);
+    const backfill = [...new Set([...(added ?? []), ...this.readded(schema)])];
     this.schemas.set(name, schema);
+    this.remember(schema);
     for (const chunk of this.chunks.values()) {
       if (chunk.table === name && chunk.schema.version !== schema.version) chunk.invalid = true;
+    }
+    if (backfill.length > 0 && this.work.captured.has(name)) {
+      // Rows that existed before the change hold values the target cannot derive: read them again.
+      this.o.logger.info('added columns whose old rows the target cannot fill: reading the table again', {
+        table: name,
+        columns: backfill,
+      });
+      this.work.restart(name);
+      this.wake();
     }
     if (!this.work.captured.has(name)) {
       this.work.captured.add(name);

@@ -1,6 +1,6 @@
 import type { Logger, SourceContext, SourcePosition, StoredSourceOffset, TableSchema } from '../../api/index.js';
 import type { BoundedQueue } from '../../api/queue.js';
-import { signalsTopic } from '../../kafka/topics.js';
+import { schemasTopic, signalsTopic } from '../../kafka/topics.js';
 import type { QueueItem } from './items.js';
 import type { ResolvedSourceOptions } from './options.js';
 import { SnapshotEngine } from './snapshot-engine.js';
@@ -82,6 +82,7 @@ export async function streamWithSnapshots(
       .catch(() => undefined);
     if (h.stopSignal.aborted) return;
   }
+  await seedSchemaHistory(h, engine);
   h.status.setPhase(engine.active ? 'snapshot' : 'stream');
   engine.start();
   const polling = pollSignals({
@@ -98,5 +99,35 @@ export async function streamWithSnapshots(
     ended.abort();
     await engine.stopped();
     await polling;
+  }
+}
+
+/**
+ * Gives the engine the schema versions published so far, so that a column added back under the
+ * name of a dropped one is backfilled even after a restart. Best effort: without the history, only
+ * the versions this process sees count.
+ */
+async function seedSchemaHistory(h: SnapshotHost, engine: SnapshotEngine): Promise<void> {
+  try {
+    const records = await h.transport.readTopic(schemasTopic(h.o.pipeline));
+    const schemas: TableSchema[] = [];
+    for (const r of records) {
+      if (r.value === null) continue;
+      try {
+        const s = JSON.parse(r.value) as Partial<TableSchema> | null;
+        if (s && typeof s.db === 'string' && typeof s.table === 'string' && Array.isArray(s.columns))
+          schemas.push(s as TableSchema);
+      } catch {
+        // not a table schema: nothing to learn from it
+      }
+    }
+    engine.seedHistory(schemas);
+  } catch (err) {
+    h.log.warn(
+      'could not read the schema history; a column re-added under a dropped name is backfilled only if this process saw the drop',
+      {
+        error: (err as Error).message,
+      },
+    );
   }
 }

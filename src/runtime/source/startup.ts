@@ -19,6 +19,8 @@ export interface SourceStartupOptions {
   connector: SourceConnector;
   transport: SourceTransport;
   logger: Logger;
+  /** Kafka failed and is retried (true), or answered again after failing (false): readiness. */
+  onKafkaWait?(waiting: boolean): void;
   partitions: number;
   replicationFactor: number;
   /** The runtime's stop: ends every attempt and wait. */
@@ -100,11 +102,14 @@ export class SourceStartup {
     const signal = this.o.signal;
     const report = everyMs(60_000);
     const since = Date.now();
+    let failed = false;
     return retry(() => abortable(fn(), [signal]), {
       retries,
       signal,
       ...(this.o.kafkaRetryTimeoutMs !== undefined ? { giveUpAfterMs: this.o.kafkaRetryTimeoutMs } : {}),
       onRetry: (err, attempt, delayMs) => {
+        failed = true;
+        this.o.onKafkaWait?.(true);
         if (!report()) return;
         this.o.logger.warn('Kafka is not answering; waiting for Kafka and retrying', {
           attempt,
@@ -113,9 +118,14 @@ export class SourceStartup {
           error: err instanceof Error ? err.message : String(err),
         });
       },
-    }).catch((err: unknown) => {
-      // Cut short by the stop (in an attempt or a wait): the stop, not the last failure, ended it.
-      throw signal.aborted ? signal.reason : err;
-    });
+    })
+      .then((value) => {
+        if (failed) this.o.onKafkaWait?.(false);
+        return value;
+      })
+      .catch((err: unknown) => {
+        // Cut short by the stop (in an attempt or a wait): the stop, not the last failure, ended it.
+        throw signal.aborted ? signal.reason : err;
+      });
   }
 }

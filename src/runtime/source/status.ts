@@ -13,6 +13,8 @@ export class SourceStatus {
   connected = false;
   lastStored: StoredSourceOffset | null = null;
   eventsPublished = 0;
+  /** Since when Kafka has been failing (ms since the epoch), null while it answers. */
+  kafkaWaitingSince: number | null = null;
   private readonly tables = new Map<string, TableSnapshotProgress>();
 
   constructor(
@@ -33,7 +35,16 @@ export class SourceStatus {
       storedAt: stored?.writtenAt ?? null,
       eventsPublished: this.eventsPublished,
       queueDepth: this.queueDepth(),
+      ...(this.kafkaWaitingSince === null ? {} : { kafkaWaitingSince: this.kafkaWaitingSince }),
     };
+  }
+
+  /** A Kafka operation failed and is retried (true), or Kafka answered again (false). */
+  kafkaWaiting(waiting: boolean): void {
+    if ((this.kafkaWaitingSince !== null) === waiting) return;
+    this.kafkaWaitingSince = waiting ? Date.now() : null;
+    if (this.metrics) this.metrics.kafkaWaitingSinceMs = this.kafkaWaitingSince;
+    this.onChange();
   }
 
   setPhase(phase: SourcePhase): void {
