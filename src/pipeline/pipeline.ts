@@ -8,6 +8,7 @@ import { SinkRuntime } from '../runtime/sink/runtime.js';
 import type { SourceProgress } from '../runtime/source/items.js';
 import { SourceRuntime } from '../runtime/source/runtime.js';
 import { sinkConnectorFor, sourceConnectorFor } from './connectors.js';
+import { checkTlsBeforeStart } from './tls-probe.js';
 
 export interface PipelineRoles {
   source: boolean;
@@ -100,6 +101,8 @@ export class Pipeline {
 
   /** Runs until stop() or a failure of either role (then the other role is stopped too). */
   async run(): Promise<void> {
+    // A certificate that does not verify stops here, before anything is read, published or applied.
+    await checkTlsBeforeStart(this.config, { source: this.source !== null, sink: this.sink !== null });
     const roles: Array<Promise<void>> = [];
     const watch = (name: string, p: Promise<void>) =>
       p.catch(async (err: unknown) => {
