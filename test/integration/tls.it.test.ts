@@ -19,7 +19,6 @@ import {
   ensureCliBuilt,
   eventually,
   type FerryProcess,
-  freePort,
   runFerry,
   startFerry,
   testDir,
