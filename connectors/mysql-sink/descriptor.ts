@@ -19,6 +19,7 @@ export const mysqlSinkDescriptor: SinkConnectorDescriptor<MySqlSinkSection, MySq
       ...(c.password === undefined ? {} : { password: c.password }),
       ...(c.database === undefined ? {} : { database: c.database }),
       createTables: sink.createTables,
+      ...(sink.tls ? { tls: sink.tls } : {}),
     });
   },
   create: (options) => new MySqlSink(options),

@@ -10,7 +10,14 @@
  * as they are) and with time_zone '+00:00'.
  */
 import mysql from 'mysql2/promise';
-import { FerryError, type Logger, type SinkContext } from '../../src/api/index.js';
+import {
+  FerryError,
+  type Logger,
+  mysqlSslOptions,
+  type SinkContext,
+  type TlsSettings,
+  tlsFailure,
+} from '../../src/api/index.js';
 import { type SqlDriver, SqlSession, SqlSinkConnector, SqlSinkCore } from '../../src/sql-sink/index.js';
 import { classifyMySqlError } from './errors.js';
 import { MySqlSinkDialect } from './sink-dialect.js';
@@ -28,6 +35,8 @@ export interface MySqlSinkOptions {
   /** Database holding ferry_offsets; default: the URL's database. Required one way or the other. */
   database?: string;
   ssl?: boolean;
+  /** TLS to the target (`sink.tls`); wins over `ssl`. */
+  tls?: TlsSettings;
   /** Rows per INSERT/DELETE statement; default 1000 (fewer when the row has many columns). */
   maxRowsPerStatement?: number;
   /** Approximate byte budget of one statement's parameters; default 4 MiB (below max_allowed_packet). */
@@ -138,12 +147,15 @@ export class MySqlSink extends SqlSinkConnector<Conn, MySqlTargetColumn, MySqlCo
     if (o.port !== undefined) config.port = o.port;
     if (o.user !== undefined) config.user = o.user;
     if (o.password !== undefined) config.password = o.password;
-    if (o.ssl) config.ssl = {};
+    const ssl = mysqlSslOptions(o.tls);
+    if (ssl) config.ssl = ssl;
+    else if (o.ssl) config.ssl = {};
     let conn: Conn;
     try {
       conn = await mysql.createConnection(config);
     } catch (err) {
-      throw classifyMySqlError(err, 'cannot connect to the target MySQL');
+      const where = `target MySQL ${config.host ?? ''}:${config.port ?? 3306}`;
+      throw tlsFailure(err, where, o.tls, 'sink.tls') ?? classifyMySqlError(err, 'cannot connect to the target MySQL');
     }
     conn.on('error', onError);
     try {

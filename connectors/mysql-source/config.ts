@@ -1,5 +1,5 @@
 import type { ConnectionOptions } from 'mysql2';
-import { ConfigError } from '../../src/api/index.js';
+import { ConfigError, type TlsSettings } from '../../src/api/index.js';
 
 /**
  * What the MySQL/MariaDB source needs. The CLI fills it from the pipeline config
@@ -31,6 +31,8 @@ export interface MysqlSourceConfig {
   readBuffer?: number;
   /** Connect timeout (ms). Default 10 000. */
   connectTimeoutMs?: number;
+  /** `source.tls`, for naming the field in TLS errors (the mysql2 `ssl` option comes in `driver`). */
+  tls?: TlsSettings;
   /** Extra mysql2 options (e.g. `ssl`). */
   driver?: Partial<ConnectionOptions>;
 }

@@ -1,5 +1,5 @@
 import mysql, { type Connection } from 'mysql2/promise';
-import { FerryError } from '../../src/api/index.js';
+import { FerryError, tlsFailure } from '../../src/api/index.js';
 import { connectionOptions, describeServer, type MysqlSourceConfig } from './config.js';
 
 /**
@@ -21,6 +21,8 @@ export async function connect(cfg: MysqlSourceConfig): Promise<Connection> {
 
 export function connectError(err: unknown, cfg: MysqlSourceConfig): FerryError {
   if (err instanceof FerryError) return err;
+  const tls = tlsFailure(err, `source MySQL ${describeServer(cfg)}`, cfg.tls, 'source.tls');
+  if (tls) return tls;
   const e = err as { errno?: number; code?: string; message?: string };
   const msg = e.message ?? String(err);
   if (e.errno === 1045 || e.errno === 1044 || e.errno === 1698) {

@@ -1,4 +1,4 @@
-import type { ConnectorSection, SourceConnectorDescriptor } from '../../src/api/index.js';
+import { type ConnectorSection, mysqlSslOptions, type SourceConnectorDescriptor } from '../../src/api/index.js';
 import { createMysqlSource } from './index.js';
 
 /** The resolved `source` section of a `kind: mysql` pipeline (docs/configuration.md). */
@@ -14,6 +14,7 @@ export const mysqlSourceDescriptor: SourceConnectorDescriptor<MysqlSourceSection
   kind: 'mysql',
   fromConfig(src) {
     const c = src.connection;
+    const ssl = mysqlSslOptions(src.tls);
     return createMysqlSource({
       host: c.host,
       port: c.port,
@@ -22,6 +23,8 @@ export const mysqlSourceDescriptor: SourceConnectorDescriptor<MysqlSourceSection
       serverId: src.serverId,
       heartbeatIntervalMs: src.heartbeatIntervalMs,
       ...(src.statementDml ? { statementDml: src.statementDml } : {}),
+      ...(ssl ? { driver: { ssl } } : {}),
+      ...(src.tls ? { tls: src.tls } : {}),
     });
   },
 };

@@ -21,6 +21,7 @@ export const postgresSinkDescriptor: SinkConnectorDescriptor<PostgresSinkSection
       ...(c.database === undefined ? {} : { database: c.database }),
       createTables: sink.createTables,
       copyThreshold: sink.copyThreshold,
+      ...(sink.tls ? { tls: sink.tls } : {}),
     });
   },
   create: (options) => new PostgresSink(options),

@@ -6,7 +6,7 @@
  * PostgresSinkDialect (sink-dialect.ts).
  */
 import pg from 'pg';
-import type { Logger, SinkContext } from '../../src/api/index.js';
+import { type Logger, type SinkContext, type TlsSettings, tlsConnectOptions, tlsFailure } from '../../src/api/index.js';
 import {
   type SqlDriver,
   SqlSession,
@@ -30,6 +30,8 @@ export interface PostgresSinkOptions {
   password?: string;
   database?: string;
   ssl?: boolean;
+  /** TLS to the target (`sink.tls`); wins over `ssl`. */
+  tls?: TlsSettings;
   /** Schema of the ferry_offsets table; default `public`. */
   metadataSchema?: string;
   /** Rows per INSERT/DELETE statement; default 5000. */
@@ -109,14 +111,19 @@ export class PostgresSink extends SqlSinkConnector<pg.Client, PgSinkColumn, Want
     if (o.user !== undefined) config.user = o.user;
     if (o.password !== undefined) config.password = o.password;
     if (o.database !== undefined) config.database = o.database;
-    if (o.ssl) config.ssl = true;
+    const tls = tlsConnectOptions(o.tls, o.host ?? (o.url ? new URL(o.url).hostname : 'localhost'));
+    if (tls) config.ssl = tls;
+    else if (o.ssl) config.ssl = true;
     const client = new pg.Client(config);
     client.on('error', onError);
     try {
       await client.connect();
     } catch (err) {
       client.end().catch(() => undefined);
-      throw classifyPgError(err, 'cannot connect to the target PostgreSQL');
+      const where = `target PostgreSQL ${config.host ?? ''}:${config.port ?? 5432}`;
+      throw (
+        tlsFailure(err, where, o.tls, 'sink.tls') ?? classifyPgError(err, 'cannot connect to the target PostgreSQL')
+      );
     }
     return client;
   }

@@ -3,7 +3,7 @@
  * combinations fail when the connector is created, not later.
  */
 import type { ClientConfig } from 'pg';
-import { ConfigError } from '../../src/api/index.js';
+import { ConfigError, type TlsSettings } from '../../src/api/index.js';
 
 export interface PostgresConnection {
   host: string;
@@ -21,6 +21,8 @@ export interface PostgresSourceOptions {
   connection?: PostgresConnection;
   /** Overrides the password of `url`. */
   password?: string;
+  /** `source.tls`, for naming the field in TLS errors (the pg `ssl` option comes in `connection.ssl`). */
+  tls?: TlsSettings;
   /** Logical replication slot; default `ferry_<pipeline>` with `-` replaced by `_`. */
   slot?: string;
   /** Publication listing the captured tables; default like `slot`. */

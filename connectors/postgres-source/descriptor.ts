@@ -1,4 +1,4 @@
-import type { ConnectorSection, SourceConnectorDescriptor } from '../../src/api/index.js';
+import { type ConnectorSection, type SourceConnectorDescriptor, tlsConnectOptions } from '../../src/api/index.js';
 import { createPostgresSource } from './index.js';
 
 /** The resolved `source` section of a `kind: postgres` pipeline (docs/configuration.md). */
@@ -16,6 +16,7 @@ export const postgresSourceDescriptor: SourceConnectorDescriptor<PostgresSourceS
   kind: 'postgres',
   fromConfig(src) {
     const c = src.connection;
+    const ssl = tlsConnectOptions(src.tls, c.host);
     return createPostgresSource({
       connection: {
         host: c.host,
@@ -23,7 +24,9 @@ export const postgresSourceDescriptor: SourceConnectorDescriptor<PostgresSourceS
         user: c.user,
         ...(c.password === undefined ? {} : { password: c.password }),
         database: c.database ?? 'postgres',
+        ...(ssl ? { ssl: { ...ssl } } : {}),
       },
+      ...(src.tls ? { tls: src.tls } : {}),
       ...(src.slot === undefined ? {} : { slot: src.slot }),
       ...(src.publication === undefined ? {} : { publication: src.publication }),
       createPublication: src.createPublication,

@@ -3,7 +3,7 @@
  * (the runtime reconnects from the stored LSN), credentials and privileges are not, and a lost
  * slot or removed WAL is FERRY_POSITION_LOST.
  */
-import { FerryError, isFerryError, isTransientNetworkError } from '../../src/api/index.js';
+import { FerryError, isFerryError, isTransientNetworkError, tlsFailure } from '../../src/api/index.js';
 
 /** SQLSTATE of a pg DatabaseError, or the errno code of a network error. */
 export function errorCode(err: unknown): string | undefined {
@@ -29,6 +29,8 @@ export function isConnectionError(err: unknown): boolean {
 /** Wraps an error of a PostgreSQL operation (`what`, e.g. "streaming from slot ferry_x") into a FerryError. */
 export function pgError(err: unknown, what: string): FerryError {
   if (isFerryError(err)) return err;
+  const tls = tlsFailure(err, `source PostgreSQL (${what})`, undefined, 'source.tls');
+  if (tls) return tls;
   const code = errorCode(err);
   const text = `${what}: ${message(err)}`;
   const details: Record<string, unknown> = code ? { sqlstate: code } : {};

@@ -1,10 +1,12 @@
 import { createClient } from 'redis';
+import { tlsConnectOptions } from '../../src/api/index.js';
 import type { RedisSinkOptions } from './options.js';
 
 export type RedisClient = ReturnType<typeof createClient>;
 
 /** A node-redis client for the options: no offline queue (a call during an outage fails at once and the runtime retries it). */
 export function redisClient(o: RedisSinkOptions, onceConnected: () => boolean): RedisClient {
+  const tls = tlsConnectOptions(o.tlsSettings, o.host);
   return createClient({
     ...(o.url ? { url: o.url } : {}),
     ...(o.username !== undefined ? { username: o.username } : {}),
@@ -14,7 +16,7 @@ export function redisClient(o: RedisSinkOptions, onceConnected: () => boolean): 
     socket: {
       ...(o.host !== undefined ? { host: o.host } : {}),
       ...(o.port !== undefined ? { port: o.port } : {}),
-      ...(o.tls ? { tls: true as const } : {}),
+      ...(tls ? { ...tls, tls: true as const } : o.tls ? { tls: true as const } : {}),
       connectTimeout: o.connectTimeoutMs ?? 10_000,
       keepAlive: true,
       // Before the first connection: give up at once (start() fails and is retried); after: reconnect forever.

@@ -14,6 +14,7 @@ export function redisSinkOptions(sink: RedisSinkSection): RedisSinkOptions {
   return {
     url: sink.url,
     ...(sink.password === undefined ? {} : { password: sink.password }),
+    ...(sink.tls === undefined ? {} : { tlsSettings: sink.tls }),
     ...sink.redis,
   };
 }

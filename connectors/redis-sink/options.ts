@@ -2,7 +2,7 @@
  * Options of the Redis sink (docs/redis-sink.md) and the per-table settings resolved from them:
  * the key template, the value format, TTL and the change stream.
  */
-import { ConfigError, type TableId } from '../../src/api/index.js';
+import { ConfigError, type TableId, type TlsSettings } from '../../src/api/index.js';
 
 export type RedisFormat = 'hash' | 'json';
 
@@ -28,6 +28,8 @@ export interface RedisSinkOptions {
   username?: string;
   password?: string;
   tls?: boolean;
+  /** TLS settings (`sink.tls`, or verify-full for a `rediss://` URL); win over `tls`. */
+  tlsSettings?: TlsSettings;
   /** Logical database number; default 0. */
   database?: number;
   /** Prepended to every key ferry writes (rows, streams, key index, offsets). Default none. */

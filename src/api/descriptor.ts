@@ -4,6 +4,7 @@
  * the config before; the descriptor only maps the resolved section onto the connector's options.
  */
 import type { SinkConnector, SourceConnector } from './connector.js';
+import type { TlsSettings } from './tls.js';
 
 /** A database endpoint as the resolved pipeline config holds it (`source.url`/`sink.url` taken apart). */
 export interface ConnectorConnection {
@@ -18,6 +19,8 @@ export interface ConnectorConnection {
 export interface ConnectorSection {
   kind: string;
   connection: ConnectorConnection;
+  /** TLS to the endpoint (`source.tls`/`sink.tls`, files read); undefined: plaintext. */
+  tls?: TlsSettings | undefined;
 }
 
 export interface SourceConnectorDescriptor<S extends ConnectorSection = ConnectorSection> {

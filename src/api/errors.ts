@@ -15,6 +15,9 @@ export const ERROR_CODES = {
   FERRY_POSITION_LOST: 'The stored source position no longer exists on the server (binlog purged, slot dropped).',
   FERRY_CONNECTION: 'A connection to Kafka or a database failed; ferry retries with backoff.',
   FERRY_AUTH: 'A database or Kafka refused the credentials or privileges.',
+  FERRY_TLS:
+    'A TLS connection to a database or Kafka failed (certificate not signed by the configured CA, expired, or for ' +
+    'another name; TLS required or not offered); the message names the endpoint and the tls field to fix.',
   FERRY_MESSAGE_TOO_LARGE: 'An event is larger than the Kafka topic accepts (max.message.bytes).',
   FERRY_DECODE: 'An event or value could not be decoded.',
   FERRY_STATEMENT_DML:

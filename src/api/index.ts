@@ -14,4 +14,5 @@ export * from './network.js';
 export * from './position.js';
 export * from './queue.js';
 export * from './schema.js';
+export * from './tls.js';
 export * from './values/encode.js';

@@ -9,7 +9,14 @@ export const EXIT = {
   usage: 2,
 } as const;
 
-const USAGE_CODES = new Set(['FERRY_USAGE', 'FERRY_CONFIG_INVALID', 'FERRY_CONFIG_FILE', 'FERRY_CONFIG_ENV']);
+/** Errors a restart cannot fix: the command line, the config, or TLS settings that do not match the server. */
+const USAGE_CODES = new Set([
+  'FERRY_USAGE',
+  'FERRY_CONFIG_INVALID',
+  'FERRY_CONFIG_FILE',
+  'FERRY_CONFIG_ENV',
+  'FERRY_TLS',
+]);
 
 export function exitCodeFor(err: unknown): number {
   if (err instanceof FerryError && USAGE_CODES.has(err.code)) return EXIT.usage;

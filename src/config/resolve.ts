@@ -4,23 +4,29 @@
  */
 import { createHash } from 'node:crypto';
 import type { TableFilter } from '../api/connector.js';
+import type { TlsSettings } from '../api/tls.js';
 import type { ParsedPipeline } from './schema.js';
+import { endpointTls, kafkaTls } from './tls.js';
 import { type DbConnection, type DbKind, parseDbUrl } from './url.js';
 
 type ParsedKafka = ParsedPipeline['kafka'];
 type ParsedSource = ParsedPipeline['source'];
 type ParsedSink = ParsedPipeline['sink'];
 
-export interface KafkaConfig extends Omit<ParsedKafka, 'clientId'> {
+export interface KafkaConfig extends Omit<ParsedKafka, 'clientId' | 'tls'> {
   /** Default `ferry-<name>`. */
   clientId: string;
+  /** `kafka.tls` with its files read, or `kafka.ssl: true`; undefined: plaintext. */
+  tls: TlsSettings | undefined;
 }
 
 export type SaslConfig = NonNullable<ParsedKafka['sasl']>;
 
-type SourceCommon = Omit<ParsedSource, 'kind' | 'serverId' | 'slot' | 'publication' | 'createPublication'> & {
+type SourceCommon = Omit<ParsedSource, 'kind' | 'serverId' | 'slot' | 'publication' | 'createPublication' | 'tls'> & {
   /** `url` taken apart; `password` is `source.password` when given, else the URL's. */
   connection: DbConnection;
+  /** `source.tls` with its files read, or the URL's sslmode; undefined: plaintext. */
+  tls: TlsSettings | undefined;
 };
 
 export interface MysqlSourceConfig extends SourceCommon {
@@ -50,7 +56,7 @@ export interface ShardConfig {
 
 export type RoutingConfig = NonNullable<ParsedSink['routing']>;
 
-type SinkCommon = Omit<ParsedSink, 'kind' | 'group' | 'schema' | 'database' | 'redis' | 'shards' | 'routing'> & {
+type SinkCommon = Omit<ParsedSink, 'kind' | 'group' | 'schema' | 'database' | 'redis' | 'shards' | 'routing' | 'tls'> & {
   /** Default `ferry-<name>-sink`. */
   group: string;
   /** `url` taken apart; `password` is `sink.password` when given, else the URL's. With shards: the first shard's. */
@@ -59,6 +65,8 @@ type SinkCommon = Omit<ParsedSink, 'kind' | 'group' | 'schema' | 'database' | 'r
   shards: ShardConfig[] | undefined;
   /** `sink.routing` with defaults (hash, 256 points), when sharded. */
   routing: RoutingConfig | undefined;
+  /** `sink.tls` with its files read, or what the URL asks for (sslmode, rediss://); undefined: plaintext. */
+  tls: TlsSettings | undefined;
 };
 
 export interface PostgresSinkConfig extends SinkCommon {
@@ -120,10 +128,20 @@ function connection(url: string, kind: DbKind, path: string, password: string | 
 /** Fills in derived defaults. The input has passed the schema and the cross-field checks. */
 export function resolveConfig(parsed: ParsedPipeline): PipelineConfig {
   const { name } = parsed;
-  const { serverId, slot, publication, createPublication, kind: sourceKind, ...sourceRest } = parsed.source;
+  const {
+    serverId,
+    slot,
+    publication,
+    createPublication,
+    kind: sourceKind,
+    tls: sourceTls,
+    ...sourceRest
+  } = parsed.source;
+  const sourceConnection = connection(parsed.source.url, sourceKind, 'source.url', parsed.source.password);
   const sourceCommon: SourceCommon = {
     ...sourceRest,
-    connection: connection(parsed.source.url, sourceKind, 'source.url', parsed.source.password),
+    connection: sourceConnection,
+    tls: endpointTls(sourceTls, 'source', sourceKind, parsed.source.url, sourceConnection),
   };
   const source: SourceConfig =
     sourceKind === 'mysql'
@@ -135,20 +153,23 @@ export function resolveConfig(parsed: ParsedPipeline): PipelineConfig {
           publication: publication ?? defaultSlotName(name),
           createPublication,
         };
-  const { group, schema, database, redis, shards: shardList, routing, kind: sinkKind, ...sinkRest } = parsed.sink;
+  const { group, schema, database, redis, shards: shardList, routing, kind: sinkKind, tls: sinkTls, ...sinkRest } =
+    parsed.sink;
   const shards = shardList?.map((s, i) => ({
     name: s.name,
     url: s.url,
     connection: connection(s.url, sinkKind, `sink.shards[${i}].url`, parsed.sink.password),
   }));
+  const sinkConnection = shards
+    ? shards[0]!.connection
+    : connection(parsed.sink.url ?? '', sinkKind, 'sink.url', parsed.sink.password);
   const sinkCommon: SinkCommon = {
     ...sinkRest,
     group: group ?? `ferry-${name}-sink`,
-    connection: shards
-      ? shards[0]!.connection
-      : connection(parsed.sink.url ?? '', sinkKind, 'sink.url', parsed.sink.password),
+    connection: sinkConnection,
     shards,
     routing: shards ? (routing ?? { rule: 'hash', vnodes: 256, tables: {} }) : undefined,
+    tls: endpointTls(sinkTls, 'sink', sinkKind, parsed.sink.url ?? shards?.[0]?.url ?? '', sinkConnection),
   };
   const sink: SinkConfig =
     sinkKind === 'postgres'
@@ -162,7 +183,11 @@ export function resolveConfig(parsed: ParsedPipeline): PipelineConfig {
           };
   return {
     name,
-    kafka: { ...parsed.kafka, clientId: parsed.kafka.clientId ?? `ferry-${name}` },
+    kafka: {
+      ...parsed.kafka,
+      clientId: parsed.kafka.clientId ?? `ferry-${name}`,
+      tls: kafkaTls(parsed.kafka.tls, parsed.kafka.ssl),
+    },
     source,
     sink,
     metrics: parsed.metrics,

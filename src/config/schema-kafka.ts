@@ -2,6 +2,7 @@
 /** The `kafka` section of the pipeline config schema (schema.ts). */
 import * as z from 'zod';
 import { boolean, field, integer, isHostPort, nonEmpty } from './schema-field.js';
+import { tlsSchema } from './schema-tls.js';
 
 export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
 export const COMPRESSIONS = ['none', 'gzip'] as const;
@@ -66,8 +67,15 @@ export const kafkaSchema = z.strictObject({
     example: { mechanism: 'scram-sha-512', username: 'ferry', password: '${KAFKA_PASSWORD}' },
   }),
   ssl: field(boolean().default(false), {
-    description: 'Connect to the brokers with TLS (system CA certificates).',
+    description:
+      'Older form of `kafka.tls: { mode: verify-full }` (TLS with the system CA certificates). Cannot be combined ' +
+      'with `kafka.tls`.',
     example: true,
+  }),
+  tls: field(tlsSchema.optional(), {
+    description:
+      'TLS to the brokers (docs/security.md), same fields as `source.tls`; with `sasl`, SASL runs over it (SASL_SSL).',
+    example: { mode: 'verify-full', ca: '/etc/ferry/kafka-ca.pem' },
   }),
   tombstones: field(boolean().default(true), {
     description:

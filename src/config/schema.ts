@@ -15,6 +15,7 @@ import { LOG_FORMATS, LOG_LEVELS } from '../log/logger.js';
 import { boolean, type FieldMeta, field, fieldMeta, integer, isHostPort, nonEmpty } from './schema-field.js';
 import { COMPRESSIONS, kafkaSchema, SASL_MECHANISMS } from './schema-kafka.js';
 import { redisSinkSchema } from './schema-redis.js';
+import { tlsSchema } from './schema-tls.js';
 
 export { COMPRESSIONS, type FieldMeta, fieldMeta, isHostPort, SASL_MECHANISMS };
 
@@ -55,6 +56,12 @@ const sourceSchema = z.strictObject({
       'Source password; overrides the one in `source.url`. Handy with `${VAR}` for passwords with special characters.',
     example: '${SOURCE_PASSWORD}',
     secret: true,
+  }),
+  tls: field(tlsSchema.optional(), {
+    description:
+      'TLS to the source database (docs/security.md). Left out: plaintext, unless `sslmode` in a postgres URL ' +
+      'asks for TLS.',
+    example: { mode: 'verify-full', ca: '/etc/ferry/ca.pem' },
   }),
   tables: field(z.array(tablePattern()).min(1), {
     description:
@@ -276,6 +283,12 @@ const sinkSchema = z.strictObject({
   }),
   routing: field(routingSchema.optional(), {
     description: 'Which shard holds a row, per table (docs/sharding.md). Only with `sink.shards`.',
+  }),
+  tls: field(tlsSchema.optional(), {
+    description:
+      'TLS to the target (docs/security.md), same fields as `source.tls`. Left out: plaintext, unless `sslmode` ' +
+      'in a postgres URL or a `rediss://` URL asks for TLS.',
+    example: { mode: 'verify-full', ca: '/etc/ferry/ca.pem' },
   }),
   schema: field(nonEmpty().optional(), {
     description:

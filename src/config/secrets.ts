@@ -21,7 +21,8 @@ function safeDecode(text: string): string {
 
 /**
  * Every secret value of a config, for the logger's redaction (`createLogger({ secrets })`):
- * each field the schema marks secret (source/sink password, SASL password), and the
+ * each field the schema marks secret (source/sink password, SASL password, TLS private keys
+ * as read, whole and line by line), and the
  * passwords inside the database URLs, decoded and as written. Empty values are left out.
  */
 export function secretsOf(config: PipelineConfig): string[] {
@@ -30,6 +31,10 @@ export function secretsOf(config: PipelineConfig): string[] {
     if (typeof value === 'string' && value.length > 0) out.add(value);
   };
   for (const field of configFields()) if (field.secret) add(valueAt(config, field.path));
+  // A private key's base64 lines too, so that no part of one can show.
+  for (const tls of [config.kafka.tls, config.source.tls, config.sink.tls]) {
+    for (const line of tls?.key?.split(/\r?\n/) ?? []) if (line.length >= 40) add(line);
+  }
   for (const section of [config.source, config.sink, ...(config.sink.shards ?? [])]) {
     add(section.connection.password);
     if (section.url === undefined) continue;

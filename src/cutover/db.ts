@@ -11,7 +11,14 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { FerryError } from '../api/errors.js';
 import { isTransientNetworkError } from '../api/network.js';
-import { connectionFields, type Flavor, MYSQL_TEXT_OPTIONS, PG_TEXT_TYPES, type VerifyDb } from '../verify/db.js';
+import {
+  type Flavor,
+  MYSQL_TEXT_OPTIONS,
+  mysqlConnectionFields,
+  PG_TEXT_TYPES,
+  pgConnectionFields,
+  type VerifyDb,
+} from '../verify/db.js';
 import type { VerifyEndpoint } from '../verify/types.js';
 
 /** Where one side lives: the same shape as a verify endpoint. */
@@ -65,7 +72,7 @@ async function connectMysql(e: CutoverEndpoint): Promise<CutoverDb> {
   let conn: mysql.Connection;
   try {
     conn = await mysql.createConnection({
-      ...connectionFields(e),
+      ...mysqlConnectionFields(e),
       ...MYSQL_TEXT_OPTIONS,
       connectTimeout: 10_000,
     });
@@ -105,7 +112,7 @@ async function connectMysql(e: CutoverEndpoint): Promise<CutoverDb> {
 async function connectPostgres(e: CutoverEndpoint): Promise<CutoverDb> {
   const where = describeEndpoint(e);
   const client = new pg.Client({
-    ...connectionFields(e),
+    ...pgConnectionFields(e),
     types: PG_TEXT_TYPES,
     application_name: 'ferry:cutover',
     connectionTimeoutMillis: 10_000,

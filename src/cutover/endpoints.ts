@@ -40,6 +40,7 @@ export function sourceAdminEndpoint(config: PipelineConfig, adminUrl?: string): 
     password: c.password,
     // PostgreSQL: the captured database, whatever the admin URL names (catalogs are per database).
     database: config.source.kind === 'postgres' ? config.source.connection.database : c.database,
+    tls: config.source.tls,
   };
 }
 
@@ -58,6 +59,7 @@ export function targetEndpoint(config: PipelineConfig): CutoverEndpoint {
     user: c.user,
     password: c.password,
     database: c.database,
+    tls: config.sink.tls,
   };
 }
 

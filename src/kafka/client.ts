@@ -1,10 +1,11 @@
 import { Kafka, type KafkaConfig, logLevel as KafkaLogLevel, type LogEntry, type SASLOptions } from 'kafkajs';
-import type { Logger } from '../api/index.js';
+import { type Logger, type TlsSettings, tlsConnectOptions } from '../api/index.js';
 
 export interface KafkaSettings {
   brokers: string[];
   clientId: string;
-  ssl?: boolean;
+  /** TLS to every broker (kafka.tls); undefined: plaintext. */
+  tls?: TlsSettings | undefined;
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
   /** ms; default 10 s. */
   connectionTimeout?: number;
@@ -35,7 +36,9 @@ export function createKafka(settings: KafkaSettings, logger?: Logger): Kafka {
       else logger.warn(text, { ...fields, kafkaNamespace: entry.namespace });
     },
   };
-  if (settings.ssl) config.ssl = true;
+  // One options object for every broker: kafkajs adds each broker's host as SNI and identity.
+  const ssl = tlsConnectOptions(settings.tls);
+  if (ssl) config.ssl = ssl;
   if (settings.sasl) {
     config.sasl = {
       mechanism: settings.sasl.mechanism,

@@ -5,6 +5,7 @@ import { readSourceOffset } from '../offsets/source-offsets.js';
 import { readSinkProgress } from '../runtime/sink/status.js';
 import { sinkConnectorFor, sourceConnectorFor } from './connectors.js';
 import { kafkaFor } from './pipeline.js';
+import { describeEndpoint, endpointsOf, formatTlsReport, probeTls } from './tls-probe.js';
 
 export interface CheckSection {
   title: string;
@@ -30,6 +31,23 @@ export async function runChecks(
     sections.push(section);
     onSection?.(section);
   };
+  const tlsChecks: CheckResult[] = [];
+  for (const e of endpointsOf(config)) {
+    const name = `${describeEndpoint(e)} connection`;
+    try {
+      const report = await probeTls(e);
+      tlsChecks.push({
+        name,
+        ok: true,
+        detail: formatTlsReport(e, report),
+        ...(report.warning ? { fix: `set ${e.section}.tls (docs/security.md)` } : {}),
+      });
+    } catch (err) {
+      tlsChecks.push(failed(name, err, `fix ${e.section}.tls (docs/security.md)`));
+    }
+  }
+  add({ title: 'TLS', checks: tlsChecks });
+
   const kafka = kafkaFor(config, logger, 'validate', true);
 
   const kafkaChecks: CheckResult[] = [];

@@ -9,6 +9,7 @@ import { SourceRuntime } from '../runtime/source/runtime.js';
 import { sourceConnectorFor } from './connectors.js';
 import { kafkaFor, sinkRuntimeFor } from './runtimes.js';
 import { type SinkFigures, SinkThread } from './sink-thread.js';
+import { checkTlsBeforeStart } from './tls-probe.js';
 
 export { kafkaFor } from './runtimes.js';
 
@@ -93,6 +94,8 @@ export class Pipeline {
 
   /** Runs until stop() or a failure of either role (then the other role is stopped too). */
   async run(): Promise<void> {
+    // A certificate that does not verify stops here, before anything is read, published or applied.
+    await checkTlsBeforeStart(this.config, { source: this.source !== null, sink: this.sink !== null });
     const roles: Array<Promise<void>> = [];
     const watch = (name: string, p: Promise<void>) =>
       p.catch(async (err: unknown) => {

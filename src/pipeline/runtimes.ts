@@ -12,7 +12,7 @@ export function kafkaFor(config: PipelineConfig, logger: Logger, role: string, o
     {
       brokers: config.kafka.brokers,
       clientId: `${config.kafka.clientId}-${role}`,
-      ssl: config.kafka.ssl,
+      tls: config.kafka.tls,
       ...(config.kafka.sasl ? { sasl: config.kafka.sasl } : {}),
       ...(oneShot ? { retries: 2, connectionTimeout: 5000 } : {}),
     },

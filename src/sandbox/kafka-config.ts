@@ -9,6 +9,40 @@ export interface KafkaServerSettings {
   port: number;
   controllerPort: number;
   dataDir: string;
+  /** A `--tls` sandbox: an SSL listener on `port`, SASL_SSL (SCRAM-SHA-512) on `saslPort`; the controller stays plaintext on loopback. */
+  tls?: { saslPort: number; keystoreFile: string; caFile: string } | undefined;
+}
+
+function listeners(s: KafkaServerSettings): Array<[string, string]> {
+  if (!s.tls) {
+    return [
+      ['listeners', `PLAINTEXT://${s.host}:${s.port},CONTROLLER://${s.host}:${s.controllerPort}`],
+      ['advertised.listeners', `PLAINTEXT://${s.host}:${s.port}`],
+      ['inter.broker.listener.name', 'PLAINTEXT'],
+      ['listener.security.protocol.map', 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT'],
+    ];
+  }
+  return [
+    [
+      'listeners',
+      `SSL://${s.host}:${s.port},SASL_SSL://${s.host}:${s.tls.saslPort},CONTROLLER://${s.host}:${s.controllerPort}`,
+    ],
+    ['advertised.listeners', `SSL://${s.host}:${s.port},SASL_SSL://${s.host}:${s.tls.saslPort}`],
+    ['inter.broker.listener.name', 'SSL'],
+    ['listener.security.protocol.map', 'CONTROLLER:PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL'],
+    // PEM key and certificate in one file, the CA as the trust store: no keytool needed.
+    ['ssl.keystore.type', 'PEM'],
+    ['ssl.keystore.location', s.tls.keystoreFile],
+    ['ssl.truststore.type', 'PEM'],
+    ['ssl.truststore.location', s.tls.caFile],
+    ['ssl.client.auth', 'none'],
+    ['sasl.enabled.mechanisms', 'SCRAM-SHA-512'],
+    // Users live in the cluster metadata (StorageTool format --add-scram); no password here.
+    [
+      'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config',
+      'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    ],
+  ];
 }
 
 /** Escapes a value for a java.util.Properties file. */
@@ -30,10 +64,7 @@ export function renderServerProperties(s: KafkaServerSettings): string {
       ['node.id', s.nodeId],
       ['controller.quorum.voters', `${s.nodeId}@${s.host}:${s.controllerPort}`],
       ['controller.listener.names', 'CONTROLLER'],
-      ['listeners', `PLAINTEXT://${s.host}:${s.port},CONTROLLER://${s.host}:${s.controllerPort}`],
-      ['advertised.listeners', `PLAINTEXT://${s.host}:${s.port}`],
-      ['inter.broker.listener.name', 'PLAINTEXT'],
-      ['listener.security.protocol.map', 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT'],
+      ...listeners(s),
       ['log.dirs', s.dataDir],
       // One broker: every replication factor and min ISR is 1.
       ['default.replication.factor', 1],

@@ -1,6 +1,6 @@
 /** The sandbox's Kafka 3.9.1 broker: single-node KRaft, started from the Maven Central jars. */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
@@ -10,6 +10,7 @@ import { renderLog4jProperties, renderServerProperties } from './kafka-config.js
 import { ensureKafkaLibs } from './kafka-libs.js';
 import { logTail, spawnDetached, waitUntilReady } from './process.js';
 import { serverPort } from './state.js';
+import { sandboxCa } from './tls.js';
 import type { SandboxInfo } from './types.js';
 
 const execFileAsync = promisify(execFile);
@@ -41,10 +42,19 @@ function jvmArgs(info: SandboxInfo, libs: string): string[] {
   ];
 }
 
+/** A `--tls` sandbox: the broker's PEM key store (key, then certificate) next to its config. */
+function keystoreFile(info: SandboxInfo): string {
+  return join(info.sandbox.servers.kafka.configFile, '..', 'keystore.pem');
+}
+
 function writeConfig(info: SandboxInfo): void {
   const k = info.sandbox.servers.kafka;
   mkdirSync(join(k.configFile, '..'), { recursive: true });
   mkdirSync(k.dataDir, { recursive: true });
+  if (info.tls) {
+    const pem = readFileSync(info.tls.keyFile, 'utf8') + readFileSync(info.tls.certFile, 'utf8');
+    writeFileSync(keystoreFile(info), pem, { mode: 0o600 });
+  }
   writeFileSync(
     k.configFile,
     renderServerProperties({
@@ -53,6 +63,10 @@ function writeConfig(info: SandboxInfo): void {
       port: serverPort(info, 'kafka'),
       controllerPort: k.controllerPort,
       dataDir: k.dataDir,
+      tls:
+        info.tls && k.saslPort
+          ? { saslPort: k.saslPort, keystoreFile: keystoreFile(info), caFile: info.tls.caFile }
+          : undefined,
     }),
   );
   writeFileSync(log4jFile(info), renderLog4jProperties(k.logFile));
@@ -72,6 +86,10 @@ async function formatStorage(ctx: ServerContext, libs: string): Promise<void> {
     '-c',
     k.configFile,
     '--ignore-formatted',
+    // The SASL user of a --tls sandbox (SCRAM credentials live in the cluster metadata).
+    ...(ctx.info.tls
+      ? ['--add-scram', `SCRAM-SHA-512=[name=${ctx.info.tls.saslUser},password=${ctx.info.tls.saslPassword}]`]
+      : []),
   ];
   try {
     await execFileAsync(javaBin(), args, { maxBuffer: 16 * 1024 * 1024, timeout: 120_000 });
@@ -87,10 +105,17 @@ async function formatStorage(ctx: ServerContext, libs: string): Promise<void> {
   }
 }
 
+/** The sandbox's own clients use the SSL listener of a --tls sandbox, trusting its CA. */
+function sslOf(info: SandboxInfo): { ssl?: { ca: string; rejectUnauthorized: true } } {
+  const ca = sandboxCa(info);
+  return ca ? { ssl: { ca, rejectUnauthorized: true } } : {};
+}
+
 async function listTopics(info: SandboxInfo): Promise<boolean> {
   const kafka = new Kafka({
     clientId: 'ferry-sandbox',
     brokers: info.kafka.brokers,
+    ...sslOf(info),
     logLevel: logLevel.NOTHING,
     connectionTimeout: 2000,
     requestTimeout: 5000,
@@ -114,6 +139,7 @@ async function warmUpGroupCoordinator(info: SandboxInfo, logFile: string): Promi
   const kafka = new Kafka({
     clientId: 'ferry-sandbox',
     brokers: info.kafka.brokers,
+    ...sslOf(info),
     logLevel: logLevel.NOTHING,
     retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 1000 },
   });

@@ -12,6 +12,7 @@ import mysql from 'mysql2/promise';
 import { FerryError } from '../api/errors.js';
 import type { ServerContext, ServerDriver } from './driver.js';
 import { logTail, spawnDetached, waitUntilReady } from './process.js';
+import { sandboxCa } from './tls.js';
 import type { SandboxInfo } from './types.js';
 
 const execFileAsync = promisify(execFile);
@@ -68,6 +69,8 @@ export function mariadbArgs(o: {
   port: number;
   binlogBase: string;
   logFile: string;
+  /** A `--tls` sandbox: the server certificate, and TCP clients must use TLS (the unix socket counts as secure). */
+  tls?: { ca: string; cert: string; key: string } | undefined;
 }): string[] {
   return [
     '--no-defaults', // must come first: ignore /etc/mysql/my.cnf of the system server
@@ -90,6 +93,9 @@ export function mariadbArgs(o: {
     '--character-set-server=utf8mb4',
     '--collation-server=utf8mb4_general_ci',
     '--max-connections=300',
+    ...(o.tls
+      ? [`--ssl-ca=${o.tls.ca}`, `--ssl-cert=${o.tls.cert}`, `--ssl-key=${o.tls.key}`, '--require-secure-transport=ON']
+      : []),
   ];
 }
 
@@ -193,6 +199,9 @@ export const mariadbDriver: ServerDriver = {
         port: ctx.info.mysql.port,
         binlogBase: join(binlogDir, 'binlog'),
         logFile: m.logFile,
+        tls: ctx.info.tls
+          ? { ca: ctx.info.tls.caFile, cert: ctx.info.tls.certFile, key: ctx.info.tls.keyFile }
+          : undefined,
       }),
       { logFile: m.logFile, pidFile: m.pidFile, cwd: ctx.layout.mariadbDir },
     );
@@ -223,7 +232,14 @@ export const mariadbDriver: ServerDriver = {
     }
     const { host, port, user, password } = ctx.info.mysql;
     const ferry = await mysql
-      .createConnection({ host, port, user, password, connectTimeout: 5000 })
+      .createConnection({
+        host,
+        port,
+        user,
+        password,
+        connectTimeout: 5000,
+        ...(ctx.info.tls ? { ssl: { ca: sandboxCa(ctx.info), rejectUnauthorized: true, verifyIdentity: true } } : {}),
+      })
       .catch((err: unknown) => {
         throw new FerryError(
           'FERRY_SANDBOX',

@@ -10,6 +10,7 @@ import { createClient } from 'redis';
 import { FerryError } from '../api/errors.js';
 import type { ServerDriver } from './driver.js';
 import { logTail, spawnDetached, waitUntilReady } from './process.js';
+import { sandboxCa } from './tls.js';
 
 const READY_TIMEOUT_MS = 60_000;
 const SEARCH_DIRS = ['/usr/bin', '/usr/local/bin', '/usr/sbin'];
@@ -27,10 +28,27 @@ function binary(): string {
 }
 
 /** The redis.conf of the sandbox (quoted values: paths may hold spaces). */
-export function redisConfig(o: { port: number; dataDir: string; logFile: string; password: string }): string {
+export function redisConfig(o: {
+  port: number;
+  dataDir: string;
+  logFile: string;
+  password: string;
+  /** A `--tls` sandbox: TLS on the port, no plaintext port, client certificates not asked for. */
+  tls?: { ca: string; cert: string; key: string } | undefined;
+}): string {
   const q = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  const listen = o.tls
+    ? [
+        'port 0',
+        `tls-port ${o.port}`,
+        `tls-cert-file ${q(o.tls.cert)}`,
+        `tls-key-file ${q(o.tls.key)}`,
+        `tls-ca-cert-file ${q(o.tls.ca)}`,
+        'tls-auth-clients no',
+      ]
+    : [`port ${o.port}`];
   return [
-    `port ${o.port}`,
+    ...listen,
     'bind 127.0.0.1',
     'protected-mode yes',
     'daemonize no',
@@ -65,6 +83,9 @@ export const redisDriver: ServerDriver = {
         dataDir: r.dataDir,
         logFile: r.logFile,
         password: ctx.info.redis.password,
+        tls: ctx.info.tls
+          ? { ca: ctx.info.tls.caFile, cert: ctx.info.tls.certFile, key: ctx.info.tls.keyFile }
+          : undefined,
       }),
       { mode: 0o600 },
     );
@@ -81,7 +102,9 @@ export const redisDriver: ServerDriver = {
       timeoutMs: READY_TIMEOUT_MS,
       probe: async () => {
         const client = createClient({
-          socket: { host, port, connectTimeout: 2000, reconnectStrategy: false },
+          socket: ctx.info.tls
+            ? { host, port, connectTimeout: 2000, reconnectStrategy: false, tls: true, ca: sandboxCa(ctx.info) }
+            : { host, port, connectTimeout: 2000, reconnectStrategy: false },
           password,
         });
         client.on('error', () => undefined);

@@ -20,6 +20,7 @@ import {
   serverPort,
   upgradeSandboxInfo,
 } from './state.js';
+import { newTlsInfo } from './tls.js';
 import {
   type LogFn,
   type SandboxInfo,
@@ -67,7 +68,10 @@ function context(l: Layout, info: SandboxInfo, log: LogFn): ServerContext {
 async function ensurePorts(ctx: ServerContext, name: ServerName): Promise<void> {
   const { info } = ctx;
   const kafka = info.sandbox.servers.kafka;
-  const ports = name === 'kafka' ? [serverPort(info, name), kafka.controllerPort] : [serverPort(info, name)];
+  const ports =
+    name === 'kafka'
+      ? [serverPort(info, name), kafka.controllerPort, ...(kafka.saslPort ? [kafka.saslPort] : [])]
+      : [serverPort(info, name)];
   const busy: number[] = [];
   for (const port of ports) if (!(await isPortFree(port))) busy.push(port);
   if (busy.length === 0) return;
@@ -79,7 +83,13 @@ async function ensurePorts(ctx: ServerContext, name: ServerName): Promise<void> 
   }
   const fresh = await freePorts(ports.length);
   changePort(info, name, fresh[0]!);
-  if (name === 'kafka') kafka.controllerPort = fresh[1]!;
+  if (name === 'kafka') {
+    kafka.controllerPort = fresh[1]!;
+    if (kafka.saslPort && info.tls) {
+      kafka.saslPort = fresh[2]!;
+      info.tls.kafkaSaslBrokers = [`127.0.0.1:${kafka.saslPort}`];
+    }
+  }
   ctx.log(`${name}: port ${busy.join(', ')} is taken, using ${fresh.join(', ')} instead`);
   ctx.save();
 }
@@ -155,7 +165,17 @@ export async function sandboxUp(opts: SandboxUpOptions = {}): Promise<SandboxInf
     let info = load(l);
     if (!info) {
       info = await newSandboxInfo(l);
+      if (opts.tls) {
+        const [saslPort] = (await freePorts(1)) as [number];
+        info.sandbox.servers.kafka.saslPort = saslPort;
+        info.tls = await newTlsInfo(l, saslPort, opts.log ?? silent);
+      }
       saveSandboxFile(l.stateFile, info);
+    } else if (opts.tls && !info.tls) {
+      throw new FerryError(
+        'FERRY_SANDBOX',
+        `the sandbox in ${l.dir} was made without --tls; a sandbox keeps its mode: use another --dir for a TLS sandbox, or delete ${l.dir} to start over.`,
+      );
     } else if (await upgradeSandboxInfo(l, info)) {
       saveSandboxFile(l.stateFile, info);
     }

@@ -47,6 +47,20 @@ export interface RedisInfo {
   url: string;
 }
 
+/** A `--tls` sandbox: every server takes TLS only, with certificates of a throwaway CA. */
+export interface TlsInfo {
+  /** PEM of the CA that signed every server certificate: clients put it in `tls.ca`. */
+  caFile: string;
+  /** The servers' certificate (SANs 127.0.0.1 and localhost) and key. */
+  certFile: string;
+  keyFile: string;
+  /** Kafka's SASL_SSL listener; `kafka.brokers` is its SSL listener (no SASL). */
+  kafkaSaslBrokers: string[];
+  saslMechanism: 'scram-sha-512';
+  saslUser: string;
+  saslPassword: string;
+}
+
 /** Bookkeeping of one server process; pid files under `<dir>/run/` are the truth, this is a snapshot. */
 export interface ServerRuntime {
   /** pid of the running server (process-group leader), null when stopped. */
@@ -63,7 +77,7 @@ export interface SandboxState {
   dir: string;
   updatedAt: string;
   servers: {
-    kafka: ServerRuntime & { controllerPort: number; clusterId: string; configFile: string };
+    kafka: ServerRuntime & { controllerPort: number; clusterId: string; configFile: string; saslPort?: number };
     postgres: ServerRuntime & { binDir: string | null; osUser: string | null };
     mysql: ServerRuntime & { socket: string };
     redis: ServerRuntime;
@@ -76,6 +90,8 @@ export interface SandboxInfo {
   postgres: PostgresInfo;
   /** Added after the first version: sandbox.json files without it get it on the next `sandbox up`. */
   redis: RedisInfo;
+  /** Set for a sandbox made with `--tls`: TLS-only servers (docs/security.md). */
+  tls?: TlsInfo;
   /** Process bookkeeping (pids, data dirs, logs). */
   sandbox: SandboxState;
 }
@@ -92,6 +108,12 @@ export interface SandboxOptions {
 export interface SandboxUpOptions extends SandboxOptions {
   /** Start only these servers (the others keep their state); default all three. */
   only?: ServerName[];
+  /**
+   * TLS-only servers (a new sandbox only; an existing one keeps what it was made with): a
+   * throwaway CA, PostgreSQL hostssl only, MariaDB require_secure_transport, Kafka SSL and
+   * SASL_SSL listeners, Redis on a tls-port.
+   */
+  tls?: boolean;
 }
 
 export interface StopServerOptions extends SandboxOptions {

@@ -11,6 +11,7 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { FerryError } from '../api/errors.js';
 import { isTransientNetworkError } from '../api/network.js';
+import { mysqlSslOptions, tlsConnectOptions, tlsFailure } from '../api/tls.js';
 import type { EngineKind, VerifyEndpoint } from './types.js';
 
 export type Flavor = 'mariadb' | 'mysql' | 'postgres';
@@ -47,9 +48,23 @@ export function connectionFields(e: VerifyEndpoint) {
   return { host: e.host, port: e.port, user: e.user, password: e.password, database: e.database };
 }
 
+/** mysql2's connection fields of an endpoint, TLS included. */
+export function mysqlConnectionFields(e: VerifyEndpoint): mysql.ConnectionOptions {
+  const ssl = mysqlSslOptions(e.tls);
+  return { ...connectionFields(e), ...(ssl ? { ssl: ssl as mysql.SslOptions } : {}) };
+}
+
+/** pg's connection fields of an endpoint, TLS included. */
+export function pgConnectionFields(e: VerifyEndpoint): pg.ClientConfig {
+  const ssl = tlsConnectOptions(e.tls, e.host);
+  return { ...connectionFields(e), ...(ssl ? { ssl } : {}) };
+}
+
 /** Turns a driver error into a FerryError naming the side and what to do. */
 export function dbError(err: unknown, where: string, sql?: string): FerryError {
   if (err instanceof FerryError) return err;
+  const tls = tlsFailure(err, where, undefined, '<source|sink>.tls');
+  if (tls) return tls;
   const e = err as { errno?: number; code?: string; message?: string };
   const message = e.message ?? String(err);
   if ((e.errno !== undefined && MYSQL_AUTH.has(e.errno)) || (e.code !== undefined && PG_AUTH.has(e.code))) {
@@ -73,7 +88,7 @@ export function dbError(err: unknown, where: string, sql?: string): FerryError {
 async function connectMysql(e: VerifyEndpoint, poolSize: number): Promise<VerifyDb> {
   const where = describeEndpoint(e);
   const pool = mysql.createPool({
-    ...connectionFields(e),
+    ...mysqlConnectionFields(e),
     ...MYSQL_TEXT_OPTIONS,
     connectionLimit: poolSize,
     waitForConnections: true,
@@ -124,7 +139,7 @@ export const PG_TEXT_TYPES: pg.CustomTypesConfig = {
 async function connectPostgres(e: VerifyEndpoint, poolSize: number): Promise<VerifyDb> {
   const where = describeEndpoint(e);
   const pool = new pg.Pool({
-    ...connectionFields(e),
+    ...pgConnectionFields(e),
     max: poolSize,
     types: PG_TEXT_TYPES,
     options: '-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=iso_8601 -c extra_float_digits=1',

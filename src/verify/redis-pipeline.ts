@@ -38,7 +38,7 @@ export async function verifyRedisPipeline(
 ): Promise<VerifyReport> {
   const sink = config.sink;
   if (sink.kind !== 'redis') throw new FerryError('FERRY_INTERNAL', 'verifyRedisPipeline needs a redis sink');
-  const source = endpointOf(config.source.kind, config.source.connection);
+  const source = endpointOf(config.source.kind, config.source.connection, config.source.tls);
   const catalog = await connectVerifyDb(source, 1);
   let pairs: TablePair[];
   try {

@@ -6,22 +6,23 @@
 import { FerryError } from '../api/errors.js';
 import { configuredKeyColumns, isColumnExcluded, isTableCaptured } from '../api/filter.js';
 import type { TableId } from '../api/schema.js';
+import type { TlsSettings } from '../api/tls.js';
 import { type DbConnection, type PipelineConfig, tableFilterOf, targetNamespace } from '../config/index.js';
 import { listTables, readTableShape } from './catalog.js';
 import { connectVerifyDb, type VerifyDb } from './db.js';
 import type { EngineKind, TablePair, VerifyEndpoint, VerifyOptions, VerifyReport } from './types.js';
 import { verify } from './verify.js';
 
-export function endpointOf(kind: EngineKind, c: DbConnection): VerifyEndpoint {
-  return { kind, host: c.host, port: c.port, user: c.user, password: c.password, database: c.database };
+export function endpointOf(kind: EngineKind, c: DbConnection, tls?: TlsSettings): VerifyEndpoint {
+  return { kind, host: c.host, port: c.port, user: c.user, password: c.password, database: c.database, tls };
 }
 
 /** Source and target endpoints of a pipeline. */
 export function endpointsOf(config: PipelineConfig): { source: VerifyEndpoint; target: VerifyEndpoint } {
   if (config.sink.kind === 'redis') throw new FerryError('FERRY_INTERNAL', 'a Redis target has no SQL verify endpoint');
   return {
-    source: endpointOf(config.source.kind, config.source.connection),
-    target: endpointOf(config.sink.kind, config.sink.connection),
+    source: endpointOf(config.source.kind, config.source.connection, config.source.tls),
+    target: endpointOf(config.sink.kind, config.sink.connection, config.sink.tls),
   };
 }
 

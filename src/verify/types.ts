@@ -5,6 +5,7 @@
 import type { Logger } from '../api/connector.js';
 import type { JsonObject } from '../api/json.js';
 import type { TableId } from '../api/schema.js';
+import type { TlsSettings } from '../api/tls.js';
 
 export type EngineKind = 'mysql' | 'postgres';
 
@@ -16,6 +17,8 @@ export interface VerifyEndpoint {
   user: string;
   password?: string | undefined;
   database?: string | undefined;
+  /** TLS to the endpoint (`source.tls`/`sink.tls`); undefined: plaintext. */
+  tls?: TlsSettings | undefined;
 }
 
 /** One table to compare: a source table and where the sink writes it. */

@@ -4,9 +4,11 @@
  * the tests (FERRY_SANDBOX_FILE and `inject('sandbox')`), and stops it afterwards unless
  * FERRY_KEEP_SANDBOX=1 (faster reruns: a running sandbox is reused as is).
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { projectRoot, type SandboxInfo, sandboxDown, sandboxUp } from '../../src/sandbox/index.js';
+import { tlsSandboxDir } from './tls-sandbox.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -26,5 +28,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       return;
     }
     await sandboxDown({ dir, log });
+    // The TLS sandbox, when a TLS test started it (test/helpers/tls-sandbox.ts).
+    if (existsSync(join(tlsSandboxDir(), 'sandbox.json'))) await sandboxDown({ dir: tlsSandboxDir(), log });
   };
 }

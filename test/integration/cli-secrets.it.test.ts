@@ -6,10 +6,11 @@
  * connection, a source that rejects the password, and a password written into the URL itself.
  */
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatusReport } from '../../src/pipeline/status.js';
+import { certificateAuthority, signedCertificate } from '../../src/sandbox/tls.js';
 import { verifyPipeline } from '../../src/verify/index.js';
 import {
   createSourceShop,
@@ -34,6 +35,9 @@ const db = name;
 const user = `fsec_${randomBytes(4).toString('hex')}`;
 const password = `Sw0rdfish-${randomBytes(6).toString('hex')}`;
 const wrongPassword = `Sw0rdfish-wrong-${randomBytes(6).toString('hex')}`;
+const saslPassword = `Sasl-${randomBytes(6).toString('hex')}`;
+/** A client certificate's private key (PEM), given through the environment; none of its lines may show. */
+let clientKey = '';
 const env = { SOURCE_PASSWORD: password, TARGET_PASSWORD: password };
 let port = 0;
 let file = '';
@@ -119,7 +123,8 @@ function expectNoSecret(): void {
   expect(seen.length).toBeGreaterThan(0);
   for (const { what, text } of seen) {
     expect(text.length, `${what} printed nothing`).toBeGreaterThan(0);
-    for (const secret of [password, wrongPassword, encodeURIComponent(password)]) {
+    const keyLines = clientKey.split('\n').filter((line) => line.length >= 40);
+    for (const secret of [password, wrongPassword, encodeURIComponent(password), saslPassword, ...keyLines]) {
       expect(text.includes(secret), `${what} contains the password:\n${text}`).toBe(false);
     }
     // The sandbox's own passwords are no business of this pipeline either.
@@ -196,6 +201,35 @@ describe('secrets never appear in output', () => {
     const refusedValidate = await runFerry(['validate', '-c', inline, '--json'], {});
     record('validate --json, target refuses', refusedValidate.stdout, refusedValidate.stderr);
     expect(refusedValidate.code).toBe(1);
+
+    // TLS with a client certificate key from the environment, and a SASL password: the plaintext
+    // sandbox cannot speak TLS, so every connection fails, and no failure may show either secret.
+    const tlsDir = testDir(`${name}-tls`);
+    await certificateAuthority(tlsDir, 'ca', '/CN=secrets test CA');
+    await signedCertificate(tlsDir, 'client', { subject: '/CN=ferry', sans: ['DNS:ferry'] });
+    clientKey = readFileSync(join(tlsDir, 'client.key'), 'utf8');
+    const block = `{ mode: require, cert: ${JSON.stringify(join(tlsDir, 'client.pem'))}, key: "\${CLIENT_KEY}" }`;
+    const withTls = config(`${name}-tls`, {
+      metricsPort: await freePort(),
+      edit: (t) =>
+        t
+          .replace(
+            /^kafka:\n/m,
+            `kafka:\n  tls: ${block}\n  sasl: { mechanism: scram-sha-512, username: ferry, password: "\${KAFKA_PASSWORD}" }\n`,
+          )
+          .replace(/^source:\n/m, `source:\n  tls: ${block}\n`)
+          .replace(/^sink:\n/m, `sink:\n  tls: ${block}\n`),
+    });
+    const tlsEnv = { ...env, CLIENT_KEY: clientKey, KAFKA_PASSWORD: saslPassword };
+    for (const args of [
+      ['validate', '-c', withTls],
+      ['validate', '-c', withTls, '--json'],
+      ['run', '-c', withTls],
+    ]) {
+      const r = await runFerry(args, tlsEnv, 60_000);
+      record(`${args.join(' ')}, TLS to plaintext servers`, r.stdout, r.stderr);
+      expect(r.code, r.stdout + r.stderr).not.toBe(0);
+    }
 
     // A config error about the URL names the field, not its value.
     const broken = config(`${name}-broken`, {

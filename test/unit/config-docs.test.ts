@@ -33,12 +33,19 @@ describe('docs/configuration.md', () => {
     expect(docs).toContain('- **Allowed:** 1 to 1000');
   });
 
-  it('marks exactly the password fields secret', () => {
+  it('marks exactly the password and private key fields secret', () => {
     expect(
       configFields()
         .filter((f) => f.secret)
         .map((f) => f.path),
-    ).toEqual(['kafka.sasl.password', 'source.password', 'sink.password']);
+    ).toEqual([
+      'kafka.sasl.password',
+      'kafka.tls.key',
+      'source.password',
+      'source.tls.key',
+      'sink.password',
+      'sink.tls.key',
+    ]);
   });
 });
 

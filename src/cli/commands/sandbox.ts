@@ -34,11 +34,23 @@ export function registerSandbox(program: Command, io: CliIo): void {
     .description('start the sandbox servers (detached) and write <dir>/sandbox.json with their addresses')
     .option('--dir <dir>', 'sandbox directory (data, logs, pid files)', defaultSandboxDir())
     .option('--only <servers>', `comma-separated subset of ${SERVER_NAMES.join(',')}`)
-    .action(async (opts: { dir: string; only?: string }) => {
+    .option('--tls', 'a new sandbox with TLS-only servers and a throwaway CA (docs/security.md)')
+    .action(async (opts: { dir: string; only?: string; tls?: boolean }) => {
       const only = parseOnly(opts.only);
-      const info = await sandboxUp({ dir: opts.dir, ...(only ? { only } : {}), log: (line) => io.err(line) });
+      const info = await sandboxUp({
+        dir: opts.dir,
+        ...(only ? { only } : {}),
+        ...(opts.tls ? { tls: true } : {}),
+        log: (line) => io.err(line),
+      });
       io.out(`sandbox is up (${opts.dir}/sandbox.json)`);
-      if (info.kafka) io.out(`  kafka      ${info.kafka.brokers.join(',')}`);
+      if (info.kafka) io.out(`  kafka      ${info.kafka.brokers.join(',')}${info.tls ? ' (SSL)' : ''}`);
+      if (info.tls) {
+        io.out(
+          `  kafka      ${info.tls.kafkaSaslBrokers.join(',')} (SASL_SSL, ${info.tls.saslMechanism}, user ${info.tls.saslUser})`,
+        );
+        io.out(`  tls        every server takes TLS only; CA ${info.tls.caFile}`);
+      }
       if (info.mysql) io.out(`  mariadb    ${info.mysql.host}:${info.mysql.port}  user ${info.mysql.user}`);
       if (info.postgres) {
         io.out(
