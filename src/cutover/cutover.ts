@@ -55,13 +55,6 @@ export async function runCutover(config: PipelineConfig, opts: CutoverOptions): 
         'so pass --yes to go ahead (or --dry-run to see the plan first)',
     );
   }
-  if (config.sink.shards) {
-    throw new FerryError(
-      'FERRY_USAGE',
-      'cutover does not handle sink.shards yet: sequences would have to be set on every shard with a scheme ' +
-        'that keeps them apart (docs/sharding.md#cutover); use ferry verify, stop writes, and move sequences by hand',
-    );
-  }
   const adminEndpoint = sourceAdminEndpoint(config, opts.sourceAdminUrl);
   const steps = new Steps(opts.onStep);
   const outcome: CutoverOutcome = {
@@ -95,14 +88,17 @@ export async function runCutover(config: PipelineConfig, opts: CutoverOptions): 
   };
 
   const sourceDb = await connectCutoverDb(adminEndpoint);
-  let targetDb: CutoverDb | null = null;
+  const targets: Array<{ name: string; db: CutoverDb }> = [];
   const admin = sourceAdminFor(config, sourceDb);
   try {
-    targetDb = await connectCutoverDb(targetEndpoint(config));
+    // Sharded: one session per shard (lag and verify read every shard through the sink and verify).
+    for (const shard of config.sink.shards ?? [{ name: 'target', connection: config.sink.connection }]) {
+      targets.push({ name: shard.name, db: await connectCutoverDb(targetEndpoint(config, shard.connection)) });
+    }
     const kafka = kafkaFor(config, opts.logger, 'cutover');
     const pairs: TablePair[] = await resolveTablePairs(config, sourceDb);
     outcome.target.tables = pairs.map((p) => tableName(p.target));
-    const run = { config, opts, dryRun, timeoutMs, adminEndpoint, admin, targetDb, kafka, pairs, outcome, steps };
+    const run = { config, opts, dryRun, timeoutMs, adminEndpoint, admin, targets, kafka, pairs, outcome, steps };
     for (const [i, step] of STEPS.entries()) {
       const stop = await step(run);
       if (stop !== null) {
@@ -112,7 +108,7 @@ export async function runCutover(config: PipelineConfig, opts: CutoverOptions): 
     }
     return finish(await verifyStep(run));
   } finally {
-    await targetDb?.close();
+    for (const t of targets) await t.db.close();
     await admin.close();
   }
 }

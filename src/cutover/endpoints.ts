@@ -3,7 +3,7 @@
  * the target endpoint, and what may be printed about them.
  */
 import { FerryError } from '../api/errors.js';
-import { type PipelineConfig, parseDbUrl, secretsOf } from '../config/index.js';
+import { type DbConnection, type PipelineConfig, parseDbUrl, secretsOf } from '../config/index.js';
 import { redactString } from '../log/index.js';
 import type { CutoverDb, CutoverEndpoint } from './db.js';
 import type { SourceAdmin } from './source.js';
@@ -44,8 +44,9 @@ export function sourceAdminEndpoint(config: PipelineConfig, adminUrl?: string): 
   };
 }
 
-export function targetEndpoint(config: PipelineConfig): CutoverEndpoint {
-  const c = config.sink.connection;
+/** The target endpoint: the sink's, or with `shard` the connection of that shard. */
+export function targetEndpoint(config: PipelineConfig, shard?: DbConnection): CutoverEndpoint {
+  const c = shard ?? config.sink.connection;
   if (config.sink.kind === 'redis') {
     throw new FerryError(
       'FERRY_USAGE',

@@ -26,6 +26,8 @@ export interface SequenceAction {
   source: string;
   target: string;
   column: string;
+  /** The shard (`sink.shards[].name`) the action runs on; absent for a single target. */
+  shard?: string;
   /** What generates the column at the source. */
   generator: string;
   kind: SequenceActionKind;

@@ -1,5 +1,10 @@
-/** Cutover step 5: move sequences / AUTO_INCREMENT on the target past the highest id (sequences.ts). */
+/**
+ * Cutover step 5: move sequences / AUTO_INCREMENT on the target past the highest id (sequences.ts);
+ * on a sharded target, on every shard with an offset/step scheme (sequences-sharded.ts).
+ */
+import type { CutoverDb } from './db.js';
 import { applySequenceAction, planSequences, type SequenceAction } from './sequences.js';
+import { planShardedSequences } from './sequences-sharded.js';
 import { type CutoverRun, STEP_TITLES, tableName } from './steps.js';
 import type { CutoverOutcome } from './types.js';
 
@@ -8,13 +13,20 @@ function publicAction(a: SequenceAction): CutoverOutcome['sequences'][number] {
 }
 
 export async function sequencesStep(run: CutoverRun): Promise<string | null> {
-  const { dryRun, admin, targetDb, pairs, outcome, steps } = run;
+  const { dryRun, admin, targets, pairs, outcome, steps } = run;
   const s5 = steps.begin(5, STEP_TITLES[4]!);
   const autoColumns = await admin.autoColumns(pairs.map((p) => p.source));
-  const actions = await planSequences(targetDb, pairs, autoColumns);
+  const planned: Array<{ db: CutoverDb; action: SequenceAction }> = run.config.sink.shards
+    ? (await planShardedSequences(targets, pairs, autoColumns)).map(({ shard, action }) => ({
+        db: shard.db,
+        action: { ...action, shard: shard.name },
+      }))
+    : (await planSequences(targets[0]!.db, pairs, autoColumns)).map((action) => ({ db: targets[0]!.db, action }));
+  const actions = planned.map((p) => p.action);
   let failed = false;
-  for (const a of actions) {
-    const where = `${a.target}.${a.column} (${a.generator} at the source)`;
+  for (const { db, action: a } of planned) {
+    const on = a.shard === undefined ? '' : `shard ${a.shard}: `;
+    const where = `${on}${a.target}.${a.column} (${a.generator} at the source)`;
     if (a.kind === 'unsupported') {
       s5.warnings.push(`${where}: ${a.note}`);
       continue;
@@ -26,7 +38,7 @@ export async function sequencesStep(run: CutoverRun): Promise<string | null> {
       s5.lines.push(`${where}: planned — ${a.note} (values as of now)`);
     } else {
       try {
-        await applySequenceAction(targetDb, a);
+        await applySequenceAction(db, a);
         s5.lines.push(`${where}: ${a.note}`);
       } catch (err) {
         failed = true;

@@ -49,7 +49,8 @@ export interface CutoverRun {
   readonly timeoutMs: number;
   readonly adminEndpoint: CutoverEndpoint;
   readonly admin: SourceAdmin;
-  readonly targetDb: CutoverDb;
+  /** The target's sessions: one, or one per shard in `sink.shards` order. */
+  readonly targets: Array<{ name: string; db: CutoverDb }>;
   readonly kafka: Kafka;
   readonly pairs: TablePair[];
   readonly outcome: CutoverOutcome;

@@ -5,11 +5,14 @@
  * shard refuses connections for 20 s (the others must keep applying), and the sink process is
  * SIGKILLed three times while it applies. At the end `ferry verify` (verifyPipeline) must say
  * that every row is on its shard, the union equals the source, and no row is anywhere twice.
+ * Then `ferry cutover` (runCutover) on the sharded target: an INSERT without an id on each shard
+ * gets an id above the source maximum, and no two shards hand out the same id.
  */
 import type { Kafka } from 'kafkajs';
 import type mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PipelineConfig, parseConfig } from '../../src/config/index.js';
+import { runCutover } from '../../src/cutover/index.js';
 import { createKafka } from '../../src/kafka/client.js';
 import { hashShard } from '../../src/sharding/index.js';
 import { verifyPipeline } from '../../src/verify/index.js';
@@ -17,7 +20,7 @@ import { ensureCliBuilt, type FerryProcess, startFerry, testDir, writeConfig } f
 import { deletePipelineTopics } from '../helpers/e2e.js';
 import { pollUntil } from '../helpers/poll.js';
 import { getSandbox, pgSuper, uniqueName } from '../helpers/sandbox.js';
-import { mariadb } from '../helpers/sink-harness.js';
+import { mariadb, quietLogger } from '../helpers/sink-harness.js';
 
 const SHARDS = ['s1', 's2', 's3'];
 
@@ -50,7 +53,9 @@ describe('sharded sink: MariaDB -> three PostgreSQL databases', () => {
     }
     my = await mariadb();
     await my.query(`CREATE DATABASE \`${db}\``);
-    await my.query(`CREATE TABLE \`${db}\`.items (id int PRIMARY KEY, grp varchar(20) NOT NULL, qty int NOT NULL)`);
+    await my.query(
+      `CREATE TABLE \`${db}\`.items (id int AUTO_INCREMENT PRIMARY KEY, grp varchar(20) NOT NULL, qty int NOT NULL)`,
+    );
     await my.query(
       `CREATE TABLE \`${db}\`.events (region varchar(8) NOT NULL, id int NOT NULL, body text, PRIMARY KEY (region, id))`,
     );
@@ -106,7 +111,7 @@ describe('sharded sink: MariaDB -> three PostgreSQL databases', () => {
     }
   });
 
-  async function shardCount(index: number, table: string, where = 'true', params: unknown[] = []): Promise<number> {
+  async function onShard<T>(index: number, sql: string, params: unknown[] = []): Promise<T[]> {
     const s = getSandbox();
     const pg = (await import('pg')).default;
     const c = new pg.Client({
@@ -118,11 +123,19 @@ describe('sharded sink: MariaDB -> three PostgreSQL databases', () => {
     });
     await c.connect();
     try {
-      const r = await c.query(`SELECT count(*)::int AS n FROM "${db}"."${table}" WHERE ${where}`, params);
-      return r.rows[0].n as number;
+      return (await c.query(sql, params)).rows as T[];
     } finally {
       await c.end();
     }
+  }
+
+  async function shardCount(index: number, table: string, where = 'true', params: unknown[] = []): Promise<number> {
+    const rows = await onShard<{ n: number }>(
+      index,
+      `SELECT count(*)::int AS n FROM "${db}"."${table}" WHERE ${where}`,
+      params,
+    );
+    return rows[0]!.n;
   }
 
   let nextId = 10_000;
@@ -250,4 +263,42 @@ describe('sharded sink: MariaDB -> three PostgreSQL databases', () => {
     }
     expect(new Set(offsets).size).toBe(1);
   }, 600_000);
+
+  it('cutover gives every shard its own ids above the source maximum (offset/step per shard)', async () => {
+    // Writes have stopped (the workload is over); --no-read-only keeps the shared MariaDB writable.
+    const outcome = await runCutover(config, {
+      logger: quietLogger(),
+      yes: true,
+      readOnly: false,
+      timeoutMs: 240_000,
+      verify: { chunkSize: 500 },
+    });
+    expect(outcome.error, JSON.stringify(outcome.steps, null, 1)).toBeNull();
+    expect(outcome.ok).toBe(true);
+    const onItems = outcome.sequences.filter((a) => a.target.endsWith('.items'));
+    expect(onItems.map((a) => a.shard)).toEqual(SHARDS);
+    const [rows] = await my.query<mysql.RowDataPacket[]>(`SELECT MAX(id) AS m FROM \`${db}\`.items`);
+    const sourceMax = Number(rows[0]!['m']);
+    const ids: number[][] = [];
+    for (let i = 0; i < SHARDS.length; i++) {
+      const got: number[] = [];
+      for (let k = 0; k < 2; k++) {
+        const r = await onShard<{ id: number }>(
+          i,
+          `INSERT INTO "${db}"."items" (grp, qty) VALUES ('app', 0) RETURNING id`,
+        );
+        got.push(Number(r[0]!.id));
+      }
+      ids.push(got);
+    }
+    console.log(`cutover: source max ${sourceMax}; ids handed out per shard ${JSON.stringify(ids)}`);
+    const all = ids.flat();
+    expect(new Set(all).size).toBe(all.length);
+    for (const [i, got] of ids.entries()) {
+      for (const id of got) {
+        expect(id).toBeGreaterThan(sourceMax);
+        expect(id % SHARDS.length).toBe((i + 1) % SHARDS.length);
+      }
+    }
+  }, 300_000);
 });
