@@ -195,8 +195,14 @@ describe('MySQL source killed with SIGKILL while writes continue', () => {
     const writer = new Writer(await mysqlRoot(db));
     for (let id = 1; id <= INITIAL_ROWS; id++) writer.value.set(id, 0);
     writer.start();
+    // Each kill comes after the writer has committed at least 40 more transactions since the
+    // source (re)started, so every kill lands with writes before and during it, however slow the
+    // machine; after the last restart the writer goes on until it has made more than 100 in all and
+    // 20 since that restart.
+    const txnsSince = async (from: number, count: number, what: string): Promise<void> =>
+      until(() => writer.txns.length >= from + count, 120_000, what);
     for (let kill = 2; kill <= 3; kill++) {
-      await new Promise((r) => setTimeout(r, 1500));
+      await txnsSince(writer.txns.length, 40, `40 transactions before kill ${kill}`);
       await source.kill();
       const stored = await storedOffset(kafka, pipeline);
       const seq = Number(String(stored!.position['gtid']).split('-')[2]);
@@ -208,7 +214,8 @@ describe('MySQL source killed with SIGKILL while writes continue', () => {
       }
       source.start();
     }
-    await new Promise((r) => setTimeout(r, 1000));
+    await txnsSince(writer.txns.length, 20, '20 transactions after the last restart');
+    await until(() => writer.txns.length > 100, 120_000, 'more than 100 transactions in all');
     await writer.stop();
     await writer.conn.end();
 

@@ -160,6 +160,8 @@ export async function until<T>(
   timeoutMs: number,
   running: RunningPipeline[] = [],
   intervalMs = 300,
+  /** Errors that end the wait at once (others count as "not yet"). */
+  rethrow: (err: unknown) => boolean = () => false,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -174,6 +176,7 @@ export async function until<T>(
       const v = await cond();
       if (v) return v;
     } catch (err) {
+      if (rethrow(err)) throw err;
       lastError = err;
     }
     if (Date.now() > deadline) {
@@ -211,6 +214,9 @@ export interface Convergence {
  * Waits until the pipeline has caught up: the source queue is empty, the sink applied every
  * record of every data topic (offsets stored in the target = Kafka's end offsets), and
  * verifyPipeline reports what `accept` accepts (default: every table equal) — all in one poll.
+ * `timeoutMs` bounds the time without progress (the queue depth, the sink's lag and the verify
+ * summary all unchanged), not the whole wait: a slow machine that keeps applying is waited for,
+ * up to four times `timeoutMs` in all; a pipeline that is stuck fails after `timeoutMs`.
  */
 export async function waitForConvergence(
   run: RunningPipeline,
@@ -218,27 +224,54 @@ export async function waitForConvergence(
   opts: { timeoutMs?: number; accept?: (report: VerifyReport) => boolean } = {},
 ): Promise<Convergence> {
   const started = Date.now();
+  const stallMs = opts.timeoutMs ?? 60_000;
   const accept = opts.accept ?? ((r: VerifyReport) => r.equal);
   let last: VerifyReport | null = null;
+  let seen = '';
+  let movedAt = started;
+  const moved = (state: unknown) => {
+    const now = JSON.stringify(state);
+    if (now !== seen) {
+      seen = now;
+      movedAt = Date.now();
+    }
+  };
   try {
     const report = await until(
       `${run.config.name} to converge`,
       async () => {
-        if ((run.pipeline.sourceProgress()?.queueDepth ?? 0) > 0) return null;
+        if (Date.now() - movedAt > stallMs) throw new StalledError(stallMs);
+        const queueDepth = run.pipeline.sourceProgress()?.queueDepth ?? 0;
+        if (queueDepth > 0) {
+          moved({ queueDepth });
+          return null;
+        }
         const progress = await sinkProgress(kafka, run.config.name, run.config.sink.group, sinkTargetOf(run.config));
-        if (progress.partitions.length === 0 || progress.totalLag > 0) return null;
+        if (progress.partitions.length === 0 || progress.totalLag > 0) {
+          moved({ partitions: progress.partitions.length, lag: progress.totalLag });
+          return null;
+        }
         last = await verifyPipeline(run.config, POLL);
+        moved({ verify: summary(last) });
         return accept(last) ? last : null;
       },
-      opts.timeoutMs ?? 60_000,
+      stallMs * 4,
       [run],
       500,
+      (err) => err instanceof StalledError,
     );
     return { report, ms: Date.now() - started };
   } catch (err) {
     if (last) (err as Error).message += `\nlast verify: ${JSON.stringify(summary(last), null, 1)}`;
     (err as Error).message += `\nlog (last lines):\n${run.logs().slice(-15).join('\n')}`;
     throw err;
+  }
+}
+
+/** Ends a convergence wait: nothing moved for the allowed time. */
+class StalledError extends Error {
+  constructor(ms: number) {
+    super(`no progress for ${ms} ms (source queue, sink lag and verify summary all unchanged)`);
   }
 }
 

@@ -223,7 +223,8 @@ describe('end to end from PostgreSQL: PostgreSQL -> MariaDB and PostgreSQL -> Po
       'both snapshots',
       async () =>
         toMy.pipeline.sourceProgress()?.phase === 'stream' && toPg.pipeline.sourceProgress()?.phase === 'stream',
-      60_000,
+      // Two snapshots of a few hundred rows each: bounded, but minutes on a loaded machine.
+      180_000,
       [toMy, toPg],
     );
     // Every edge value once more, as streamed inserts.
@@ -413,7 +414,7 @@ describe('end to end from PostgreSQL: PostgreSQL -> MariaDB and PostgreSQL -> Po
       { id: 202, ...r2 },
       { id: 20202, ...r2 },
     ]);
-  });
+  }, 300_000);
 
   it('PostgreSQL -> PostgreSQL: every table equal (pg_only included)', async () => {
     const accept = (r: VerifyReport) => r.tables.every((t) => t.equal) && addDefaultEqual(r);
@@ -476,5 +477,5 @@ describe('end to end from PostgreSQL: PostgreSQL -> MariaDB and PostgreSQL -> Po
       'SELECT id, c_int_arr::text, c_text_arr::text, c_enum_arr::text, c_ts_arr::text FROM $S.all_types WHERE id IN (1, 3, 10003) ORDER BY id',
     );
     expect(arrays.target).toEqual(arrays.source);
-  });
+  }, 300_000);
 });
