@@ -33,6 +33,8 @@ export interface SourceRuntimeOptions {
   compression?: 'none' | 'gzip';
   /** Follow each delete with a tombstone (null value) for compaction. Default true. */
   tombstones?: boolean;
+  /** Publish transaction metadata: BEGIN/END records in `<pipeline>.__transactions` (docs/transactions.md). Default true. */
+  transactions?: boolean;
   filter: TableFilter;
   logger: Logger;
   metrics?: FerryMetrics;
@@ -88,6 +90,7 @@ export function resolveSourceOptions(opts: SourceRuntimeOptions): ResolvedSource
     signalsIntervalMs: opts.signalsIntervalMs ?? 2000,
     queueSize: opts.queueSize ?? 10_000,
     tombstones: opts.tombstones ?? true,
+    transactions: opts.transactions ?? true,
     filter: opts.filter,
     logger: opts.logger,
     maxBatchEvents: opts.maxBatchEvents ?? 2000,
