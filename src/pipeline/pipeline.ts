@@ -4,7 +4,8 @@ import { type PipelineConfig, secretsOf, tableFilterOf, targetNamespaceOverride 
 import { createKafka } from '../kafka/client.js';
 import { redactString } from '../log/index.js';
 import type { FerryMetrics } from '../metrics/metrics.js';
-import { SinkRuntime } from '../runtime/sink/runtime.js';
+import { SinkRuntime, type SinkRuntimeOptions } from '../runtime/sink/runtime.js';
+import { TransactionSinkRuntime } from '../runtime/sink/transactions/runtime.js';
 import type { SourceProgress } from '../runtime/source/items.js';
 import { SourceRuntime } from '../runtime/source/runtime.js';
 import { sinkConnectorFor, sourceConnectorFor } from './connectors.js';
@@ -45,7 +46,7 @@ export function kafkaFor(config: PipelineConfig, logger: Logger, role: string, o
  */
 export class Pipeline {
   readonly source: SourceRuntime | null;
-  readonly sink: SinkRuntime | null;
+  readonly sink: SinkRuntime | TransactionSinkRuntime | null;
   private readonly logger: Logger;
   private failure: unknown = null;
 
@@ -68,6 +69,7 @@ export class Pipeline {
           snapshotParallelism: config.source.snapshotParallelism,
           signalsIntervalMs: config.source.signalsIntervalMs,
           queueSize: config.source.queueSize,
+          transactions: config.source.transactions,
           tombstones: config.kafka.tombstones,
           compression: config.kafka.compression,
           ...(config.kafka.retryTimeoutMs !== undefined ? { kafkaRetryTimeoutMs: config.kafka.retryTimeoutMs } : {}),
@@ -79,23 +81,26 @@ export class Pipeline {
         })
       : null;
     const override = targetNamespaceOverride(config);
-    this.sink = roles.sink
-      ? new SinkRuntime({
-          pipeline: config.name,
-          group: config.sink.group,
-          connector: sinkConnectorFor(config),
-          kafka: kafkaFor(config, opts.logger, 'sink'),
-          logger: opts.logger.child({ role: 'sink' }),
-          metrics: opts.metrics,
-          batchSize: config.sink.batchSize,
-          lingerMs: config.sink.lingerMs,
-          dlq: config.sink.dlq,
-          maxRetries: config.sink.maxRetries === 0 ? Number.POSITIVE_INFINITY : config.sink.maxRetries,
-          dlqReplicationFactor: config.kafka.replicationFactor,
-          ...(override ? { targetNamespace: override } : {}),
-          ...(opts.topicRefreshMs ? { topicRefreshMs: opts.topicRefreshMs } : {}),
-        })
-      : null;
+    const sinkOptions = (): SinkRuntimeOptions => ({
+      pipeline: config.name,
+      group: config.sink.group,
+      connector: sinkConnectorFor(config),
+      kafka: kafkaFor(config, opts.logger, 'sink'),
+      logger: opts.logger.child({ role: 'sink' }),
+      metrics: opts.metrics,
+      batchSize: config.sink.batchSize,
+      lingerMs: config.sink.lingerMs,
+      dlq: config.sink.dlq,
+      maxRetries: config.sink.maxRetries === 0 ? Number.POSITIVE_INFINITY : config.sink.maxRetries,
+      dlqReplicationFactor: config.kafka.replicationFactor,
+      ...(override ? { targetNamespace: override } : {}),
+      ...(opts.topicRefreshMs ? { topicRefreshMs: opts.topicRefreshMs } : {}),
+    });
+    this.sink = !roles.sink
+      ? null
+      : config.sink.consistency === 'transaction'
+        ? new TransactionSinkRuntime({ ...sinkOptions(), maxTransactionEvents: config.sink.maxTransactionEvents })
+        : new SinkRuntime(sinkOptions());
   }
 
   /** Runs until stop() or a failure of either role (then the other role is stopped too). */
