@@ -75,7 +75,7 @@ function workload(pipeline: string, s: ReturnType<typeof schemas>): OutMessage[]
   const balance = new Array<number>(ACCOUNTS + 1).fill(1000);
   const touches = new Array<number>(ACCOUNTS + 1).fill(0);
   const out: OutMessage[] = [];
-  let events = 0;
+  const events = 0;
   const marks = new TransactionMarks();
   const push = (e: ChangeEvent) => {
     for (const record of marks.beforeEvent(e)) {
