@@ -75,7 +75,7 @@ function workload(pipeline: string, s: ReturnType<typeof schemas>): OutMessage[]
   const balance = new Array<number>(ACCOUNTS + 1).fill(1000);
   const touches = new Array<number>(ACCOUNTS + 1).fill(0);
   const out: OutMessage[] = [];
-  const events = 0;
+  let events = 0;
   const marks = new TransactionMarks();
   const push = (e: ChangeEvent) => {
     for (const record of marks.beforeEvent(e)) {
@@ -91,6 +91,7 @@ function workload(pipeline: string, s: ReturnType<typeof schemas>): OutMessage[]
       key: keyJson(e),
       value: JSON.stringify(toEnvelope(e, pipeline)),
     });
+    events++;
   };
   const end = () => {
     for (const record of marks.close()) {
