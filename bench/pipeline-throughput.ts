@@ -42,6 +42,8 @@ const ROWS = Number(process.argv[2] ?? 500_000);
 const TRANSACTIONS = Number(process.argv[3] ?? 200_000);
 const ROUTE_ARG = process.argv[4] ?? 'mariadb-pg';
 const WRITERS = Number(process.argv[5] ?? 4);
+/** FERRY_BENCH_SOURCE_TRANSACTIONS=false: without transaction metadata (source.transactions), to measure its cost. */
+const transactions = process.env['FERRY_BENCH_SOURCE_TRANSACTIONS'] !== 'false';
 const ROUTES: Route[] = ROUTE_ARG === 'all' ? ['mariadb-pg', 'pg-pg'] : [ROUTE_ARG as Route];
 const PREFIX = 'bench-pl-';
 const SLOT_PREFIX = 'ferry_bench_pl_';
@@ -296,8 +298,14 @@ async function runRoute(route: Route, info: SandboxInfo, superPg: pg.Client, rss
       kafka: { brokers: info.kafka.brokers },
       source:
         route === 'mariadb-pg'
-          ? { kind: 'mysql', url: `${info.mysql.url}/${SRC}`, tables: [`${SRC}.items`], snapshot: 'initial' }
-          : { kind: 'postgres', url: info.postgres.url, tables: [`${SRC}.items`], snapshot: 'initial' },
+          ? {
+              kind: 'mysql',
+              url: `${info.mysql.url}/${SRC}`,
+              tables: [`${SRC}.items`],
+              snapshot: 'initial',
+              transactions,
+            }
+          : { kind: 'postgres', url: info.postgres.url, tables: [`${SRC}.items`], snapshot: 'initial', transactions },
       sink: { kind: 'postgres', url: info.postgres.url, schema },
       metrics: { enabled: false },
       log: { level: 'warn' },
@@ -306,7 +314,7 @@ async function runRoute(route: Route, info: SandboxInfo, superPg: pg.Client, rss
   );
   log(
     `settings (defaults): partitions ${config.kafka.partitions}, snapshotChunkSize ${config.source.snapshotChunkSize}, ` +
-      `queueSize ${config.source.queueSize}, sink batchSize ${config.sink.batchSize}, lingerMs ${config.sink.lingerMs}`,
+      `queueSize ${config.source.queueSize}, transactions ${config.source.transactions}, sink batchSize ${config.sink.batchSize}, lingerMs ${config.sink.lingerMs}`,
   );
   const metrics = new FerryMetrics(name);
   const logger = createLogger({ level: 'warn', format: 'json', fields: { pipeline: name } });

@@ -203,7 +203,9 @@ export class BinlogDecoder {
   private xaOutcome(ev: Extract<BinlogEvent, { type: 'query' }>, xid: XidKey | null, commit: boolean): DecodeResult {
     if (!this.txn) this.beginTxn(null);
     const held = xid === null ? null : this.prepared.finish(xid);
-    const items = commit && held ? held : [];
+    // The held events take the place of the XA COMMIT in the commit order.
+    const at = this.txn ? commitOrderOf(this.file, this.txn.startPos) : undefined;
+    const items = commit && held ? held.map((item) => atCommit(item, at)) : [];
     if (items.length > 0 && this.txn) this.txn.captured = true;
     const res: DecodeResult = { items: [...items, ...this.commit(ev.nextPosition, ev.timestamp)] };
     if (held === null && commit) {
@@ -380,7 +382,24 @@ export class BinlogDecoder {
         id: txn.gtid ?? `${this.file}:${txn.startPos}`,
         totalOrder: txn.order,
         dataCollectionOrder: perTable,
+        commitOrder: commitOrderOf(this.file, txn.startPos),
       },
     };
   }
+}
+
+/**
+ * A transaction's place in the binlog's commit order: file number × 2^32 + position of its
+ * group, as a decimal string (docs/transactions.md). Binlog groups are written in commit order.
+ */
+export function commitOrderOf(file: string, pos: number): string {
+  const m = /(\d+)$/.exec(file);
+  const n = m ? BigInt(m[1]!) : 0n;
+  return ((n << 32n) + BigInt(pos)).toString();
+}
+
+/** A held XA event, placed at its XA COMMIT in the commit order. */
+function atCommit(item: SourceItem, order: string | undefined): SourceItem {
+  if (item.type !== 'event' || !item.event.transaction || order === undefined) return item;
+  return { ...item, event: { ...item.event, transaction: { ...item.event.transaction, commitOrder: order } } };
 }

@@ -348,7 +348,12 @@ export class PgoutputDecoder {
         lsn: lsnNumber(walLsn),
         commit_lsn: formatLsn(tx.finalLsn),
       },
-      transaction: { id: String(tx.xid), totalOrder: tx.order, dataCollectionOrder: perTable },
+      transaction: {
+        id: String(tx.xid),
+        totalOrder: tx.order,
+        dataCollectionOrder: perTable,
+        commitOrder: tx.finalLsn.toString(),
+      },
     };
     return { type: 'event', event };
   }

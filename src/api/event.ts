@@ -19,6 +19,13 @@ export interface TransactionInfo {
   totalOrder: number;
   /** 1-based position of this event among the transaction's events for the same table. */
   dataCollectionOrder: number;
+  /**
+   * Where the transaction sits in the source's commit order, as a decimal integer: larger is
+   * later, the same on every re-read of the log (PostgreSQL: the commit LSN; MySQL/MariaDB:
+   * binlog file number × 2^32 + position of the transaction's group). Sinks in transaction mode
+   * use it to recognise transactions they applied already (docs/transactions.md).
+   */
+  commitOrder?: string;
 }
 
 /**

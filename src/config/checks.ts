@@ -111,6 +111,14 @@ export function crossFieldIssues(input: unknown): ConfigIssue[] {
       const hint = 'a redis sink keeps the source names in its keys (see sink.redis.tables)';
       onlyFor(sink, ['schema'], 'sink', 'postgres', sinkKind, hint, issues);
       onlyFor(sink, ['database'], 'sink', 'mysql', sinkKind, hint, issues);
+      if (sink['consistency'] === 'transaction') {
+        issues.push({
+          path: 'sink.consistency',
+          message:
+            'transaction mode applies to SQL targets (postgres, mysql) only; a redis sink applies per row: use ' +
+            'consistency: row (docs/transactions.md#targets)',
+        });
+      }
     } else if (sinkKind === 'postgres') {
       onlyFor(
         sink,

@@ -220,6 +220,12 @@ const sourceSchema = z.strictObject({
       '`queueSize`, whichever is reached first), so memory stays flat with wide rows too.',
     example: 33_554_432,
   }),
+  transactions: field(boolean().default(true), {
+    description:
+      'Publish transaction metadata: BEGIN/END records of every source transaction in `<name>.__transactions` ' +
+      '(Debezium shape). Sinks with `sink.consistency: transaction` need it (docs/transactions.md).',
+    example: false,
+  }),
 });
 
 export const ROUTING_RULES = ['hash', 'ring'] as const;
@@ -354,6 +360,19 @@ const sinkSchema = z.strictObject({
       'Retries (with exponential backoff) of a batch that failed for a systemic reason (connection, ' +
       'deadlock) before the sink stops; 0 = retry forever.',
     example: 0,
+  }),
+  consistency: field(z.enum(['row', 'transaction']).default('row'), {
+    description:
+      '`row`: batches per partition, reduced per key (fastest; a reader of the target may see part of a source ' +
+      'transaction). `transaction`: every source transaction is applied whole, in one target transaction, in ' +
+      'source commit order, with the offsets it covers; one active sink process per group (docs/transactions.md).',
+    example: 'transaction',
+  }),
+  maxTransactionEvents: field(integer(1, 10_000_000).default(100_000), {
+    description:
+      'Transaction mode: a source transaction with more events than this is applied in pieces, like in row mode ' +
+      '(logged, counted in `ferry_sink_transactions_split_total`), so the sink never holds more in memory.',
+    example: 1_000_000,
   }),
 });
 

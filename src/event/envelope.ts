@@ -10,7 +10,7 @@ export interface Envelope {
   source: JsonObject;
   op: Op;
   ts_ms: number;
-  transaction?: { id: string; total_order: number; data_collection_order: number } | null;
+  transaction?: { id: string; total_order: number; data_collection_order: number; commit_order?: string } | null;
 }
 
 /**
@@ -36,6 +36,7 @@ export function toEnvelope(event: ChangeEvent, pipeline: string, now = Date.now(
       total_order: event.transaction.totalOrder,
       data_collection_order: event.transaction.dataCollectionOrder,
     };
+    if (event.transaction.commitOrder !== undefined) env.transaction.commit_order = event.transaction.commitOrder;
   }
   return env;
 }

@@ -27,6 +27,8 @@ export const offsetsTopic = (pipeline: string): string => `${pipeline}.__offsets
 export const schemasTopic = (pipeline: string): string => `${pipeline}.__schemas`;
 /** Snapshot requests to a running source (`ferry snapshot`). */
 export const signalsTopic = (pipeline: string): string => `${pipeline}.__signals`;
+/** BEGIN/END records of the source's transactions, one partition, in commit order (docs/transactions.md). */
+export const transactionsTopic = (pipeline: string): string => `${pipeline}.__transactions`;
 export const dlqTopic = (pipeline: string): string => `${pipeline}.dlq`;
 
 /** True for topics that carry row changes of this pipeline (not internal, not the DLQ). */

@@ -14,6 +14,8 @@ export class FerryMetrics {
   readonly dlqEvents: Counter<'pipeline' | 'table'>;
   readonly errors: Counter<'pipeline' | 'component' | 'code'>;
   readonly snapshotRows: Counter<'pipeline' | 'table'>;
+  readonly sinkTransactions: Counter<'pipeline'>;
+  readonly sinkTransactionsSplit: Counter<'pipeline'>;
   readonly sourceConnected: Gauge<'pipeline'>;
   readonly sourceLagSeconds: Gauge<'pipeline'>;
   readonly sinkLagSeconds: Gauge<'pipeline'>;
@@ -62,6 +64,18 @@ export class FerryMetrics {
       name: 'ferry_errors_total',
       help: 'Errors by component and FerryError code.',
       labelNames: ['pipeline', 'component', 'code'],
+      registers,
+    });
+    this.sinkTransactions = new Counter({
+      name: 'ferry_sink_transactions_total',
+      help: 'Source transactions applied whole by a sink in transaction mode.',
+      labelNames: ['pipeline'],
+      registers,
+    });
+    this.sinkTransactionsSplit = new Counter({
+      name: 'ferry_sink_transactions_split_total',
+      help: 'Source transactions larger than sink.maxTransactionEvents, applied in pieces (transaction mode).',
+      labelNames: ['pipeline'],
       registers,
     });
     this.snapshotRows = new Counter({

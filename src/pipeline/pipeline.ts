@@ -4,6 +4,7 @@ import { type PipelineConfig, secretsOf, tableFilterOf } from '../config/index.j
 import { redactString } from '../log/index.js';
 import type { FerryMetrics } from '../metrics/metrics.js';
 import type { SinkRuntime } from '../runtime/sink/runtime.js';
+import type { TransactionSinkRuntime } from '../runtime/sink/transactions/runtime.js';
 import type { SourceProgress } from '../runtime/source/items.js';
 import { SourceRuntime } from '../runtime/source/runtime.js';
 import { sourceConnectorFor } from './connectors.js';
@@ -40,7 +41,7 @@ export interface PipelineOptions {
  */
 export class Pipeline {
   readonly source: SourceRuntime | null;
-  readonly sink: SinkRuntime | SinkThread | null;
+  readonly sink: SinkRuntime | TransactionSinkRuntime | SinkThread | null;
   private readonly logger: Logger;
   private failure: unknown = null;
 
@@ -66,6 +67,7 @@ export class Pipeline {
           queueBytes: config.source.queueBytes,
           maxBatchEvents: config.kafka.producerBatchEvents,
           maxBatchBytes: config.kafka.producerBatchBytes,
+          transactions: config.source.transactions,
           tombstones: config.kafka.tombstones,
           compression: config.kafka.compression,
           ...(config.kafka.retryTimeoutMs !== undefined ? { kafkaRetryTimeoutMs: config.kafka.retryTimeoutMs } : {}),

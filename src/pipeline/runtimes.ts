@@ -3,7 +3,8 @@ import type { Logger } from '../api/index.js';
 import { type PipelineConfig, targetNamespaceOverride } from '../config/index.js';
 import { createKafka } from '../kafka/client.js';
 import type { FerryMetrics } from '../metrics/metrics.js';
-import { SinkRuntime } from '../runtime/sink/runtime.js';
+import { SinkRuntime, type SinkRuntimeOptions } from '../runtime/sink/runtime.js';
+import { TransactionSinkRuntime } from '../runtime/sink/transactions/runtime.js';
 import { sinkConnectorFor } from './connectors.js';
 
 /** A Kafka client for one role of a pipeline. `oneShot`: few retries, for commands that report and exit. */
@@ -26,9 +27,9 @@ export function sinkRuntimeFor(
   logger: Logger,
   metrics: FerryMetrics,
   topicRefreshMs?: number,
-): SinkRuntime {
+): SinkRuntime | TransactionSinkRuntime {
   const override = targetNamespaceOverride(config);
-  return new SinkRuntime({
+  const options: SinkRuntimeOptions = {
     pipeline: config.name,
     group: config.sink.group,
     connector: sinkConnectorFor(config, metrics),
@@ -44,5 +45,8 @@ export function sinkRuntimeFor(
     dlqReplicationFactor: config.kafka.replicationFactor,
     ...(override ? { targetNamespace: override } : {}),
     ...(topicRefreshMs ? { topicRefreshMs } : {}),
-  });
+  };
+  return config.sink.consistency === 'transaction'
+    ? new TransactionSinkRuntime({ ...options, maxTransactionEvents: config.sink.maxTransactionEvents })
+    : new SinkRuntime(options);
 }

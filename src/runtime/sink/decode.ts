@@ -33,8 +33,17 @@ export type Decoded =
       label: string;
       /** A ferry truncate copy: the truncate's id, the same in every partition (docs/sinks.md#truncate). */
       truncateId?: string;
+      /** The envelope's transaction block (transaction mode, docs/transactions.md). */
+      tx?: TxRef;
     }
-  | { kind: 'poison'; error: FerryError; label?: string };
+  | { kind: 'poison'; error: FerryError; label?: string; tx?: TxRef };
+
+/** Where an event belongs: its source transaction and place in it. `order`: TransactionInfo.commitOrder. */
+export interface TxRef {
+  id: string;
+  totalOrder: number;
+  order: bigint | null;
+}
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -170,12 +179,25 @@ export class RecordDecoder {
         return { kind: 'poison', error: err instanceof FerryError ? err : new FerryError('FERRY_DECODE', String(err)) };
       }
     }
+    const tx = txRefOf(env.transaction);
     const problem = checkKey(schema, env.op === 'd' ? before : after, env.op);
-    if (problem) return { kind: 'poison', label, error: new FerryError('FERRY_DECODE', `${label}: ${problem}`) };
+    if (problem) {
+      const poison = { kind: 'poison' as const, label, error: new FerryError('FERRY_DECODE', `${label}: ${problem}`) };
+      return tx ? { ...poison, tx } : poison;
+    }
     const tsMs = typeof source['ts_ms'] === 'number' ? source['ts_ms'] : env.ts_ms;
     const event: SinkEvent = { op: env.op, schema, before, after, tsMs };
-    return truncateId ? { kind: 'event', event, label, truncateId } : { kind: 'event', event, label };
+    const decoded: Decoded = truncateId ? { kind: 'event', event, label, truncateId } : { kind: 'event', event, label };
+    if (tx) decoded.tx = tx;
+    return decoded;
   }
+}
+
+function txRefOf(t: unknown): TxRef | undefined {
+  if (typeof t !== 'object' || t === null) return undefined;
+  const { id, total_order: totalOrder, commit_order: order } = t as Record<string, unknown>;
+  if (typeof id !== 'string' || typeof totalOrder !== 'number') return undefined;
+  return { id, totalOrder, order: typeof order === 'string' && /^\d+$/.test(order) ? BigInt(order) : null };
 }
 
 function checkKey(schema: TableSchema, row: Row | null, op: string): string | undefined {

@@ -1,4 +1,5 @@
 import type { ChangeEvent, SourcePosition, StoredSourceOffset, TableSchema } from '../../api/index.js';
+import type { TransactionRecord } from './transactions.js';
 
 /**
  * What travels through the source runtime's queue, between the reading side (snapshot reader,
@@ -13,7 +14,9 @@ export type QueueItem =
    */
   | { kind: 'offset'; offset: StoredSourceOffset; acknowledge?: SourcePosition }
   /** Resolved once everything before it is acknowledged and the latest position is stored. */
-  | { kind: 'barrier'; done: () => void };
+  | { kind: 'barrier'; done: () => void }
+  /** A BEGIN or END record for `<pipeline>.__transactions` (transactions.ts). */
+  | { kind: 'transaction'; record: TransactionRecord };
 
 /** Per-table snapshot progress, for metrics, progress bars and `ferry status`. */
 export interface TableSnapshotProgress {

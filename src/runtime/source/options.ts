@@ -35,6 +35,8 @@ export interface SourceRuntimeOptions {
   compression?: 'none' | 'gzip';
   /** Follow each delete with a tombstone (null value) for compaction. Default true. */
   tombstones?: boolean;
+  /** Publish transaction metadata: BEGIN/END records in `<pipeline>.__transactions` (docs/transactions.md). Default true. */
+  transactions?: boolean;
   filter: TableFilter;
   logger: Logger;
   metrics?: FerryMetrics;
@@ -91,6 +93,7 @@ export function resolveSourceOptions(opts: SourceRuntimeOptions): ResolvedSource
     queueSize: opts.queueSize ?? 10_000,
     queueBytes: opts.queueBytes ?? 16 * 1024 * 1024,
     tombstones: opts.tombstones ?? true,
+    transactions: opts.transactions ?? true,
     filter: opts.filter,
     logger: opts.logger,
     maxBatchEvents: opts.maxBatchEvents ?? 2000,

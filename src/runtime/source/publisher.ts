@@ -3,7 +3,7 @@ import { FerryError } from '../../api/index.js';
 import type { BoundedQueue } from '../../api/queue.js';
 import { encodeEnvelope, keyJson } from '../../event/envelope.js';
 import type { OutMessage } from '../../kafka/producer.js';
-import { dataTopic, schemasTopic } from '../../kafka/topics.js';
+import { dataTopic, schemasTopic, transactionsTopic } from '../../kafka/topics.js';
 import type { FerryMetrics } from '../../metrics/metrics.js';
 import { sourceOffsetMessage } from '../../offsets/source-offsets.js';
 import { abortable, everyMs, isRetriable, retry } from '../retry.js';
@@ -135,6 +135,15 @@ export class SourcePublisher {
       case 'barrier':
         seg.barrier = item.done;
         return;
+      case 'transaction': {
+        const topic = transactionsTopic(this.o.pipeline);
+        await this.ensureTopic(topic, 1);
+        const key = JSON.stringify({ id: item.record.id });
+        const value = JSON.stringify(item.record);
+        seg.messages.push({ topic, key, value, partition: 0 });
+        seg.bytes += key.length + value.length;
+        return;
+      }
     }
   }
 
@@ -175,12 +184,10 @@ export class SourcePublisher {
     }
   }
 
-  private async ensureTopic(topic: string): Promise<void> {
+  private async ensureTopic(topic: string, partitions = this.o.partitions): Promise<void> {
     if (this.knownTopics.has(topic)) return;
     await this.withRetry(() =>
-      this.o.transport.ensureTopics([
-        { topic, partitions: this.o.partitions, replicationFactor: this.o.replicationFactor },
-      ]),
+      this.o.transport.ensureTopics([{ topic, partitions, replicationFactor: this.o.replicationFactor }]),
     );
     this.knownTopics.add(topic);
   }

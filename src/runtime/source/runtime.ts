@@ -19,6 +19,7 @@ import { streamWithSnapshots } from './snapshot-run.js';
 import { SourceStartup } from './startup.js';
 import { SourceStatus } from './status.js';
 import { isReconnectable, streamWithReconnect } from './stream.js';
+import { TransactionMarks } from './transactions.js';
 import { createKafkaTransport, type SourceTransport } from './transport.js';
 
 export type { SourceRuntimeOptions };
@@ -235,6 +236,7 @@ export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
       lastStored: () => this.status.lastStored,
       onError: (err) => this.status.error(err),
       onEvent: (event, commitTsMs) => this.status.read(event, commitTsMs),
+      ...(this.o.transactions ? { transactions: new TransactionMarks() } : {}),
       ...(engine ? { snapshots: engine } : {}),
     });
   }

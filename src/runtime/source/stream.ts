@@ -11,6 +11,7 @@ import { FerryError, isFerryError, isTransientNetworkError } from '../../api/ind
 import type { BoundedQueue } from '../../api/queue.js';
 import { abortable, backoffDelay, sleep } from '../retry.js';
 import type { QueueItem } from './items.js';
+import type { TransactionMarks, TransactionRecord } from './transactions.js';
 
 export interface StreamLoopOptions {
   connector: SourceConnector;
@@ -39,6 +40,8 @@ export interface StreamLoopOptions {
   lastStored(): StoredSourceOffset | null;
   onError(err: unknown): void;
   onEvent(event: ChangeEvent | null, commitTsMs?: number): void;
+  /** Publishes BEGIN/END records of the stream's transactions (transactions.ts); absent: none. */
+  transactions?: TransactionMarks;
   /**
    * The snapshot engine, when chunks are read beside the stream: every item passes through it in
    * order (a watermark becomes its chunk's rows), and every stored position carries its progress.
@@ -80,6 +83,7 @@ export async function streamWithReconnect(o: StreamLoopOptions): Promise<void> {
     while (!o.stopSignal.aborted) {
       const own = new AbortController();
       const signal = AbortSignal.any([own.signal, o.hardSignal]);
+      o.transactions?.reset();
       const iterator = o.connector.stream({ ...o.ctx, signal }, from)[Symbol.asyncIterator]();
       let pending: Promise<IteratorResult<SourceItem>> | null = null;
       let yielded = false;
@@ -103,12 +107,13 @@ export async function streamWithReconnect(o: StreamLoopOptions): Promise<void> {
           const items = o.snapshots ? await o.snapshots.transform(next.value) : [next.value];
           let stopped = false;
           for (const it of items) {
-            const item = toQueueItem(it, o);
-            if (item === null) continue;
-            if ((await untilStopped(o.queue.put(item, o.stopSignal), o.stopSignal)) === STOPPED) {
-              stopped = true;
-              break;
+            for (const item of toQueueItems(it, o)) {
+              if ((await untilStopped(o.queue.put(item, o.stopSignal), o.stopSignal)) === STOPPED) {
+                stopped = true;
+                break;
+              }
             }
+            if (stopped) break;
           }
           if (stopped) break;
         }
@@ -189,23 +194,31 @@ async function drain(queue: BoundedQueue<QueueItem>, signal: AbortSignal): Promi
   }).catch(() => undefined);
 }
 
-function toQueueItem(item: SourceItem, o: StreamLoopOptions): QueueItem | null {
+function toQueueItems(item: SourceItem, o: StreamLoopOptions): QueueItem[] {
+  const marks = (records: TransactionRecord[]): QueueItem[] =>
+    records.map((record) => ({ kind: 'transaction', record }));
   switch (item.type) {
     case 'watermark':
-      return null;
-    case 'event':
+      return [];
+    case 'event': {
       o.onEvent(item.event);
-      return { kind: 'event', event: item.event };
+      const before = o.transactions ? marks(o.transactions.beforeEvent(item.event)) : [];
+      return [...before, { kind: 'event', event: item.event }];
+    }
     case 'schema':
-      return { kind: 'schema', schema: item.schema };
+      return [{ kind: 'schema', schema: item.schema }];
     case 'checkpoint': {
       o.onEvent(null, item.commitTsMs);
       const offset: StoredSourceOffset = { phase: 'stream', position: item.position, writtenAt: Date.now() };
-      return {
-        kind: 'offset',
-        offset: o.snapshots ? o.snapshots.decorate(offset) : offset,
-        acknowledge: item.position,
-      };
+      const end = o.transactions ? marks(o.transactions.close()) : [];
+      return [
+        ...end,
+        {
+          kind: 'offset',
+          offset: o.snapshots ? o.snapshots.decorate(offset) : offset,
+          acknowledge: item.position,
+        },
+      ];
     }
   }
 }
