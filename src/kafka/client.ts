@@ -1,5 +1,6 @@
 import { Kafka, type KafkaConfig, logLevel as KafkaLogLevel, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { Logger } from '../api/index.js';
+import { guardedSocketFactory } from './fenced-socket.js';
 
 export interface KafkaSettings {
   brokers: string[];
@@ -13,6 +14,11 @@ export interface KafkaSettings {
    * One-shot commands (validate, status) use fewer so an unreachable broker is reported fast.
    */
   retries?: number;
+  /**
+   * Checked right before every write to a broker socket; false: nothing is written and the
+   * connection is closed (the fence of a source instance that lost its leader lease).
+   */
+  writeGuard?: () => boolean;
 }
 
 /**
@@ -36,6 +42,7 @@ export function createKafka(settings: KafkaSettings, logger?: Logger): Kafka {
     },
   };
   if (settings.ssl) config.ssl = true;
+  if (settings.writeGuard) config.socketFactory = guardedSocketFactory(settings.writeGuard);
   if (settings.sasl) {
     config.sasl = {
       mechanism: settings.sasl.mechanism,

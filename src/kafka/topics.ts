@@ -27,6 +27,8 @@ export const offsetsTopic = (pipeline: string): string => `${pipeline}.__offsets
 export const schemasTopic = (pipeline: string): string => `${pipeline}.__schemas`;
 /** Snapshot requests to a running source (`ferry snapshot`). */
 export const signalsTopic = (pipeline: string): string => `${pipeline}.__signals`;
+/** Leader election of the source instances (source.failover): topic and consumer group. */
+export const leaderTopic = (pipeline: string): string => `${pipeline}.__leader`;
 export const dlqTopic = (pipeline: string): string => `${pipeline}.dlq`;
 
 /** True for topics that carry row changes of this pipeline (not internal, not the DLQ). */

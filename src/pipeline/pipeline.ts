@@ -6,6 +6,7 @@ import { redactString } from '../log/index.js';
 import type { FerryMetrics } from '../metrics/metrics.js';
 import { SinkRuntime } from '../runtime/sink/runtime.js';
 import type { SourceProgress } from '../runtime/source/items.js';
+import { FailoverSource } from '../runtime/source/leader.js';
 import { SourceRuntime } from '../runtime/source/runtime.js';
 import { sinkConnectorFor, sourceConnectorFor } from './connectors.js';
 
@@ -26,7 +27,13 @@ export interface PipelineOptions {
 }
 
 /** A Kafka client for one role of a pipeline. `oneShot`: few retries, for commands that report and exit. */
-export function kafkaFor(config: PipelineConfig, logger: Logger, role: string, oneShot = false): Kafka {
+export function kafkaFor(
+  config: PipelineConfig,
+  logger: Logger,
+  role: string,
+  oneShot = false,
+  writeGuard?: () => boolean,
+): Kafka {
   return createKafka(
     {
       brokers: config.kafka.brokers,
@@ -34,9 +41,69 @@ export function kafkaFor(config: PipelineConfig, logger: Logger, role: string, o
       ssl: config.kafka.ssl,
       ...(config.kafka.sasl ? { sasl: config.kafka.sasl } : {}),
       ...(oneShot ? { retries: 2, connectionTimeout: 5000 } : {}),
+      ...(writeGuard ? { writeGuard } : {}),
     },
     logger,
   );
+}
+
+/** The source runtime's options from the config (without the Kafka client or transport). */
+function sourceRuntimeOptions(config: PipelineConfig, opts: PipelineOptions) {
+  return {
+    pipeline: config.name,
+    partitions: config.kafka.partitions,
+    replicationFactor: config.kafka.replicationFactor,
+    snapshot: config.source.snapshot,
+    chunkSize: config.source.snapshotChunkSize,
+    chunkBytes: config.source.snapshotChunkBytes,
+    snapshotParallelism: config.source.snapshotParallelism,
+    signalsIntervalMs: config.source.signalsIntervalMs,
+    queueSize: config.source.queueSize,
+    tombstones: config.kafka.tombstones,
+    compression: config.kafka.compression,
+    ...(config.kafka.retryTimeoutMs !== undefined ? { kafkaRetryTimeoutMs: config.kafka.retryTimeoutMs } : {}),
+    filter: tableFilterOf(config),
+    logger: opts.logger.child({ role: 'source' }),
+    metrics: opts.metrics,
+    ...(opts.resnapshot ? { resnapshot: true } : {}),
+    ...(opts.stopTimeoutMs ? { stopTimeoutMs: opts.stopTimeoutMs } : {}),
+  };
+}
+
+/** The source role: one runtime, or with `source.failover` an instance that runs one while it is the active one. */
+function sourceRole(config: PipelineConfig, opts: PipelineOptions): SourceRuntime | FailoverSource {
+  const base = sourceRuntimeOptions(config, opts);
+  if (!config.source.failover)
+    return new SourceRuntime({
+      ...base,
+      connector: sourceConnectorFor(config),
+      kafka: kafkaFor(config, opts.logger, 'source'),
+    });
+  return new FailoverSource({
+    pipeline: config.name,
+    sourceId: config.name,
+    ...(config.source.instance ? { instance: config.source.instance } : {}),
+    sessionTimeoutMs: config.source.failoverSessionTimeoutMs,
+    replicationFactor: config.kafka.replicationFactor,
+    compression: config.kafka.compression,
+    logger: opts.logger.child({ role: 'source' }),
+    metrics: opts.metrics,
+    kafka: (role, writeGuard) => kafkaFor(config, opts.logger, role, false, writeGuard),
+    // --resnapshot applies to the first term only: a later term resumes what the first one stored.
+    createRuntime: (() => {
+      let first = true;
+      return (transport) => {
+        const runtime = new SourceRuntime({
+          ...base,
+          ...(first ? {} : { resnapshot: false }),
+          connector: sourceConnectorFor(config),
+          transport,
+        });
+        first = false;
+        return runtime;
+      };
+    })(),
+  });
 }
 
 /**
@@ -44,7 +111,7 @@ export function kafkaFor(config: PipelineConfig, logger: Logger, role: string, o
  * a pipeline config. If either role fails, the other is stopped and the failure is reported.
  */
 export class Pipeline {
-  readonly source: SourceRuntime | null;
+  readonly source: SourceRuntime | FailoverSource | null;
   readonly sink: SinkRuntime | null;
   private readonly logger: Logger;
   private failure: unknown = null;
@@ -55,29 +122,7 @@ export class Pipeline {
     opts: PipelineOptions,
   ) {
     this.logger = opts.logger;
-    this.source = roles.source
-      ? new SourceRuntime({
-          pipeline: config.name,
-          connector: sourceConnectorFor(config),
-          kafka: kafkaFor(config, opts.logger, 'source'),
-          partitions: config.kafka.partitions,
-          replicationFactor: config.kafka.replicationFactor,
-          snapshot: config.source.snapshot,
-          chunkSize: config.source.snapshotChunkSize,
-          chunkBytes: config.source.snapshotChunkBytes,
-          snapshotParallelism: config.source.snapshotParallelism,
-          signalsIntervalMs: config.source.signalsIntervalMs,
-          queueSize: config.source.queueSize,
-          tombstones: config.kafka.tombstones,
-          compression: config.kafka.compression,
-          ...(config.kafka.retryTimeoutMs !== undefined ? { kafkaRetryTimeoutMs: config.kafka.retryTimeoutMs } : {}),
-          filter: tableFilterOf(config),
-          logger: opts.logger.child({ role: 'source' }),
-          metrics: opts.metrics,
-          ...(opts.resnapshot ? { resnapshot: true } : {}),
-          ...(opts.stopTimeoutMs ? { stopTimeoutMs: opts.stopTimeoutMs } : {}),
-        })
-      : null;
+    this.source = roles.source ? sourceRole(config, opts) : null;
     const override = targetNamespaceOverride(config);
     this.sink = roles.sink
       ? new SinkRuntime({
@@ -132,7 +177,7 @@ export class Pipeline {
       return { ready: false, reason };
     }
     const p = this.source?.progress();
-    if (p && !p.connected && p.phase !== 'snapshot')
+    if (p && !p.connected && p.phase !== 'snapshot' && p.phase !== 'standby')
       return { ready: false, reason: `source not connected (${p.phase})` };
     return { ready: true };
   }
