@@ -18,7 +18,7 @@ import { ensureTopics, withAdmin } from './admin.js';
  *
  * The holder also keeps a lease: it counts as active only while its last confirmed heartbeat (or
  * join) was sent less than `leaseMs` ago, `leaseMs` being shorter than the session timeout by a
- * margin. The coordinator can only give partition 0 to someone else a full session timeout after
+ * margin; in between it is paused, and a session timeout without a confirmed heartbeat ends it. The coordinator can only give partition 0 to someone else a full session timeout after
  * the last heartbeat it received, which is later than the last one sent, so a holder whose lease is
  * still valid cannot have been replaced yet.
  */
@@ -122,6 +122,11 @@ export class LeaderElector {
     return this.assigned && Date.now() - this.leaseBase < this.leaseMs;
   }
 
+  /** Partition 0 is assigned to this member (its lease may be paused). */
+  isAssigned(): boolean {
+    return this.assigned;
+  }
+
   /** What this member tells the assigner on its next join. */
   setClaim(epoch: number | null, holding = false): void {
     this.claim = { epoch, holding };
@@ -133,8 +138,13 @@ export class LeaderElector {
       ensureTopics(admin, [{ topic: this.o.topic, partitions: 1, replicationFactor: this.o.replicationFactor }]),
     );
     await this.join();
+    // A lease that ran out pauses the holder (holds() is false: nothing is written) until the next
+    // confirmed heartbeat renews it: a heartbeat accepted for the generation that assigned partition
+    // 0 proves that nobody else holds it. Past the session timeout the coordinator has removed this
+    // member for certain: the term ends.
     this.watchdog = setInterval(() => {
-      if (this.assigned && !this.holds()) this.lose('no heartbeat confirmed within the lease');
+      if (this.assigned && Date.now() - this.leaseBase >= this.o.sessionTimeoutMs)
+        this.lose('no heartbeat confirmed within the session timeout');
     }, 100);
     this.watchdog.unref();
   }

@@ -7,6 +7,8 @@
  *    the old instance steps down, and no record of its epoch lands in the offsets topic or the data
  *    topics after the takeover.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endOffsets, withAdmin } from '../../src/kafka/admin.js';
@@ -37,9 +39,12 @@ import {
 import { sandboxKafka } from '../helpers/kafka.js';
 import { pgSuper, uniqueName } from '../helpers/sandbox.js';
 
-const SESSION_MS = 6000;
+/** Generous: a starved process (this machine is shared) must not miss its heartbeats. */
+const SESSION_MS = 15_000;
+/** Each test starts four processes and waits for two takeovers: generous under a loaded machine. */
+const TEST_TIMEOUT_MS = 300_000;
 const created: string[] = [];
-const running: FerryProcess[] = [];
+const running: Array<{ label: string; proc: FerryProcess }> = [];
 const kafka: Kafka = sandboxKafka('failover-test');
 
 interface Instance {
@@ -75,9 +80,9 @@ async function newPipeline(prefix: string) {
   return { name, env, a, b, sink, config: parsedConfig(a.file, env) };
 }
 
-function start(args: string[], env: Record<string, string>): FerryProcess {
+function start(label: string, args: string[], env: Record<string, string>): FerryProcess {
   const p = startFerry(args, env);
-  running.push(p);
+  running.push({ label, proc: p });
   return p;
 }
 
@@ -85,17 +90,23 @@ async function offsetRecords(pipeline: string): Promise<ReadRecord[]> {
   return readTopicToEnd(kafka, offsetsTopic(pipeline));
 }
 
-/** Waits until `instance` claimed the lead with `epoch` and stored a streaming position in it. */
-async function activeWith(pipeline: string, instance: string, epoch: number): Promise<void> {
-  await eventually(
-    `instance ${instance} to be active with epoch ${epoch} and store a position`,
+/**
+ * Waits until `instance` holds the latest claim, with an epoch of at least `minEpoch`, and stored a
+ * streaming position in it; returns that epoch.
+ */
+async function activeWith(pipeline: string, instance: string, minEpoch: number): Promise<number> {
+  return eventually(
+    `instance ${instance} to be active with an epoch >= ${minEpoch} and store a position`,
     async () => {
       const records = await offsetRecords(pipeline);
       const claim = latestClaim(records, pipeline);
-      if (claim?.instance !== instance || claim.epoch !== epoch) return false;
-      return records.some((r) => r.key === pipeline && epochOf(r.value) === epoch && r.value?.includes('"stream"'));
+      if (claim?.instance !== instance || claim.epoch < minEpoch) return null;
+      const stored = records.some(
+        (r) => r.key === pipeline && epochOf(r.value) === claim.epoch && r.value?.includes('"stream"'),
+      );
+      return stored ? claim.epoch : null;
     },
-    90_000,
+    120_000,
     500,
   );
 }
@@ -139,30 +150,40 @@ async function snapshotReadsPerKey(pipeline: string): Promise<Map<string, number
 
 async function startPipeline(p: Awaited<ReturnType<typeof newPipeline>>) {
   const writer = await startWriter(p.name, 5);
-  p.a.proc = start(['source', '-c', p.a.file], p.env);
-  await activeWith(p.name, 'a', 1);
-  p.b.proc = start(['source', '-c', p.b.file], p.env);
-  await p.b.proc.waitForOutput(/standby: waiting to become the active source instance/, 60_000);
-  p.sink.proc = start(['sink', '-c', p.sink.file], p.env);
-  // b is a standby: not active, no epoch.
-  await eventually(
-    'instance b to report standby in /metrics',
-    async () => {
-      const m = parseMetrics((await fetchText(`http://127.0.0.1:${p.b.port}/metrics`)).text);
-      return m.some((s) => s.name === 'ferry_source_active') && sum(m, 'ferry_source_active') === 0;
-    },
-    30_000,
-  );
-  const active = parseMetrics((await fetchText(`http://127.0.0.1:${p.a.port}/metrics`)).text);
-  expect(sum(active, 'ferry_source_active')).toBe(1);
-  expect(sum(active, 'ferry_source_leader_epoch')).toBe(1);
-  return writer;
+  try {
+    p.a.proc = start(`${p.name}-a`, ['source', '-c', p.a.file], p.env);
+    const epoch = await activeWith(p.name, 'a', 1);
+    p.b.proc = start(`${p.name}-b`, ['source', '-c', p.b.file], p.env);
+    await p.b.proc.waitForOutput(/standby: waiting to become the active source instance/, 60_000);
+    p.sink.proc = start(`${p.name}-sink`, ['sink', '-c', p.sink.file], p.env);
+    // b is a standby: not active, no epoch; a is the active one.
+    await eventually(
+      'instance b to report standby in /metrics',
+      async () => {
+        const m = parseMetrics((await fetchText(`http://127.0.0.1:${p.b.port}/metrics`)).text);
+        return m.some((s) => s.name === 'ferry_source_active') && sum(m, 'ferry_source_active') === 0;
+      },
+      30_000,
+    );
+    const active = parseMetrics((await fetchText(`http://127.0.0.1:${p.a.port}/metrics`)).text);
+    expect(sum(active, 'ferry_source_active')).toBe(1);
+    expect(sum(active, 'ferry_source_leader_epoch')).toBeGreaterThanOrEqual(epoch);
+    return { writer, epoch };
+  } catch (err) {
+    await writer.stop().catch(() => undefined);
+    throw err;
+  }
 }
 
 beforeAll(() => ensureCliBuilt(), 300_000);
 
 afterAll(async () => {
-  for (const p of running) await p.stop('SIGKILL');
+  for (const { label, proc } of running) {
+    proc.child.kill('SIGCONT');
+    const r = await proc.stop('SIGKILL');
+    // The processes' logs, for a look after a failure.
+    writeFileSync(join(testDir(label.replace(/-(a|b|sink)$/, '')), `${label}.log`), r.stderr);
+  }
   const pg = await pgSuper();
   try {
     for (const db of created) {
@@ -175,105 +196,115 @@ afterAll(async () => {
 });
 
 describe('source failover (two ferry source instances, example config)', () => {
-  it('SIGKILL of the active instance while writing: the standby resumes; one snapshot; target == source', async () => {
-    const p = await newPipeline('fo_kill');
-    const writer = await startPipeline(p);
-    let transactions = 0;
-    try {
-      // a streams for a while with writes going on, then dies.
-      const before = (await offsetRecords(p.name)).length;
-      await eventually('a to store more positions', async () => (await offsetRecords(p.name)).length > before + 3);
-      await p.a.proc!.stop('SIGKILL');
-      await activeWith(p.name, 'b', 2);
-      const after = (await offsetRecords(p.name)).length;
-      await eventually('b to store more positions', async () => (await offsetRecords(p.name)).length > after + 3);
-    } finally {
-      transactions = await writer.stop();
-    }
-    expect(transactions).toBeGreaterThan(20);
-    await targetEqualsSource(p.config);
-    const verified = await runFerry(['verify', '-c', p.sink.file], p.env);
-    expect(verified.code, verified.stdout + verified.stderr).toBe(0);
-
-    // One snapshot in the pipeline's life: b resumed from the stored position, read no table.
-    const reads = await snapshotReadsPerKey(p.name);
-    expect(reads.size).toBeGreaterThan(0);
-    expect([...reads.values()].filter((n) => n > 1)).toEqual([]);
-    expect(p.b.proc!.stderr()).not.toMatch(/snapshot of a table done|taking the initial snapshot/);
-    expect(p.b.proc!.stderr()).toMatch(/resuming from the stored position/);
-    const bMetrics = parseMetrics((await fetchText(`http://127.0.0.1:${p.b.port}/metrics`)).text);
-    expect(sum(bMetrics, 'ferry_snapshot_rows_total')).toBe(0);
-    expect(sum(bMetrics, 'ferry_source_active')).toBe(1);
-    expect(sum(bMetrics, 'ferry_source_leader_epoch')).toBe(2);
-
-    const status = await runFerry(['status', '-c', p.sink.file, '--json'], p.env);
-    expect(status.code, status.stderr).toBe(0);
-    const report = JSON.parse(status.stdout) as StatusReport;
-    expect(report.source.leader).toMatchObject({ instance: 'b', epoch: 2 });
-    const text = await runFerry(['status', '-c', p.sink.file], p.env);
-    expect(text.stdout).toMatch(/^active {3}b, epoch 2, since /m);
-  });
-
-  it('SIGSTOP of the active instance past the session timeout: after SIGCONT it steps down, nothing of its epoch lands', async () => {
-    const p = await newPipeline('fo_stop');
-    const writer = await startPipeline(p);
-    let transactions = 0;
-    let frozen = new Map<string, bigint>();
-    try {
-      const before = (await offsetRecords(p.name)).length;
-      await eventually('a to store more positions', async () => (await offsetRecords(p.name)).length > before + 3);
-      p.a.proc!.child.kill('SIGSTOP');
-      await activeWith(p.name, 'b', 2);
-      const after = (await offsetRecords(p.name)).length;
-      await eventually('b to store more positions', async () => (await offsetRecords(p.name)).length > after + 3);
-      // Everything at or after these offsets was written after the takeover.
-      frozen = await endsNow(p.name);
-      p.a.proc!.child.kill('SIGCONT');
-      await p.a.proc!.waitForOutput(/stepped down: another instance is the active one now/, 60_000);
-      await p.a.proc!.waitForOutput(
-        /standby: waiting to become the active source instance[\s\S]*standby: waiting/,
-        60_000,
-      );
-      // Writes go on for a while with the old instance awake again.
-      const more = (await offsetRecords(p.name)).length;
-      await eventually('b to store more positions', async () => (await offsetRecords(p.name)).length > more + 5);
-    } finally {
-      transactions = await writer.stop();
-    }
-    expect(transactions).toBeGreaterThan(20);
-    await targetEqualsSource(p.config);
-
-    // No record of epoch 1 after the takeover: not in the offsets topic (after b's claim, and
-    // after the moment a was woken up), not in any data partition.
-    const offsets = await offsetRecords(p.name);
-    const claimAt = offsets.findIndex((r) => r.key === `${p.name}.__leader` && epochOf(r.value) === 2);
-    expect(claimAt).toBeGreaterThan(0);
-    const stale = offsets.slice(claimAt).filter((r) => (epochOf(r.value) ?? 0) < 2);
-    expect(stale).toEqual([]);
-    let checked = 0;
-    for (const topic of await dataTopics(p.name)) {
-      const byPartition = new Map<number, ReadRecord[]>();
-      for (const r of await readTopicToEnd(kafka, topic)) {
-        const list = byPartition.get(r.partition) ?? [];
-        list.push(r);
-        byPartition.set(r.partition, list);
+  it(
+    'SIGKILL of the active instance while writing: the standby resumes; one snapshot; target == source',
+    async () => {
+      const p = await newPipeline('fo_kill');
+      const { writer, epoch: first } = await startPipeline(p);
+      let transactions = 0;
+      let second = 0;
+      try {
+        // a streams for a while with writes going on, then dies.
+        const before = (await offsetRecords(p.name)).length;
+        await eventually('a to store more positions', async () => (await offsetRecords(p.name)).length > before + 3);
+        await p.a.proc!.stop('SIGKILL');
+        second = await activeWith(p.name, 'b', first + 1);
+        const after = (await offsetRecords(p.name)).length;
+        await eventually('b to store more positions', async () => (await offsetRecords(p.name)).length > after + 3);
+      } finally {
+        transactions = await writer.stop();
       }
-      for (const [partition, records] of byPartition) {
-        const epochs = records.map((r) => Number(r.headers?.[EPOCH_HEADER] ?? 0));
-        expect(
-          epochs.every((e) => e >= 1),
-          `${topic}:${partition} records without an epoch`,
-        ).toBe(true);
-        const firstNew = epochs.indexOf(2);
-        if (firstNew >= 0) expect(epochs.slice(firstNew).filter((e) => e < 2)).toEqual([]);
-        const woken = frozen.get(`${topic}:${partition}`) ?? 0n;
-        const late = records.filter((r, i) => BigInt(r.offset) >= woken && epochs[i]! < 2);
-        expect(late, `${topic}:${partition} records of epoch 1 after the takeover`).toEqual([]);
-        checked += records.length;
+      expect(transactions).toBeGreaterThan(20);
+      await targetEqualsSource(p.config);
+      const verified = await runFerry(['verify', '-c', p.sink.file], p.env);
+      expect(verified.code, verified.stdout + verified.stderr).toBe(0);
+
+      // One snapshot in the pipeline's life: b resumed from the stored position, read no table.
+      const reads = await snapshotReadsPerKey(p.name);
+      expect(reads.size).toBeGreaterThan(0);
+      expect([...reads.values()].filter((n) => n > 1)).toEqual([]);
+      expect(p.b.proc!.stderr()).not.toMatch(/snapshot of a table done|taking the initial snapshot/);
+      expect(p.b.proc!.stderr()).toMatch(/resuming from the stored position/);
+      const bMetrics = parseMetrics((await fetchText(`http://127.0.0.1:${p.b.port}/metrics`)).text);
+      expect(sum(bMetrics, 'ferry_snapshot_rows_total')).toBe(0);
+      expect(sum(bMetrics, 'ferry_source_active')).toBe(1);
+      expect(sum(bMetrics, 'ferry_source_leader_epoch')).toBe(second);
+
+      const status = await runFerry(['status', '-c', p.sink.file, '--json'], p.env);
+      expect(status.code, status.stderr).toBe(0);
+      const report = JSON.parse(status.stdout) as StatusReport;
+      expect(report.source.leader).toMatchObject({ instance: 'b', epoch: second });
+      const text = await runFerry(['status', '-c', p.sink.file], p.env);
+      expect(text.stdout).toMatch(new RegExp(`^active {3}b, epoch ${second}, since `, 'm'));
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'SIGSTOP of the active instance past the session timeout: after SIGCONT it steps down, nothing of its epoch lands',
+    async () => {
+      const p = await newPipeline('fo_stop');
+      const { writer, epoch: first } = await startPipeline(p);
+      let transactions = 0;
+      let second = 0;
+      let frozen = new Map<string, bigint>();
+      try {
+        const before = (await offsetRecords(p.name)).length;
+        await eventually('a to store more positions', async () => (await offsetRecords(p.name)).length > before + 3);
+        p.a.proc!.child.kill('SIGSTOP');
+        second = await activeWith(p.name, 'b', first + 1);
+        const after = (await offsetRecords(p.name)).length;
+        await eventually('b to store more positions', async () => (await offsetRecords(p.name)).length > after + 3);
+        // Everything at or after these offsets was written after the takeover.
+        frozen = await endsNow(p.name);
+        p.a.proc!.child.kill('SIGCONT');
+        await p.a.proc!.waitForOutput(/stepped down: another instance is the active one now/, 60_000);
+        await p.a.proc!.waitForOutput(
+          /standby: waiting to become the active source instance[\s\S]*standby: waiting/,
+          60_000,
+        );
+        // Writes go on for a while with the old instance awake again.
+        const more = (await offsetRecords(p.name)).length;
+        await eventually('b to store more positions', async () => (await offsetRecords(p.name)).length > more + 5);
+      } finally {
+        transactions = await writer.stop();
       }
-    }
-    expect(checked).toBeGreaterThan(0);
-    const aMetrics = parseMetrics((await fetchText(`http://127.0.0.1:${p.a.port}/metrics`)).text);
-    expect(sum(aMetrics, 'ferry_source_active')).toBe(0);
-  });
+      expect(transactions).toBeGreaterThan(20);
+      await targetEqualsSource(p.config);
+
+      // No record of epoch 1 after the takeover: not in the offsets topic (after b's claim, and
+      // after the moment a was woken up), not in any data partition.
+      const offsets = await offsetRecords(p.name);
+      const claimAt = offsets.findIndex((r) => r.key === `${p.name}.__leader` && epochOf(r.value) === second);
+      expect(claimAt).toBeGreaterThan(0);
+      const stale = offsets.slice(claimAt).filter((r) => (epochOf(r.value) ?? 0) < second);
+      expect(stale).toEqual([]);
+      let checked = 0;
+      for (const topic of await dataTopics(p.name)) {
+        const byPartition = new Map<number, ReadRecord[]>();
+        for (const r of await readTopicToEnd(kafka, topic)) {
+          const list = byPartition.get(r.partition) ?? [];
+          list.push(r);
+          byPartition.set(r.partition, list);
+        }
+        for (const [partition, records] of byPartition) {
+          const epochs = records.map((r) => Number(r.headers?.[EPOCH_HEADER] ?? 0));
+          expect(
+            epochs.every((e) => e >= 1),
+            `${topic}:${partition} records without an epoch`,
+          ).toBe(true);
+          const firstNew = epochs.indexOf(second);
+          if (firstNew >= 0) expect(epochs.slice(firstNew).filter((e) => e < second)).toEqual([]);
+          const woken = frozen.get(`${topic}:${partition}`) ?? 0n;
+          const late = records.filter((r, i) => BigInt(r.offset) >= woken && epochs[i]! < second);
+          expect(late, `${topic}:${partition} records of an older epoch after the takeover`).toEqual([]);
+          checked += records.length;
+        }
+      }
+      expect(checked).toBeGreaterThan(0);
+      const aMetrics = parseMetrics((await fetchText(`http://127.0.0.1:${p.a.port}/metrics`)).text);
+      expect(sum(aMetrics, 'ferry_source_active')).toBe(0);
+    },
+    TEST_TIMEOUT_MS,
+  );
 });

@@ -104,15 +104,16 @@ function fakeTransport(offsets: ReadRecord[], sent: OutMessage[][]): SourceTrans
 describe('fenced transport', () => {
   const term = (holds: () => boolean) => {
     let ended: string | null = null;
-    const t: LeaderTerm & { ended: () => string | null } = {
+    const t: LeaderTerm & { reason: () => string | null } = {
       pipeline: 'p',
       sourceId: 'p',
       epoch: 2,
       holds: () => ended === null && holds(),
+      ended: () => ended !== null,
       end: (r) => {
         ended = r;
       },
-      ended: () => ended,
+      reason: () => ended,
     };
     return t;
   };
@@ -133,18 +134,25 @@ describe('fenced transport', () => {
     expect(epochOf(offsets.at(-1)!.value)).toBe(2);
   });
 
-  it('sends nothing once the lease is lost', async () => {
+  it('waits while the lease is paused, sends nothing once the term ended', async () => {
     const sent: OutMessage[][] = [];
     let holding = true;
-    const t = fencedTransport(
-      fakeTransport([], sent),
-      term(() => holding),
-    );
+    const tt = term(() => holding);
+    const t = fencedTransport(fakeTransport([], sent), tt);
     await t.send([event]);
     holding = false;
-    await expect(t.send([event])).rejects.toMatchObject({ code: 'FERRY_FENCED' });
-    await expect(t.ensureTopics([])).rejects.toBeInstanceOf(FerryError);
+    const paused = t.send([event]);
+    await new Promise((r) => setTimeout(r, 120));
     expect(sent).toHaveLength(1);
+    holding = true; // a heartbeat renewed the lease
+    await paused;
+    expect(sent).toHaveLength(2);
+    holding = false;
+    const lost = t.send([event]);
+    tt.end('the partition went to another instance');
+    await expect(lost).rejects.toMatchObject({ code: 'FERRY_FENCED' });
+    await expect(t.ensureTopics([])).rejects.toBeInstanceOf(FerryError);
+    expect(sent).toHaveLength(2);
   });
 
   it('stores nothing when a newer epoch is in the offsets topic, and ends the term', async () => {
@@ -157,7 +165,7 @@ describe('fenced transport', () => {
     await t.send([event]); // no store in it: no epoch check needed
     await expect(t.send([event, store])).rejects.toMatchObject({ code: 'FERRY_FENCED' });
     expect(sent).toHaveLength(2);
-    expect(tt.ended()).toMatch(/epoch 3/);
+    expect(tt.reason()).toMatch(/epoch 3/);
     await expect(t.send([event])).rejects.toMatchObject({ code: 'FERRY_FENCED' });
   });
 });

@@ -8,8 +8,10 @@ export interface LeaderTerm {
   pipeline: string;
   sourceId: string;
   epoch: number;
-  /** False once the term ended (lease lost, partition reassigned, newer epoch seen). */
+  /** True while the lease holds (false while it is paused, and for good once the term ended). */
   holds(): boolean;
+  /** True once the term ended (partition reassigned or expired, newer epoch seen, stop). */
+  ended(): boolean;
   /** Ends the term: a newer epoch was found in the offsets topic. */
   end(reason: string): void;
 }
@@ -32,8 +34,12 @@ export function fencedTransport(inner: SourceTransport, term: LeaderTerm): Sourc
   const topic = offsetsTopic(term.pipeline);
   /** End of the offsets topic as this term last left it (null: unknown, read it). */
   let expectedEnd: bigint | null = null;
-  const ensure = (what: string) => {
-    if (!term.holds()) throw fencedError(term, `lease lost before ${what}`);
+  /** Waits while the lease is paused (until a heartbeat renews it); throws once the term ended. */
+  const ensure = async (what: string) => {
+    while (!term.holds()) {
+      if (term.ended()) throw fencedError(term, `lost the lead before ${what}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   };
   const checkEpoch = async () => {
     const end = inner.endOffset ? await inner.endOffset(topic) : null;
@@ -47,17 +53,17 @@ export function fencedTransport(inner: SourceTransport, term: LeaderTerm): Sourc
   };
   return {
     async ensureTopics(specs) {
-      ensure('creating topics');
+      await ensure('creating topics');
       await inner.ensureTopics(specs);
     },
     partitionCount: (t) => inner.partitionCount(t),
     readTopic: (t) => inner.readTopic(t),
     ...(inner.endOffset ? { endOffset: (t: string) => inner.endOffset!(t) } : {}),
     async send(messages: OutMessage[]) {
-      ensure('publishing');
+      await ensure('publishing');
       const stores = messages.filter((m) => m.topic === topic).length;
       if (stores > 0) await checkEpoch();
-      ensure('publishing');
+      await ensure('publishing');
       await inner.send(messages.map((m) => stampEpoch(m, term.epoch, term.pipeline)));
       if (stores > 0 && expectedEnd !== null) expectedEnd += BigInt(stores);
     },

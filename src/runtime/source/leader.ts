@@ -138,7 +138,7 @@ export class FailoverSource extends EventEmitter<SourceRuntimeEvents> {
   }
 
   private untilAssigned(elector: LeaderElector): Promise<void> {
-    if (elector.holds()) return Promise.resolve();
+    if (elector.isAssigned()) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const done = () => {
         off();
@@ -160,6 +160,7 @@ export class FailoverSource extends EventEmitter<SourceRuntimeEvents> {
       sourceId: this.o.sourceId,
       epoch: 0,
       holds: () => ended === null && elector.holds(),
+      ended: () => ended !== null,
       end: (reason) => {
         ended ??= reason;
       },
@@ -179,11 +180,11 @@ export class FailoverSource extends EventEmitter<SourceRuntimeEvents> {
         { topic, partitions: 1, replicationFactor: this.o.replicationFactor, compacted: true },
       ]);
       term.epoch = highestEpoch(await inner.readTopic(topic), this.o.sourceId) + 1;
-      if (!term.holds()) throw fencedError(term, ended ?? 'lease lost while claiming');
+      if (term.ended()) throw fencedError(term, ended ?? 'lost the lead while claiming');
       await inner.send([
         claimMessage(this.o.pipeline, this.o.sourceId, { epoch: term.epoch, instance: this.instance, at: Date.now() }),
       ]);
-      if (!term.holds()) throw fencedError(term, ended ?? 'lease lost while claiming');
+      if (term.ended()) throw fencedError(term, ended ?? 'lost the lead while claiming');
       elector.setClaim(term.epoch);
       this.epoch = term.epoch;
       this.log.info('active: this instance runs the source', { epoch: term.epoch });
