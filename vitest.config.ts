@@ -6,8 +6,19 @@ import { defineConfig } from 'vitest/config';
 //   *.fault.test.ts      crash / restart / outage tests against the sandbox
 export default defineConfig({
   test: {
-    // The JSON report feeds the closing line of .ci/run.
-    reporters: ['default', ['json', { outputFile: '.ferry/test-results.json' }]],
+    // The JSON report feeds the closing lines of .ci/run; the run against another Kafka version
+    // (`npm run test:kafka4`, FERRY_KAFKA_VERSION) writes its own.
+    reporters: [
+      'default',
+      [
+        'json',
+        {
+          outputFile: process.env['FERRY_KAFKA_VERSION']
+            ? `.ferry/test-results-kafka-${process.env['FERRY_KAFKA_VERSION']}.json`
+            : '.ferry/test-results.json',
+        },
+      ],
+    ],
     projects: [
       {
         test: {

@@ -27,6 +27,8 @@ export const ERROR_CODES = {
   FERRY_SCHEMA: 'A table schema change cannot be applied to the target.',
   FERRY_APPLY: 'The target rejected a change.',
   FERRY_VERIFY_MISMATCH: 'The target differs from the source.',
+  FERRY_FENCED:
+    'This source instance is no longer the active one (source.failover): another instance took over; it stops publishing and waits as a standby.',
   FERRY_INTERNAL: 'A bug in ferry; please report it with the log.',
 } as const;
 

@@ -208,6 +208,26 @@ const sourceSchema = z.strictObject({
       'How often (ms) an idle source records its position, so lag stays accurate and PostgreSQL can release WAL.',
     example: 5000,
   }),
+  failover: field(boolean().default(false), {
+    description:
+      'Run several `ferry source` (or `ferry run`) instances of this pipeline, on different machines: they ' +
+      'elect one active instance through the Kafka consumer group `<name>.__leader`, the others wait as ' +
+      'standbys and take over within `source.failoverSessionTimeoutMs` when it dies or is cut off, resuming ' +
+      'from the stored position. A leader epoch fences an instance that comes back (docs/failover.md).',
+    example: true,
+  }),
+  failoverSessionTimeoutMs: field(integer(6000, 300_000).default(10_000), {
+    description:
+      'With `source.failover`: the group session timeout, ms. A standby takes over this long after the ' +
+      "active instance's last heartbeat; the active one stops publishing a margin earlier (a quarter of it, " +
+      "at least 1 s). Must lie within the brokers' group.min/max.session.timeout.ms (6000 to 1800000 by default).",
+    example: 6000,
+  }),
+  instance: field(z.string().min(1).max(200).optional(), {
+    description: 'With `source.failover`: the name of this instance in `ferry status` and the logs.',
+    defaultText: 'host name:process id',
+    example: 'cdc-a',
+  }),
   queueSize: field(integer(10, 1_000_000).default(10_000), {
     description:
       'Events held between reading the source and producing to Kafka. When full, reading pauses ' +

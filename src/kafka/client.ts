@@ -1,5 +1,6 @@
 import { Kafka, type KafkaConfig, logLevel as KafkaLogLevel, type LogEntry, type SASLOptions } from 'kafkajs';
 import { type Logger, type TlsSettings, tlsConnectOptions } from '../api/index.js';
+import { guardedSocketFactory } from './fenced-socket.js';
 
 export interface KafkaSettings {
   brokers: string[];
@@ -14,6 +15,11 @@ export interface KafkaSettings {
    * One-shot commands (validate, status) use fewer so an unreachable broker is reported fast.
    */
   retries?: number;
+  /**
+   * Checked right before every write to a broker socket; false: nothing is written and the
+   * connection is closed (the fence of a source instance that lost its leader lease).
+   */
+  writeGuard?: () => boolean;
 }
 
 /**
@@ -39,6 +45,7 @@ export function createKafka(settings: KafkaSettings, logger?: Logger): Kafka {
   // One options object for every broker: kafkajs adds each broker's host as SNI and identity.
   const ssl = tlsConnectOptions(settings.tls);
   if (ssl) config.ssl = ssl;
+  if (settings.writeGuard) config.socketFactory = guardedSocketFactory(settings.writeGuard);
   if (settings.sasl) {
     config.sasl = {
       mechanism: settings.sasl.mechanism,

@@ -7,6 +7,8 @@ export interface ReadRecord {
   offset: string;
   key: string | null;
   value: string | null;
+  /** Record headers as text (e.g. `ferry-leader-epoch`). */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -48,6 +50,7 @@ export async function readTopicToEnd(kafka: Kafka, topic: string, timeoutMs = 60
                 offset: m.offset,
                 key: m.key ? m.key.toString('utf8') : null,
                 value: m.value ? m.value.toString('utf8') : null,
+                ...(m.headers && Object.keys(m.headers).length > 0 ? { headers: textHeaders(m.headers) } : {}),
               });
             }
             const last = batch.messages.at(-1);
@@ -80,6 +83,15 @@ export function lastValuePerKey(records: ReadRecord[]): Map<string, string> {
     if (r.key === null) continue;
     if (r.value === null) out.delete(r.key);
     else out.set(r.key, r.value);
+  }
+  return out;
+}
+
+function textHeaders(headers: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) {
+    const first = Array.isArray(v) ? v[0] : v;
+    if (first !== undefined && first !== null) out[k] = String(first);
   }
   return out;
 }

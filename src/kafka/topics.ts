@@ -29,6 +29,9 @@ export const schemasTopic = (pipeline: string): string => `${pipeline}.__schemas
 export const signalsTopic = (pipeline: string): string => `${pipeline}.__signals`;
 /** BEGIN/END records of the source's transactions, one partition, in commit order (docs/transactions.md). */
 export const transactionsTopic = (pipeline: string): string => `${pipeline}.__transactions`;
+
+/** Leader election of the source instances (source.failover): topic and consumer group. */
+export const leaderTopic = (pipeline: string): string => `${pipeline}.__leader`;
 export const dlqTopic = (pipeline: string): string => `${pipeline}.dlq`;
 
 /** True for topics that carry row changes of this pipeline (not internal, not the DLQ). */

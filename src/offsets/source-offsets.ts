@@ -24,6 +24,8 @@ export interface SourceOffsetRecord extends StoredSourceOffset {
   connector: string;
   /** Human-readable position (`binlog.000003:1234`), for logs and `ferry status`. */
   describe?: string;
+  /** Leader epoch of the instance that stored it (`source.failover`; docs/failover.md). */
+  epoch?: number;
 }
 
 export function encodeSourceOffset(offset: StoredSourceOffset, connector: string, describe?: string): string {
@@ -77,6 +79,7 @@ export function decodeSourceOffset(value: string): SourceOffsetRecord {
   if (Array.isArray(o.tables)) record.tables = o.tables.map(String);
   if (typeof o.signals === 'string') record.signals = o.signals;
   if (typeof o.describe === 'string') record.describe = o.describe;
+  if (typeof o.epoch === 'number') record.epoch = o.epoch;
   return record;
 }
 

@@ -6,6 +6,7 @@ import type { FerryMetrics } from '../metrics/metrics.js';
 import type { SinkRuntime } from '../runtime/sink/runtime.js';
 import type { TransactionSinkRuntime } from '../runtime/sink/transactions/runtime.js';
 import type { SourceProgress } from '../runtime/source/items.js';
+import { FailoverSource } from '../runtime/source/leader.js';
 import { SourceRuntime } from '../runtime/source/runtime.js';
 import { sourceConnectorFor } from './connectors.js';
 import { kafkaFor, sinkRuntimeFor } from './runtimes.js';
@@ -35,12 +36,75 @@ export interface PipelineOptions {
   sinkThread?: { writeLog(line: string): void; logFormat: 'json' | 'pretty' | 'auto'; isTTY: boolean };
 }
 
+/** The source runtime's options from the config (without the Kafka client or transport). */
+function sourceRuntimeOptions(config: PipelineConfig, opts: PipelineOptions) {
+  return {
+    pipeline: config.name,
+    partitions: config.kafka.partitions,
+    replicationFactor: config.kafka.replicationFactor,
+    snapshot: config.source.snapshot,
+    chunkSize: config.source.snapshotChunkSize,
+    chunkBytes: config.source.snapshotChunkBytes,
+    snapshotParallelism: config.source.snapshotParallelism,
+    signalsIntervalMs: config.source.signalsIntervalMs,
+    queueSize: config.source.queueSize,
+    queueBytes: config.source.queueBytes,
+    maxBatchEvents: config.kafka.producerBatchEvents,
+    maxBatchBytes: config.kafka.producerBatchBytes,
+    transactions: config.source.transactions,
+    tombstones: config.kafka.tombstones,
+    compression: config.kafka.compression,
+    ...(config.kafka.retryTimeoutMs !== undefined ? { kafkaRetryTimeoutMs: config.kafka.retryTimeoutMs } : {}),
+    filter: tableFilterOf(config),
+    logger: opts.logger.child({ role: 'source' }),
+    metrics: opts.metrics,
+    ...(opts.resnapshot ? { resnapshot: true } : {}),
+    ...(opts.stopTimeoutMs ? { stopTimeoutMs: opts.stopTimeoutMs } : {}),
+  };
+}
+
+/** The source role: one runtime, or with `source.failover` an instance that runs one while it is the active one. */
+function sourceRole(config: PipelineConfig, opts: PipelineOptions): SourceRuntime | FailoverSource {
+  const base = sourceRuntimeOptions(config, opts);
+  if (!config.source.failover)
+    return new SourceRuntime({
+      ...base,
+      connector: sourceConnectorFor(config),
+      kafka: kafkaFor(config, opts.logger, 'source'),
+    });
+  return new FailoverSource({
+    pipeline: config.name,
+    sourceId: config.name,
+    ...(config.source.instance ? { instance: config.source.instance } : {}),
+    sessionTimeoutMs: config.source.failoverSessionTimeoutMs,
+    replicationFactor: config.kafka.replicationFactor,
+    compression: config.kafka.compression,
+    logger: opts.logger.child({ role: 'source' }),
+    metrics: opts.metrics,
+    kafka: (role, writeGuard) => kafkaFor(config, opts.logger, role, false, writeGuard),
+    // --resnapshot applies to the first term only: a later term resumes what the first one stored.
+    createRuntime: (() => {
+      let first = true;
+      return (transport) => {
+        const runtime = new SourceRuntime({
+          ...base,
+          ...(first ? {} : { resnapshot: false }),
+          connector: sourceConnectorFor(config),
+          transport,
+        });
+        first = false;
+        return runtime;
+      };
+    })(),
+  });
+}
+
 /**
  * One pipeline process: the source runtime, the sink runtime, or both (`ferry run`), built from
  * a pipeline config. If either role fails, the other is stopped and the failure is reported.
  */
 export class Pipeline {
-  readonly source: SourceRuntime | null;
+  readonly source: SourceRuntime | FailoverSource | null;
   readonly sink: SinkRuntime | TransactionSinkRuntime | SinkThread | null;
   private readonly logger: Logger;
   private failure: unknown = null;
@@ -51,33 +115,7 @@ export class Pipeline {
     opts: PipelineOptions,
   ) {
     this.logger = opts.logger;
-    this.source = roles.source
-      ? new SourceRuntime({
-          pipeline: config.name,
-          connector: sourceConnectorFor(config),
-          kafka: kafkaFor(config, opts.logger, 'source'),
-          partitions: config.kafka.partitions,
-          replicationFactor: config.kafka.replicationFactor,
-          snapshot: config.source.snapshot,
-          chunkSize: config.source.snapshotChunkSize,
-          chunkBytes: config.source.snapshotChunkBytes,
-          snapshotParallelism: config.source.snapshotParallelism,
-          signalsIntervalMs: config.source.signalsIntervalMs,
-          queueSize: config.source.queueSize,
-          queueBytes: config.source.queueBytes,
-          maxBatchEvents: config.kafka.producerBatchEvents,
-          maxBatchBytes: config.kafka.producerBatchBytes,
-          transactions: config.source.transactions,
-          tombstones: config.kafka.tombstones,
-          compression: config.kafka.compression,
-          ...(config.kafka.retryTimeoutMs !== undefined ? { kafkaRetryTimeoutMs: config.kafka.retryTimeoutMs } : {}),
-          filter: tableFilterOf(config),
-          logger: opts.logger.child({ role: 'source' }),
-          metrics: opts.metrics,
-          ...(opts.resnapshot ? { resnapshot: true } : {}),
-          ...(opts.stopTimeoutMs ? { stopTimeoutMs: opts.stopTimeoutMs } : {}),
-        })
-      : null;
+    this.source = roles.source ? sourceRole(config, opts) : null;
     const threaded = roles.sink && roles.source ? opts.sinkThread : undefined;
     this.sink = !roles.sink
       ? null
@@ -150,6 +188,7 @@ export function sourceReadiness(p: SourceProgress | null, now = Date.now()): { r
     const s = Math.round((now - p.kafkaWaitingSince) / 1000);
     return { ready: false, reason: `source waiting for Kafka for ${s} s (retrying)` };
   }
-  if (!p.connected && p.phase !== 'snapshot') return { ready: false, reason: `source not connected (${p.phase})` };
+  if (!p.connected && p.phase !== 'snapshot' && p.phase !== 'standby')
+    return { ready: false, reason: `source not connected (${p.phase})` };
   return { ready: true };
 }

@@ -8,7 +8,13 @@ import { TransactionSinkRuntime } from '../runtime/sink/transactions/runtime.js'
 import { sinkConnectorFor } from './connectors.js';
 
 /** A Kafka client for one role of a pipeline. `oneShot`: few retries, for commands that report and exit. */
-export function kafkaFor(config: PipelineConfig, logger: Logger, role: string, oneShot = false): Kafka {
+export function kafkaFor(
+  config: PipelineConfig,
+  logger: Logger,
+  role: string,
+  oneShot = false,
+  writeGuard?: () => boolean,
+): Kafka {
   return createKafka(
     {
       brokers: config.kafka.brokers,
@@ -16,6 +22,7 @@ export function kafkaFor(config: PipelineConfig, logger: Logger, role: string, o
       tls: config.kafka.tls,
       ...(config.kafka.sasl ? { sasl: config.kafka.sasl } : {}),
       ...(oneShot ? { retries: 2, connectionTimeout: 5000 } : {}),
+      ...(writeGuard ? { writeGuard } : {}),
     },
     logger,
   );

@@ -2,8 +2,9 @@ import type { Logger } from '../api/index.js';
 import { tableName } from '../api/index.js';
 import type { PipelineConfig } from '../config/index.js';
 import { readTopicToEnd } from '../kafka/read-topic.js';
-import { dataTopic, schemasTopic } from '../kafka/topics.js';
-import { readSourceOffset, type SourceOffsetRecord } from '../offsets/source-offsets.js';
+import { dataTopic, offsetsTopic, schemasTopic } from '../kafka/topics.js';
+import { latestClaim } from '../offsets/leader-epoch.js';
+import { latestSourceOffset, type SourceOffsetRecord } from '../offsets/source-offsets.js';
 import { parseSchemaRecord } from '../runtime/sink/schemas.js';
 import { readSinkProgress } from '../runtime/sink/status.js';
 import { sinkConnectorFor } from './connectors.js';
@@ -27,6 +28,8 @@ export interface StatusReport {
     phase: 'snapshot' | 'stream' | 'not started';
     position: string | null;
     storedAt: string | null;
+    /** With source.failover: the instance that became active last, its epoch and since when. */
+    leader?: { instance: string; epoch: number; since: string };
   };
   tables: TableStatus[];
   lagEvents: number;
@@ -99,7 +102,9 @@ function readingProgress(
 /** What `ferry status` reports: source position, per-table snapshot state, Kafka and sink offsets, lag. */
 export async function collectStatus(config: PipelineConfig, logger: Logger): Promise<StatusReport> {
   const kafka = kafkaFor(config, logger, 'status', true);
-  const stored = await readSourceOffset(kafka, config.name);
+  const offsetRecords = await readTopicToEnd(kafka, offsetsTopic(config.name));
+  const stored = latestSourceOffset(offsetRecords, config.name);
+  const claim = latestClaim(offsetRecords, config.name);
   const tables = new Map<string, string>(); // topic -> db.table
   for (const r of await readTopicToEnd(kafka, schemasTopic(config.name))) {
     const s = r.value ? parseSchemaRecord(r.value) : undefined;
@@ -148,6 +153,9 @@ export async function collectStatus(config: PipelineConfig, logger: Logger): Pro
       phase: stored ? stored.phase : 'not started',
       position: stored ? (stored.describe ?? JSON.stringify(stored.position)) : null,
       storedAt: stored ? new Date(stored.writtenAt).toISOString() : null,
+      ...(claim
+        ? { leader: { instance: claim.instance, epoch: claim.epoch, since: new Date(claim.at).toISOString() } }
+        : {}),
     },
     tables: [...byTopic.values()].sort((a, b) => a.table.localeCompare(b.table)),
     lagEvents: progress.totalLag,
@@ -180,6 +188,9 @@ export function formatStatus(r: StatusReport, now = Date.now()): string[] {
   const lines = [
     `pipeline ${r.pipeline}  (${state})`,
     `source   ${r.source.phase}${r.source.position ? ` at ${r.source.position}` : ''}${storedText}`,
+    ...(r.source.leader
+      ? [`active   ${r.source.leader.instance}, epoch ${r.source.leader.epoch}, since ${r.source.leader.since}`]
+      : []),
     `lag      ${nf.format(r.lagEvents)} events, ${lagSeconds}`,
     '',
   ];

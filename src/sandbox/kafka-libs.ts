@@ -15,29 +15,48 @@ import type { LogFn } from './types.js';
 
 const execFileAsync = promisify(execFile);
 
-export const KAFKA_VERSION = '3.9.1';
+/** The default broker, and the ones the sandbox can start (FERRY_KAFKA_VERSION; docs/failover.md#kafka-brokers). */
+export const DEFAULT_KAFKA_VERSION = '3.9.1';
+export const KAFKA_VERSIONS = ['3.9.1', '4.1.1'] as const;
+export type KafkaVersion = (typeof KAFKA_VERSIONS)[number];
 const MARKER = 'complete.json';
 
-export function kafkaHome(): string {
-  return join(cacheDir(), `kafka-${KAFKA_VERSION}`);
+/** The Kafka version the sandbox starts: FERRY_KAFKA_VERSION, or 3.9.1. */
+export function kafkaVersion(env: NodeJS.ProcessEnv = process.env): KafkaVersion {
+  const wanted = env['FERRY_KAFKA_VERSION']?.trim() || DEFAULT_KAFKA_VERSION;
+  if ((KAFKA_VERSIONS as readonly string[]).includes(wanted)) return wanted as KafkaVersion;
+  throw new FerryError(
+    'FERRY_SANDBOX',
+    `FERRY_KAFKA_VERSION=${wanted} is not a Kafka version the sandbox knows; use one of ${KAFKA_VERSIONS.join(', ')} (or unset it for ${DEFAULT_KAFKA_VERSION}).`,
+  );
 }
 
-function pomFile(): string {
-  return join(projectRoot(), 'config', 'kafka', 'pom.xml');
+/** Kafka 4 and later: log4j2 instead of reload4j, KRaft only. */
+export function isKafka4(version: KafkaVersion): boolean {
+  return Number(version.split('.')[0]) >= 4;
 }
 
-function pomHash(): string {
-  const pom = pomFile();
+export function kafkaHome(version: KafkaVersion = kafkaVersion()): string {
+  return join(cacheDir(), `kafka-${version}`);
+}
+
+function pomFile(version: KafkaVersion = kafkaVersion()): string {
+  const name = version === DEFAULT_KAFKA_VERSION ? 'pom.xml' : `pom-${version}.xml`;
+  return join(projectRoot(), 'config', 'kafka', name);
+}
+
+function pomHash(version: KafkaVersion): string {
+  const pom = pomFile(version);
   if (!existsSync(pom))
     throw new FerryError('FERRY_SANDBOX', `${pom} is missing; it lists the Kafka jars. Reinstall ferry.`);
   return createHash('sha256').update(readFileSync(pom)).digest('hex');
 }
 
-function cachedLibs(home: string, hash: string): string | null {
+function cachedLibs(home: string, hash: string, version: KafkaVersion): string | null {
   try {
     const marker = JSON.parse(readFileSync(join(home, MARKER), 'utf8')) as { pomSha256?: string };
     const libs = join(home, 'libs');
-    if (marker.pomSha256 === hash && existsSync(join(libs, `kafka_2.13-${KAFKA_VERSION}.jar`))) return libs;
+    if (marker.pomSha256 === hash && existsSync(join(libs, `kafka_2.13-${version}.jar`))) return libs;
   } catch {
     // no marker yet
   }
@@ -45,16 +64,16 @@ function cachedLibs(home: string, hash: string): string | null {
 }
 
 /** The directory of the broker's jars, running Maven only when the cache is missing or stale. */
-export async function ensureKafkaLibs(log: LogFn): Promise<string> {
-  const home = kafkaHome();
-  const hash = pomHash();
-  const ready = cachedLibs(home, hash);
+export async function ensureKafkaLibs(log: LogFn, version: KafkaVersion = kafkaVersion()): Promise<string> {
+  const home = kafkaHome(version);
+  const hash = pomHash(version);
+  const ready = cachedLibs(home, hash, version);
   if (ready) return ready;
   mkdirSync(home, { recursive: true });
   return withLock(join(home, 'fetch.lock'), async () => {
-    const again = cachedLibs(home, hash); // another process may have fetched meanwhile
+    const again = cachedLibs(home, hash, version); // another process may have fetched meanwhile
     if (again) return again;
-    log(`kafka: fetching Kafka ${KAFKA_VERSION} jars from Maven Central into ${home} (first start only)`);
+    log(`kafka: fetching Kafka ${version} jars from Maven Central into ${home} (first start only)`);
     const started = Date.now();
     const tmp = join(home, `libs.tmp-${process.pid}`);
     rmSync(tmp, { recursive: true, force: true });
@@ -64,7 +83,7 @@ export async function ensureKafkaLibs(log: LogFn): Promise<string> {
       '-B',
       '-Dstyle.color=never',
       '-f',
-      pomFile(),
+      pomFile(version),
       'dependency:copy-dependencies',
       '-DincludeScope=runtime',
       `-DoutputDirectory=${tmp}`,
@@ -89,10 +108,10 @@ export async function ensureKafkaLibs(log: LogFn): Promise<string> {
       );
     }
     const jars = readdirSync(tmp).filter((f) => f.endsWith('.jar'));
-    if (!jars.includes(`kafka_2.13-${KAFKA_VERSION}.jar`)) {
+    if (!jars.includes(`kafka_2.13-${version}.jar`)) {
       throw new FerryError(
         'FERRY_SANDBOX',
-        `Maven finished but ${tmp} holds no kafka_2.13-${KAFKA_VERSION}.jar; check ${pomFile()}.`,
+        `Maven finished but ${tmp} holds no kafka_2.13-${version}.jar; check ${pomFile(version)}.`,
       );
     }
     const libs = join(home, 'libs');

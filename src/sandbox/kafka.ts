@@ -1,4 +1,7 @@
-/** The sandbox's Kafka 3.9.1 broker: single-node KRaft, started from the Maven Central jars. */
+/**
+ * The sandbox's Kafka broker: single-node KRaft, started from the Maven Central jars. 3.9.1 by
+ * default; FERRY_KAFKA_VERSION=4.1.1 starts the 4.x line (log4j2 instead of reload4j).
+ */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -6,8 +9,8 @@ import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { FerryError } from '../api/errors.js';
 import type { ServerContext, ServerDriver } from './driver.js';
-import { renderLog4jProperties, renderServerProperties } from './kafka-config.js';
-import { ensureKafkaLibs } from './kafka-libs.js';
+import { renderLog4j2Properties, renderLog4jProperties, renderServerProperties } from './kafka-config.js';
+import { ensureKafkaLibs, isKafka4, type KafkaVersion, kafkaVersion } from './kafka-libs.js';
 import { logTail, spawnDetached, waitUntilReady } from './process.js';
 import { serverPort } from './state.js';
 import { sandboxCa } from './tls.js';
@@ -22,11 +25,40 @@ function javaBin(): string {
   return home ? join(home, 'bin', 'java') : 'java';
 }
 
-function log4jFile(info: SandboxInfo): string {
-  return join(info.sandbox.servers.kafka.configFile, '..', 'log4j.properties');
+function log4jFile(info: SandboxInfo, version: KafkaVersion): string {
+  return join(
+    info.sandbox.servers.kafka.configFile,
+    '..',
+    isKafka4(version) ? 'log4j2.properties' : 'log4j.properties',
+  );
 }
 
-function jvmArgs(info: SandboxInfo, libs: string): string[] {
+/** The file that records which Kafka version formatted the data directory. */
+function versionFile(info: SandboxInfo): string {
+  return join(info.sandbox.servers.kafka.configFile, '..', 'kafka-version');
+}
+
+/** A data directory formatted by another Kafka version is not started (an upgrade or downgrade in place). */
+function checkVersion(info: SandboxInfo, version: KafkaVersion): void {
+  const k = info.sandbox.servers.kafka;
+  const file = versionFile(info);
+  const formatted = existsSync(join(k.dataDir, 'meta.properties'));
+  const recorded = existsSync(file) ? readFileSync(file, 'utf8').trim() : formatted ? '3.9.1' : null;
+  if (formatted && recorded !== version) {
+    throw new FerryError(
+      'FERRY_SANDBOX',
+      `the sandbox in ${info.sandbox.dir} holds Kafka ${recorded} data, but Kafka ${version} was asked for ` +
+        '(FERRY_KAFKA_VERSION); use another sandbox directory (--dir, FERRY_TEST_SANDBOX_DIR) or remove this one.',
+    );
+  }
+  mkdirSync(join(k.configFile, '..'), { recursive: true });
+  writeFileSync(file, `${version}\n`);
+}
+
+function jvmArgs(info: SandboxInfo, libs: string, version: KafkaVersion): string[] {
+  const logConfig = isKafka4(version)
+    ? `-Dlog4j2.configurationFile=${log4jFile(info, version)}`
+    : `-Dlog4j.configuration=file:${log4jFile(info, version)}`;
   return [
     '-Xms256m',
     '-Xmx512m',
@@ -35,7 +67,7 @@ function jvmArgs(info: SandboxInfo, libs: string): string[] {
     '-XX:InitiatingHeapOccupancyPercent=35',
     '-XX:+ExplicitGCInvokesConcurrent',
     '-Djava.awt.headless=true',
-    `-Dlog4j.configuration=file:${log4jFile(info)}`,
+    logConfig,
     `-Dkafka.logs.dir=${join(info.sandbox.servers.kafka.logFile, '..')}`,
     '-cp',
     `${libs}/*`,
@@ -47,7 +79,7 @@ function keystoreFile(info: SandboxInfo): string {
   return join(info.sandbox.servers.kafka.configFile, '..', 'keystore.pem');
 }
 
-function writeConfig(info: SandboxInfo): void {
+function writeConfig(info: SandboxInfo, version: KafkaVersion): void {
   const k = info.sandbox.servers.kafka;
   mkdirSync(join(k.configFile, '..'), { recursive: true });
   mkdirSync(k.dataDir, { recursive: true });
@@ -69,16 +101,19 @@ function writeConfig(info: SandboxInfo): void {
           : undefined,
     }),
   );
-  writeFileSync(log4jFile(info), renderLog4jProperties(k.logFile));
+  writeFileSync(
+    log4jFile(info, version),
+    isKafka4(version) ? renderLog4j2Properties(k.logFile) : renderLog4jProperties(k.logFile),
+  );
 }
 
 /** `kafka-storage format` once per data dir, with the cluster id kept in sandbox.json. */
-async function formatStorage(ctx: ServerContext, libs: string): Promise<void> {
+async function formatStorage(ctx: ServerContext, libs: string, version: KafkaVersion): Promise<void> {
   const k = ctx.info.sandbox.servers.kafka;
   if (existsSync(join(k.dataDir, 'meta.properties'))) return;
   ctx.log(`kafka: formatting ${k.dataDir} (cluster id ${k.clusterId})`);
   const args = [
-    ...jvmArgs(ctx.info, libs),
+    ...jvmArgs(ctx.info, libs, version),
     'kafka.tools.StorageTool',
     'format',
     '-t',
@@ -166,14 +201,17 @@ export const kafkaDriver: ServerDriver = {
 
   async launch(ctx) {
     const k = ctx.info.sandbox.servers.kafka;
-    const libs = await ensureKafkaLibs(ctx.log);
-    writeConfig(ctx.info);
-    await formatStorage(ctx, libs);
+    const version = kafkaVersion();
+    checkVersion(ctx.info, version);
+    const libs = await ensureKafkaLibs(ctx.log, version);
+    writeConfig(ctx.info, version);
+    await formatStorage(ctx, libs, version);
     if (!k.initialized) {
       k.initialized = true;
       ctx.save();
     }
-    return spawnDetached(javaBin(), [...jvmArgs(ctx.info, libs), 'kafka.Kafka', k.configFile], {
+    if (version !== '3.9.1') ctx.log(`kafka: Kafka ${version} (FERRY_KAFKA_VERSION)`);
+    return spawnDetached(javaBin(), [...jvmArgs(ctx.info, libs, version), 'kafka.Kafka', k.configFile], {
       logFile: k.logFile,
       pidFile: k.pidFile,
       cwd: join(k.configFile, '..'),

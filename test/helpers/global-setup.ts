@@ -17,7 +17,11 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const dir = process.env['FERRY_TEST_SANDBOX_DIR'] ?? join(projectRoot(), '.ferry', 'test-sandbox');
+  // Another Kafka version (FERRY_KAFKA_VERSION) gets a sandbox of its own: Kafka data is not shared.
+  const kafka = process.env['FERRY_KAFKA_VERSION'];
+  const dir =
+    process.env['FERRY_TEST_SANDBOX_DIR'] ??
+    join(projectRoot(), '.ferry', kafka && kafka !== '3.9.1' ? `test-sandbox-kafka-${kafka}` : 'test-sandbox');
   const log = (line: string) => process.stderr.write(`[sandbox] ${line}\n`);
   const info = await sandboxUp({ dir, log });
   process.env['FERRY_SANDBOX_FILE'] = join(info.sandbox.dir, 'sandbox.json');

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { propertiesValue, renderLog4jProperties, renderServerProperties } from '../../src/sandbox/kafka-config.js';
+import {
+  propertiesValue,
+  renderLog4j2Properties,
+  renderLog4jProperties,
+  renderServerProperties,
+} from '../../src/sandbox/kafka-config.js';
+import { isKafka4, kafkaVersion } from '../../src/sandbox/kafka-libs.js';
 import { CLUSTER_ID_PATTERN, kafkaClusterId, randomPassword } from '../../src/sandbox/random.js';
 
 function parse(text: string): Map<string, string> {
@@ -54,6 +60,23 @@ describe('renderServerProperties', () => {
     const log4j = parse(renderLog4jProperties('/tmp/x/logs/kafka.log'));
     expect(log4j.get('log4j.rootLogger')).toBe('INFO, file');
     expect(log4j.get('log4j.appender.file.File')).toBe('/tmp/x/logs/kafka.log');
+  });
+});
+
+describe('Kafka version (FERRY_KAFKA_VERSION)', () => {
+  it('is 3.9.1 by default, 4.1.1 on request, and refuses others with the choices', () => {
+    expect(kafkaVersion({})).toBe('3.9.1');
+    expect(kafkaVersion({ FERRY_KAFKA_VERSION: '' })).toBe('3.9.1');
+    expect(kafkaVersion({ FERRY_KAFKA_VERSION: '4.1.1' })).toBe('4.1.1');
+    expect(() => kafkaVersion({ FERRY_KAFKA_VERSION: '2.8.0' })).toThrow(/3\.9\.1, 4\.1\.1/);
+    expect(isKafka4('4.1.1')).toBe(true);
+    expect(isKafka4('3.9.1')).toBe(false);
+  });
+
+  it('sends log4j2 output (Kafka 4) to the given file', () => {
+    const log4j2 = parse(renderLog4j2Properties('/tmp/x/logs/kafka.log'));
+    expect(log4j2.get('appender.file.fileName')).toBe('/tmp/x/logs/kafka.log');
+    expect(log4j2.get('rootLogger.appenderRef.file.ref')).toBe('file');
   });
 });
 

@@ -30,7 +30,8 @@ export interface TableSnapshotProgress {
   done: boolean;
 }
 
-export type SourcePhase = 'starting' | 'snapshot' | 'stream' | 'stopping' | 'stopped' | 'failed';
+/** `standby`: a source.failover instance waiting for the active one to fail (docs/failover.md). */
+export type SourcePhase = 'standby' | 'starting' | 'snapshot' | 'stream' | 'stopping' | 'stopped' | 'failed';
 
 export interface SourceProgress {
   phase: SourcePhase;

@@ -122,6 +122,14 @@ export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
     return this.status.progress();
   }
 
+  /**
+   * Ends the runtime at once, publishing and storing nothing more (what is queued is dropped):
+   * a source.failover instance that lost the lead (src/runtime/source/leader.ts). run() rejects with `err`.
+   */
+  fence(err: FerryError): void {
+    this.fail(err, false);
+  }
+
   /** The last position stored in Kafka by this process (null before the first). */
   storedOffset(): StoredSourceOffset | null {
     return this.status.lastStored;
