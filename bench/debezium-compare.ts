@@ -16,6 +16,9 @@
  *
  *   npm run bench:debezium -- [rows=1000000] [changes=200000] [rounds=1]
  *
+ * With FERRY_BENCH_BASELINE_JS=<another checkout>/bin/ferry.js (built), that build runs too, on a
+ * third copy of the source, for a before/after of ferry in the same sitting.
+ *
  * Kafka Connect 4.1.1 and Debezium 3.5.0.Final are fetched from Maven Central into the sandbox
  * cache on first use (bench/debezium/connect.ts). The sandbox is .ferry/bench-sandbox (or
  * FERRY_BENCH_SANDBOX_DIR) and is left running.
@@ -48,13 +51,32 @@ const nf = new Intl.NumberFormat('en-US');
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-type System = 'ferry' | 'debezium';
-const SRC: Record<System, string> = { ferry: 'bench_cmp_src_ferry', debezium: 'bench_cmp_src_dbz' };
+type System = 'ferry' | 'baseline' | 'debezium';
+const SRC: Record<System, string> = {
+  ferry: 'bench_cmp_src_ferry',
+  baseline: 'bench_cmp_src_base',
+  debezium: 'bench_cmp_src_dbz',
+};
 const TGT: Record<System | 'direct', string> = {
   ferry: 'bench_cmp_ferry',
+  baseline: 'bench_cmp_base',
   debezium: 'bench_cmp_dbz',
   direct: 'bench_cmp_direct',
 };
+
+/** ferry builds to run: this one, and another one (`FERRY_BENCH_BASELINE_JS`, its bin/ferry.js) for a before/after in one sitting. */
+interface FerryBuild {
+  system: 'ferry' | 'baseline';
+  label: string;
+  bin: string;
+}
+const BUILDS: FerryBuild[] = [
+  { system: 'ferry', label: 'ferry', bin: join(projectRoot(), 'bin', 'ferry.js') },
+  ...(process.env['FERRY_BENCH_BASELINE_JS']
+    ? [{ system: 'baseline' as const, label: 'ferry (baseline)', bin: process.env['FERRY_BENCH_BASELINE_JS'] }]
+    : []),
+];
+const SOURCES = [...BUILDS.map((b) => SRC[b.system]), SRC.debezium];
 const COLUMNS = ['id', 'account', 'qty', 'v', 'price', 'name', 'note', 'created'];
 
 interface Measure {
@@ -75,7 +97,7 @@ interface Databases {
 }
 
 async function seed(db: Databases): Promise<void> {
-  for (const name of Object.values(SRC)) {
+  for (const name of SOURCES) {
     await db.my.query(`DROP DATABASE IF EXISTS \`${name}\``);
     await db.my.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4`);
     await db.my.query(`CREATE TABLE \`${name}\`.items (
@@ -175,12 +197,12 @@ async function stop(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-function ferryConfigFile(info: SandboxInfo, dir: string, name: string): string {
+function ferryConfigFile(info: SandboxInfo, dir: string, name: string, system: FerryBuild['system']): string {
   const config = {
     name,
     kafka: { brokers: info.kafka.brokers },
-    source: { kind: 'mysql', url: info.mysql.url, tables: [`${SRC.ferry}.items`] },
-    sink: { kind: 'postgres', url: info.postgres.url, schema: TGT.ferry },
+    source: { kind: 'mysql', url: info.mysql.url, tables: [`${SRC[system]}.items`] },
+    sink: { kind: 'postgres', url: info.postgres.url, schema: TGT[system] },
     log: { level: 'warn' },
   };
   const file = join(dir, `${name}.yaml`);
@@ -188,8 +210,8 @@ function ferryConfigFile(info: SandboxInfo, dir: string, name: string): string {
   return file;
 }
 
-function startFerry(configFile: string, dir: string): ChildProcess {
-  return spawn(process.execPath, [join(projectRoot(), 'bin', 'ferry.js'), 'run', '-c', configFile], {
+function startFerry(bin: string, configFile: string, dir: string): ChildProcess {
+  return spawn(process.execPath, [bin, 'run', '-c', configFile], {
     stdio: ['ignore', 'ignore', 'ignore'],
     cwd: dir,
   });
@@ -270,8 +292,8 @@ async function directCopy(db: Databases): Promise<Measure> {
   };
 }
 
-async function runFerryVerify(configFile: string): Promise<boolean> {
-  const child = spawn(process.execPath, [join(projectRoot(), 'bin', 'ferry.js'), 'verify', '-c', configFile], {
+async function runFerryVerify(bin: string, configFile: string): Promise<boolean> {
+  const child = spawn(process.execPath, [bin, 'verify', '-c', configFile], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
@@ -282,7 +304,7 @@ async function round(db: Databases, home: ConnectHome, n: number, dir: string): 
   log(`== round ${n}: seeding ${nf.format(ROWS)} rows twice`);
   await seed(db);
   const stamp = Date.now().toString(36);
-  const ferryCfg = ferryConfigFile(db.info, dir, `bench-cmp-${stamp}`);
+  const configs = BUILDS.map((b) => ferryConfigFile(db.info, dir, `bench-cmp-${b.system}-${stamp}`, b.system));
   const [restPort] = await freePorts(1);
   const connect: ConnectRun = {
     dir: join(dir, `connect-${stamp}`),
@@ -310,25 +332,44 @@ async function round(db: Databases, home: ConnectHome, n: number, dir: string): 
   };
   const out: Measure[] = [];
   const seeded = { rows: ROWS, v: 0 };
-  const f1 = await timed('ferry', 'snapshot', ROWS, () => startFerry(ferryCfg, dir), db, TGT.ferry, seeded);
-  await stop(f1.child);
-  out.push(f1.m);
+  for (const [i, b] of BUILDS.entries()) {
+    const f1 = await timed(
+      b.label,
+      'snapshot',
+      ROWS,
+      () => startFerry(b.bin, configs[i]!, dir),
+      db,
+      TGT[b.system],
+      seeded,
+    );
+    await stop(f1.child);
+    out.push(f1.m);
+  }
   const d1 = await timed('debezium', 'snapshot', ROWS, () => startConnect(home, connect), db, TGT.debezium, seeded);
   await stop(d1.child);
   out.push(d1.m);
   out.push(await directCopy(db));
 
   log(`  writing ${nf.format(CHANGES)} changes in ${TX_ROWS}-row transactions to both sources`);
-  await writeChanges(db, SRC.ferry);
-  await writeChanges(db, SRC.debezium);
+  for (const name of SOURCES) await writeChanges(db, name);
   const [totals] = await db.my.query(`SELECT COUNT(*) AS n, SUM(v) AS v FROM \`${SRC.ferry}\`.items`);
   const t = (totals as Array<{ n: number; v: number }>)[0]!;
   const after = { rows: Number(t.n), v: Number(t.v) };
 
-  const f2 = await timed('ferry', 'catch-up', CHANGES, () => startFerry(ferryCfg, dir), db, TGT.ferry, after);
-  await stop(f2.child);
-  f2.m.equal = await runFerryVerify(ferryCfg);
-  out.push(f2.m);
+  for (const [i, b] of BUILDS.entries()) {
+    const f2 = await timed(
+      b.label,
+      'catch-up',
+      CHANGES,
+      () => startFerry(b.bin, configs[i]!, dir),
+      db,
+      TGT[b.system],
+      after,
+    );
+    await stop(f2.child);
+    f2.m.equal = await runFerryVerify(b.bin, configs[i]!);
+    out.push(f2.m);
+  }
   const d2 = await timed('debezium', 'catch-up', CHANGES, () => startConnect(home, connect), db, TGT.debezium, after);
   await stop(d2.child);
   const ds = await sourceAggregates(db, SRC.debezium);

@@ -56,7 +56,10 @@ export interface ShardConfig {
 
 export type RoutingConfig = NonNullable<ParsedSink['routing']>;
 
-type SinkCommon = Omit<ParsedSink, 'kind' | 'group' | 'schema' | 'database' | 'redis' | 'shards' | 'routing' | 'tls'> & {
+type SinkCommon = Omit<
+  ParsedSink,
+  'kind' | 'group' | 'schema' | 'database' | 'redis' | 'shards' | 'routing' | 'tls'
+> & {
   /** Default `ferry-<name>-sink`. */
   group: string;
   /** `url` taken apart; `password` is `sink.password` when given, else the URL's. With shards: the first shard's. */
@@ -153,8 +156,17 @@ export function resolveConfig(parsed: ParsedPipeline): PipelineConfig {
           publication: publication ?? defaultSlotName(name),
           createPublication,
         };
-  const { group, schema, database, redis, shards: shardList, routing, kind: sinkKind, tls: sinkTls, ...sinkRest } =
-    parsed.sink;
+  const {
+    group,
+    schema,
+    database,
+    redis,
+    shards: shardList,
+    routing,
+    kind: sinkKind,
+    tls: sinkTls,
+    ...sinkRest
+  } = parsed.sink;
   const shards = shardList?.map((s, i) => ({
     name: s.name,
     url: s.url,
