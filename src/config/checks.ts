@@ -5,7 +5,7 @@
  */
 import { ConfigError } from '../api/errors.js';
 import type { ConfigIssue } from './issues.js';
-import { SINK_KINDS, SOURCE_KINDS } from './schema.js';
+import { SINK_KINDS, SOURCE_KINDS, SOURCE_TRANSACTIONS_DEFAULT } from './schema.js';
 import { type DbKind, parseDbUrl } from './url.js';
 
 function record(value: unknown): Record<string, unknown> | undefined {
@@ -132,6 +132,15 @@ export function crossFieldIssues(input: unknown): ConfigIssue[] {
     } else {
       onlyFor(sink, ['schema'], 'sink', 'postgres', sinkKind, 'a mysql sink uses sink.database', issues);
     }
+  }
+  const metadata = source?.['transactions'] ?? SOURCE_TRANSACTIONS_DEFAULT;
+  if (sink?.['consistency'] === 'transaction' && metadata === false) {
+    issues.push({
+      path: 'sink.consistency',
+      message:
+        'sink.consistency: transaction needs the source transaction metadata, but source.transactions is false: ' +
+        'set source.transactions: true (docs/transactions.md)',
+    });
   }
   return issues;
 }

@@ -24,6 +24,8 @@ export const SOURCE_KINDS = ['mysql', 'postgres'] as const;
 export type SourceKind = (typeof SOURCE_KINDS)[number];
 export const SINK_KINDS = ['postgres', 'mysql', 'redis'] as const;
 export type SinkKind = (typeof SINK_KINDS)[number];
+/** `source.transactions` when not set (docs/transactions.md#cost). */
+export const SOURCE_TRANSACTIONS_DEFAULT = true;
 export const SNAPSHOT_MODES = ['initial', 'never'] as const;
 
 /** A `db.table` (n = 2) or `db.table.column` (n = 3) pattern (src/api/filter.ts); `wildcards`: `*`/`?` allowed. */
@@ -240,7 +242,7 @@ const sourceSchema = z.strictObject({
       '`queueSize`, whichever is reached first), so memory stays flat with wide rows too.',
     example: 33_554_432,
   }),
-  transactions: field(boolean().default(true), {
+  transactions: field(boolean().default(SOURCE_TRANSACTIONS_DEFAULT), {
     description:
       'Publish transaction metadata: BEGIN/END records of every source transaction in `<name>.__transactions` ' +
       '(Debezium shape). Sinks with `sink.consistency: transaction` need it (docs/transactions.md).',

@@ -242,6 +242,23 @@ describe('bad configs are rejected with the path and the reason', () => {
     expect(err.message).toContain('sink.database');
   });
 
+  it('sink.consistency: transaction with source.transactions: false names both fields', () => {
+    const err = configErrorOf((c) => {
+      c.source['transactions'] = false;
+      c.sink['consistency'] = 'transaction';
+    });
+    expect(err.issues.map((i) => i.path)).toEqual(['sink.consistency']);
+    expect(err.message).toContain('source.transactions is false');
+    expect(err.message).toContain('set source.transactions: true');
+  });
+
+  it('sink.consistency: transaction with source.transactions: true is valid', () => {
+    const c = base();
+    c.source['transactions'] = true;
+    c.sink['consistency'] = 'transaction';
+    expect(configFromObject(c, { env: ENV }).sink.consistency).toBe('transaction');
+  });
+
   it('a postgres URL without a database', () => {
     const err = configErrorOf((c) => {
       c.sink.url = 'postgres://ferry:pw@127.0.0.1:5432';
