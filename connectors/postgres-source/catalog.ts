@@ -284,7 +284,12 @@ export async function catalogSchema(
     types,
     raw.map((c) => c.typeOid),
   );
-  return buildSchema(t, raw, filter, types);
+  const schema = buildSchema(t, raw, filter, types);
+  // Old rows hold these columns' defaults, which the schema does not state: if a change the source
+  // did not see added one, the runtime reads the table again (docs/schema-changes.md).
+  const defaulted = new Set(raw.filter((c) => c.hasDefault).map((c) => c.name));
+  const unstated = schema.columns.filter((c) => c.default === undefined && defaulted.has(c.name)).map((c) => c.name);
+  return unstated.length > 0 ? { ...schema, unstatedDefaults: unstated } : schema;
 }
 
 /** A pgoutput Relation message, as far as schema building needs it. */
