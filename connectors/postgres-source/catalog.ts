@@ -268,7 +268,13 @@ export function buildSchema(
       { details: { table: `${t.schema}.${t.name}` } },
     );
   }
-  return { ...withVersion({ db: t.schema, table: t.name, columns, primaryKey: key }), sourceKind: 'postgresql' };
+  const schema: TableSchema = {
+    ...withVersion({ db: t.schema, table: t.name, columns, primaryKey: key }),
+    sourceKind: 'postgresql',
+  };
+  const ids: Record<string, number> = {};
+  for (const c of raw) if (c.attnum !== undefined && columns.some((s) => s.name === c.name)) ids[c.name] = c.attnum;
+  return Object.keys(ids).length > 0 ? { ...schema, columnIds: ids } : schema;
 }
 
 /** The schema of a catalog table as it is now (generated columns left out). */

@@ -107,6 +107,12 @@ export interface TableSchema extends TableId {
    * of them, the rows that existed before hold a value the target cannot derive.
    */
   unstatedDefaults?: string[];
+  /**
+   * Source side, not part of the version: a stable id per column name where the source has one
+   * (PostgreSQL's attribute number). A column of a later version under a new name with the id of
+   * a column of an earlier one was renamed (a rename the source did not see happen).
+   */
+  columnIds?: Record<string, number>;
 }
 
 export interface KnownRenames {

@@ -154,4 +154,15 @@ describe('missedBackfills', () => {
     });
     expect(missedBackfills([A], [{ ...renamed, unstatedDefaults: ['w'] }], recorded)).toEqual([]);
   });
+
+  it('a column under a new name with the id of a column of the version before was renamed unseen: read again', () => {
+    const before = { ...A, columnIds: { id: 1, v: 2 } };
+    const { version: _x, ...rest } = A;
+    const after = withVersion({ ...rest, columns: [A.columns[0]!, { ...A.columns[1]!, name: 'w' }] });
+    expect(
+      missedBackfills([before], [{ ...after, columnIds: { id: 1, w: 2 } }], recorded).map((b) => b.columns),
+    ).toEqual([['w']]);
+    // A dropped column and an added one (a new attribute number): the added one holds NULL, nothing to read.
+    expect(missedBackfills([before], [{ ...after, columnIds: { id: 1, w: 3 } }], recorded)).toEqual([]);
+  });
 });

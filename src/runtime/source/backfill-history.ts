@@ -25,7 +25,9 @@ export function backfillKey(schema: TableSchema): string {
  * - a table as discovered now (`current`) that adds, to the version published before it, a
  *   column with a default the schema does not state (`unstatedDefaults`): the change happened
  *   while the source was stopped, or before it saw it (PostgreSQL learns it from the table's
- *   next row change).
+ *   next row change), or a column renamed (its `columnIds` id under another name) where the
+ *   source could not see the rename: it is seen as a drop and an add, and the added column's old
+ *   rows are read again.
  * Reading a table needlessly again costs time; missing a read leaves the target unequal, so every
  * doubt reads.
  */
@@ -45,15 +47,27 @@ export function missedBackfills(
   for (const s of history) if (s.backfill && s.backfill.length > 0) add(s, s.backfill);
   for (const now of current) {
     const unstated = new Set(now.unstatedDefaults ?? []);
-    if (unstated.size === 0) continue;
+    if (unstated.size === 0 && !now.columnIds) continue;
     const prev = previousVersion(history, now);
     if (!prev) continue;
     const had = new Set(prev.columns.map((c) => c.name));
+    const prevIds = new Set(
+      Object.entries(prev.columnIds ?? {})
+        .filter(([name]) => had.has(name))
+        .map(([, id]) => id),
+    );
+    const renamedUnseen = (name: string): boolean => {
+      const id = now.columnIds?.[name];
+      return id !== undefined && prevIds.has(id);
+    };
     add(
       now,
       now.columns
         .filter(
-          (c) => !had.has(c.name) && c.renamedFrom === undefined && c.default === undefined && unstated.has(c.name),
+          (c) =>
+            !had.has(c.name) &&
+            c.renamedFrom === undefined &&
+            ((c.default === undefined && unstated.has(c.name)) || renamedUnseen(c.name)),
         )
         .map((c) => c.name),
     );
