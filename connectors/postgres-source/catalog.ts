@@ -268,7 +268,13 @@ export function buildSchema(
       { details: { table: `${t.schema}.${t.name}` } },
     );
   }
-  return { ...withVersion({ db: t.schema, table: t.name, columns, primaryKey: key }), sourceKind: 'postgresql' };
+  const schema: TableSchema = {
+    ...withVersion({ db: t.schema, table: t.name, columns, primaryKey: key }),
+    sourceKind: 'postgresql',
+  };
+  const ids: Record<string, number> = {};
+  for (const c of raw) if (c.attnum !== undefined && columns.some((s) => s.name === c.name)) ids[c.name] = c.attnum;
+  return Object.keys(ids).length > 0 ? { ...schema, columnIds: ids } : schema;
 }
 
 /** The schema of a catalog table as it is now (generated columns left out). */
@@ -284,7 +290,12 @@ export async function catalogSchema(
     types,
     raw.map((c) => c.typeOid),
   );
-  return buildSchema(t, raw, filter, types);
+  const schema = buildSchema(t, raw, filter, types);
+  // Old rows hold these columns' defaults, which the schema does not state: if a change the source
+  // did not see added one, the runtime reads the table again (docs/schema-changes.md).
+  const defaulted = new Set(raw.filter((c) => c.hasDefault).map((c) => c.name));
+  const unstated = schema.columns.filter((c) => c.default === undefined && defaulted.has(c.name)).map((c) => c.name);
+  return unstated.length > 0 ? { ...schema, unstatedDefaults: unstated } : schema;
 }
 
 /** A pgoutput Relation message, as far as schema building needs it. */

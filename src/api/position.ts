@@ -20,6 +20,11 @@ export interface SnapshotProgress {
    * then every captured table not in `done` is pending (`current` gives its resume key).
    */
   pending?: Array<{ table: string; lastKey: JsonValue[] | null; until?: JsonValue[]; keys?: JsonValue[][] }>;
+  /**
+   * The backfills after ADD COLUMN already queued (`db.table@version` of the version that needs
+   * one): a restart queues those of `<pipeline>.__schemas` not listed here (docs/schema-changes.md).
+   */
+  backfilled?: string[];
 }
 
 /**

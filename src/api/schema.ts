@@ -95,6 +95,24 @@ export interface TableSchema extends TableId {
    * even after a sink restart (docs/schema-changes.md).
    */
   knownRenames?: KnownRenames;
+  /**
+   * Source side, not part of the version: the columns of this version whose rows that existed
+   * before it the schema cannot state (the source reads the table again, docs/schema-changes.md).
+   * Kept in `<pipeline>.__schemas` so that a restarted source still queues the read.
+   */
+  backfill?: string[];
+  /**
+   * Source side, not part of the version: columns with a default at the source that `default`
+   * does not state (an expression, or a value ferry does not encode). If this version added one
+   * of them, the rows that existed before hold a value the target cannot derive.
+   */
+  unstatedDefaults?: string[];
+  /**
+   * Source side, not part of the version: a stable id per column name where the source has one
+   * (PostgreSQL's attribute number). A column of a later version under a new name with the id of
+   * a column of an earlier one was renamed (a rename the source did not see happen).
+   */
+  columnIds?: Record<string, number>;
 }
 
 export interface KnownRenames {

@@ -14,6 +14,7 @@ import {
   deletePipelineTopics,
   dropPgSlot,
   type RunningPipeline,
+  startPipeline,
   startRoute,
   summary,
   until,
@@ -116,6 +117,10 @@ describe('ADD COLUMN with a volatile default: PostgreSQL -> PostgreSQL', () => {
     await src.query(`SET search_path = "${schema}"`);
     await src.query('CREATE TABLE bf (id int PRIMARY KEY, v varchar(20) NOT NULL)');
     await src.query(`INSERT INTO bf VALUES ${SEED}`);
+    await src.query('CREATE TABLE rs (id int PRIMARY KEY, v varchar(20) NOT NULL)');
+    await src.query(`INSERT INTO rs VALUES ${SEED}`);
+    await src.query('CREATE TABLE rn (id int PRIMARY KEY, v varchar(20) NOT NULL)');
+    await src.query(`INSERT INTO rn VALUES ${SEED}`);
     route = startRoute('bf-p2p', {
       source: 'postgres',
       sourceNamespace: schema,
@@ -158,6 +163,39 @@ describe('ADD COLUMN with a volatile default: PostgreSQL -> PostgreSQL', () => {
       expect(tgt.rows[0]?.u).toBe(expected.rows[0]?.u);
       expect(tgt.rows[0]?.s).toBe(expected.rows[0]?.s);
       expect(tgt.rows[0]?.r).not.toBeNull();
+    } finally {
+      await admin.end();
+    }
+  }, 150_000);
+
+  it('an ALTER while the source is stopped (no Relation message before the restart): the restart still reads the table again', async () => {
+    await route.stop();
+    await src.query('ALTER TABLE rs ADD COLUMN u uuid NOT NULL DEFAULT gen_random_uuid()');
+    route = startPipeline(route.config);
+    await src.query(`INSERT INTO rs (id, v) VALUES (100, 'after')`);
+    const { report } = await waitForConvergence(route, kafka, { timeoutMs: 90_000 });
+    expect(report.equal, JSON.stringify(summary(report))).toBe(true);
+    const expected = await src.query('SELECT u::text AS u FROM rs WHERE id = 7');
+    const admin = await pgSuper();
+    try {
+      const tgt = await admin.query(`SELECT u::text AS u FROM "${tgtSchema}".rs WHERE id = 7`);
+      expect(tgt.rows[0]?.u).toBe(expected.rows[0]?.u);
+    } finally {
+      await admin.end();
+    }
+  }, 150_000);
+
+  it('RENAME COLUMN while the source is stopped (seen as a drop and an add): the renamed column old rows are read again', async () => {
+    await route.stop();
+    await src.query('ALTER TABLE rn RENAME COLUMN v TO w');
+    route = startPipeline(route.config);
+    await src.query(`INSERT INTO rn (id, w) VALUES (100, 'after')`);
+    const { report } = await waitForConvergence(route, kafka, { timeoutMs: 90_000 });
+    expect(report.equal, JSON.stringify(summary(report))).toBe(true);
+    const admin = await pgSuper();
+    try {
+      const tgt = await admin.query(`SELECT w FROM "${tgtSchema}".rn WHERE id = 7`);
+      expect(tgt.rows[0]?.w).toBe('row 7');
     } finally {
       await admin.end();
     }

@@ -150,7 +150,11 @@ export class SourcePublisher {
   private async addSchema(seg: Segment, schema: TableSchema): Promise<void> {
     await this.ensureTopic(dataTopic(this.o.pipeline, schema.db, schema.table));
     const key = `${schema.db}.${schema.table}@${schema.version}`;
-    if (this.schemaVersions.has(key)) return; // published by this process already
+    // Published by this process already (a version that needs a backfill is published again with
+    // it, so that a restart still finds the decision: backfill-history.ts).
+    const seen = schema.backfill && schema.backfill.length > 0 ? `${key}#backfill` : key;
+    if (this.schemaVersions.has(seen)) return;
+    this.schemaVersions.add(seen);
     this.schemaVersions.add(key);
     const value = JSON.stringify(schema);
     seg.messages.push({ topic: schemasTopic(this.o.pipeline), key, value, partition: 0 });

@@ -11,6 +11,7 @@ import type {
 } from '../../api/index.js';
 import { FerryError, tableName } from '../../api/index.js';
 import { abortable, backoffDelay, sleep } from '../retry.js';
+import { backfillKey, missedBackfills } from './backfill-history.js';
 import { type Chunk, keyOf, newChunk, snapshotEvent } from './snapshot-chunk.js';
 import { type Job, SnapshotJobs } from './snapshot-jobs.js';
 import { chunkLimit, RecentChanges, rowBytes } from './snapshot-window.js';
@@ -74,9 +75,26 @@ export class SnapshotEngine {
     this.work.init(tables, stored, initialSnapshot);
   }
 
-  /** The schema versions published before (`<pipeline>.__schemas`): the columns tables ever had. */
-  seedHistory(schemas: Iterable<TableSchema>): void {
+  /**
+   * The schema versions published before (`<pipeline>.__schemas`, in topic order): the columns
+   * tables ever had, and the backfills after ADD COLUMN a stop kept from being recorded, which are
+   * queued now (backfill-history.ts). `resumed`: the source resumes a stored position (a new
+   * pipeline reads what it needs anyway).
+   */
+  seedHistory(schemas: readonly TableSchema[], resumed = true): void {
     for (const s of schemas) this.remember(s);
+    if (!resumed) return;
+    const current = [...this.schemas.values()];
+    for (const b of missedBackfills(schemas, current, this.work.backfilled)) {
+      this.work.backfilled.add(b.key);
+      if (!this.work.captured.has(b.table) || !this.schemas.has(b.table)) continue;
+      this.o.logger.info('added columns whose old rows the target cannot fill, not read yet: reading the table again', {
+        table: b.table,
+        columns: b.columns,
+      });
+      this.work.restart(b.table);
+    }
+    this.wake();
   }
 
   private remember(schema: TableSchema): void {
@@ -205,6 +223,7 @@ export class SnapshotEngine {
       if (chunk.table === name && chunk.schema.version !== schema.version) chunk.invalid = true;
     }
     if (backfill.length > 0 && this.work.captured.has(name)) {
+      this.work.backfilled.add(backfillKey(schema));
       // Rows that existed before the change hold values the target cannot derive: read them again.
       this.o.logger.info('added columns whose old rows the target cannot fill: reading the table again', {
         table: name,

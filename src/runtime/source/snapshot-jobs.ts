@@ -33,6 +33,8 @@ export class SnapshotJobs {
   readonly jobs: Job[] = [];
   readonly done = new Set<string>();
   readonly captured = new Set<string>();
+  /** Backfills after ADD COLUMN queued so far (`db.table@version`), see backfill-history.ts. */
+  readonly backfilled = new Set<string>();
   signalsOffset: string | undefined;
 
   constructor(private readonly logger: Logger) {}
@@ -48,6 +50,7 @@ export class SnapshotJobs {
     }
     for (const n of stored.tables ?? names) this.captured.add(n);
     for (const n of stored.snapshot?.done ?? []) this.done.add(n);
+    for (const k of stored.snapshot?.backfilled ?? []) this.backfilled.add(k);
     const progress = stored.snapshot;
     if (progress?.pending) {
       for (const p of progress.pending) {
@@ -149,7 +152,7 @@ export class SnapshotJobs {
       tables: [...this.captured],
     };
     if (this.signalsOffset !== undefined) out.signals = this.signalsOffset;
-    if (this.jobs.length > 0 || this.done.size > 0) out.snapshot = this.progress();
+    if (this.jobs.length > 0 || this.done.size > 0 || this.backfilled.size > 0) out.snapshot = this.progress();
     else delete out.snapshot;
     return out;
   }
@@ -162,6 +165,7 @@ export class SnapshotJobs {
       ...(j.keys ? { keys: j.keys } : {}),
     }));
     const progress: SnapshotProgress = { done: [...this.done], pending };
+    if (this.backfilled.size > 0) progress.backfilled = [...this.backfilled];
     const current = pending.find((p) => p.lastKey !== null);
     if (current?.lastKey) progress.current = { table: current.table, lastKey: current.lastKey };
     return progress;

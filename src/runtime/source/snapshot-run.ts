@@ -82,7 +82,7 @@ export async function streamWithSnapshots(
       .catch(() => undefined);
     if (h.stopSignal.aborted) return;
   }
-  await seedSchemaHistory(h, engine);
+  await seedSchemaHistory(h, engine, stored !== null);
   h.status.setPhase(engine.active ? 'snapshot' : 'stream');
   engine.start();
   const polling = pollSignals({
@@ -107,7 +107,7 @@ export async function streamWithSnapshots(
  * name of a dropped one is backfilled even after a restart. Best effort: without the history, only
  * the versions this process sees count.
  */
-async function seedSchemaHistory(h: SnapshotHost, engine: SnapshotEngine): Promise<void> {
+async function seedSchemaHistory(h: SnapshotHost, engine: SnapshotEngine, resumed: boolean): Promise<void> {
   try {
     const records = await h.transport.readTopic(schemasTopic(h.o.pipeline));
     const schemas: TableSchema[] = [];
@@ -121,10 +121,10 @@ async function seedSchemaHistory(h: SnapshotHost, engine: SnapshotEngine): Promi
         // not a table schema: nothing to learn from it
       }
     }
-    engine.seedHistory(schemas);
+    engine.seedHistory(schemas, resumed);
   } catch (err) {
     h.log.warn(
-      'could not read the schema history; a column re-added under a dropped name is backfilled only if this process saw the drop',
+      'could not read the schema history; a backfill after ADD COLUMN that a stop kept from being recorded is not queued: take `ferry snapshot --table` of tables altered while the source was stopped',
       {
         error: (err as Error).message,
       },

@@ -206,7 +206,13 @@ function toQueueItems(item: SourceItem, o: StreamLoopOptions): QueueItem[] {
       return [...before, { kind: 'event', event: item.event }];
     }
     case 'schema':
-      return [{ kind: 'schema', schema: item.schema }];
+      // A backfill decision is kept with the version (backfill-history.ts).
+      return [
+        {
+          kind: 'schema',
+          schema: item.backfill && item.backfill.length > 0 ? { ...item.schema, backfill: item.backfill } : item.schema,
+        },
+      ];
     case 'checkpoint': {
       o.onEvent(null, item.commitTsMs);
       const offset: StoredSourceOffset = { phase: 'stream', position: item.position, writtenAt: Date.now() };
