@@ -13,6 +13,7 @@ import {
   type ChunkRequest,
   type ChunkResult,
   evenBounds,
+  FerryError,
   integerKeyColumn,
   type JsonValue,
   type Logger,
@@ -23,7 +24,7 @@ import {
 import { queryJson } from './catalog.js';
 import { clientConfig, type ResolvedOptions } from './config.js';
 import { WATERMARK_PREFIX } from './decode.js';
-import { pgError } from './errors.js';
+import { errorCode, pgError } from './errors.js';
 import { chunkQuery, keysQuery, toRow } from './snapshot.js';
 import { qualified, quoteIdent } from './sql.js';
 
@@ -67,7 +68,7 @@ export async function openPgChunkReader(opts: ResolvedOptions, logger: Logger): 
         };
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
-        throw pgError(err, `reading a snapshot chunk of ${tableName(req.table)}`);
+        throw chunkReadError(err, `reading a snapshot chunk of ${tableName(req.table)}`);
       }
     },
     async keyBounds(table: TableSchema, parts: number): Promise<JsonValue[][]> {
@@ -97,4 +98,21 @@ export function runningXids(snapshot: string): string[] {
     .split(',')
     .filter((x) => /^\d+$/.test(x))
     .map((x) => (BigInt(x) & 0xffffffffn).toString());
+}
+
+/**
+ * A chunk read with a shape the table no longer has (a column or table dropped or renamed while
+ * the stream has not yet reached that change) is read again: by then the stream's Relation
+ * message has brought the new shape, and the next read uses it.
+ */
+function chunkReadError(err: unknown, what: string): FerryError {
+  const code = errorCode(err);
+  if (code === '42703' || code === '42P01') {
+    return new FerryError(
+      'FERRY_SCHEMA',
+      `${what}: ${err instanceof Error ? err.message : String(err)}; the table changed under the read, reading it again with its new shape`,
+      { cause: err, retriable: true, details: { sqlstate: code } },
+    );
+  }
+  return pgError(err, what);
 }
