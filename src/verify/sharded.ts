@@ -16,6 +16,7 @@ import { buildTablePlan, type TablePlan } from './table-plan.js';
 import { endpointOf, type PipelineVerifyOptions, resolveTablePairs } from './tables.js';
 import type { TablePair, TableReport, VerifyReport } from './types.js';
 import { filterPairs, peakRssBytes, resolveSettings } from './verify.js';
+import { emptyReport } from './verify-table.js';
 
 const nameOf = (t: { db: string; table: string }) => `${t.db}.${t.table}`;
 
@@ -34,29 +35,6 @@ async function count(db: VerifyDb, table: string): Promise<number> {
   return Number((await db.query(`SELECT COUNT(*) FROM ${table}`))[0]?.[0] ?? 0);
 }
 
-function blankReport(pair: TablePair): TableReport {
-  return {
-    source: nameOf(pair.source),
-    target: nameOf(pair.target),
-    equal: false,
-    sourceRows: 0,
-    targetRows: 0,
-    chunks: 0,
-    mismatchedChunks: 0,
-    missing: [],
-    extra: [],
-    different: [],
-    missingCount: 0,
-    extraCount: 0,
-    differentCount: 0,
-    rowsPerSecond: 0,
-    seconds: 0,
-    method: 'client',
-    clientColumns: [],
-    notes: [],
-  };
-}
-
 async function verifyShardedTable(
   source: VerifyDb,
   shards: VerifyDb[],
@@ -72,7 +50,7 @@ async function verifyShardedTable(
   },
 ): Promise<TableReport> {
   const started = performance.now();
-  const report = blankReport(pair);
+  const report = emptyReport(pair, 'client');
   const sourceShape = await readTableShape(source, pair.source);
   if (!sourceShape) {
     report.error = `the source table ${nameOf(pair.source)} does not exist`;

@@ -15,7 +15,7 @@ import { dialectOf } from './dialect.js';
 import { compareKeys } from './findings.js';
 import type { Key, KeyRange } from './queries.js';
 import { type BySide, buildTablePlan, SIDES, type TablePlan } from './table-plan.js';
-import type { TablePair, TableReport, VerifySettings } from './types.js';
+import type { TablePair, TableReport, VerifyMethod, VerifySettings } from './types.js';
 
 export interface TableRunOptions {
   settings: VerifySettings;
@@ -26,7 +26,8 @@ export interface TableRunOptions {
 
 const nameOf = (t: { db: string; table: string }) => `${t.db}.${t.table}`;
 
-function emptyReport(pair: TablePair): TableReport {
+/** A table's report before anything was compared (`method`: how its rows will be compared). */
+export function emptyReport(pair: TablePair, method: VerifyMethod = 'checksum'): TableReport {
   return {
     source: nameOf(pair.source),
     target: nameOf(pair.target),
@@ -43,7 +44,7 @@ function emptyReport(pair: TablePair): TableReport {
     differentCount: 0,
     rowsPerSecond: 0,
     seconds: 0,
-    method: 'checksum',
+    method,
     clientColumns: [],
     notes: [],
   };
