@@ -109,6 +109,14 @@ export const kafkaSchema = z.strictObject({
     description: 'Most bytes the sink fetches from one partition in one request.',
     example: 1_048_576,
   }),
+  sessionTimeoutMs: field(integer(6000, 1_800_000).default(30_000), {
+    description:
+      "Session timeout of the sinks' consumer group. A sink process that dies is replaced in the group (its " +
+      'partitions go to the others, or to its restarted self) only after this much time without a heartbeat. ' +
+      'Shorter means a faster takeover after a crash; it must stay above the longest apply of one batch, and ' +
+      "within the brokers' `group.min.session.timeout.ms` and `group.max.session.timeout.ms`.",
+    example: 10000,
+  }),
   retryTimeoutMs: field(integer(1000, 2_147_483_647).optional(), {
     description:
       'How long the source keeps retrying while Kafka does not answer (start-up calls and sends), before it ' +

@@ -47,6 +47,8 @@ export function sinkRuntimeFor(
     lingerMs: config.sink.lingerMs,
     fetchMaxBytes: config.kafka.consumerMaxBytes,
     fetchMaxBytesPerPartition: config.kafka.consumerMaxBytesPerPartition,
+    sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+    heartbeatIntervalMs: Math.max(500, Math.floor(config.kafka.sessionTimeoutMs / 10)),
     dlq: config.sink.dlq,
     maxRetries: config.sink.maxRetries === 0 ? Number.POSITIVE_INFINITY : config.sink.maxRetries,
     dlqReplicationFactor: config.kafka.replicationFactor,

@@ -151,7 +151,13 @@ export function mariadbToPostgresConfig(o: ExampleConfigOptions): string {
   const s = getSandbox();
   let text = readFileSync(join(ROOT, 'config', 'examples', 'mariadb-to-postgres.yaml'), 'utf8');
   text = replaceOnce(text, /^name: shop-move$/m, `name: ${o.name}`, 'the pipeline name');
-  text = replaceOnce(text, /^ {2}brokers: .*$/m, `  brokers: ${JSON.stringify(s.kafka.brokers)}`, 'kafka.brokers');
+  text = replaceOnce(
+    text,
+    /^ {2}brokers: .*$/m,
+    // A killed sink's partitions are handed over after 10 s instead of 30 s.
+    `  brokers: ${JSON.stringify(s.kafka.brokers)}\n  sessionTimeoutMs: 10000`,
+    'kafka.brokers',
+  );
   text = replaceOnce(
     text,
     `mysql://ferry:\${SOURCE_PASSWORD}@127.0.0.1:3306/shop`,

@@ -40,7 +40,7 @@ export function writeSnapshotPipeline(o: SnapshotPipelineOptions): SnapshotPipel
       : `postgres://${s.postgres.user}:\${SOURCE_PASSWORD}@${s.postgres.host}:${s.postgres.port}/${s.postgres.database}`;
   const config = {
     name: o.name,
-    kafka: { brokers: s.kafka.brokers, partitions: o.partitions ?? 3 },
+    kafka: { brokers: s.kafka.brokers, partitions: o.partitions ?? 3, sessionTimeoutMs: 10_000 },
     source: {
       kind: o.source,
       url: sourceUrl,

@@ -72,7 +72,7 @@ describe('sharded sink: MariaDB -> three PostgreSQL databases', () => {
       `postgres://${s.postgres.user}:\${TARGET_PASSWORD}@${s.postgres.host}:${s.postgres.port}/${d}`;
     const text = JSON.stringify({
       name,
-      kafka: { brokers: s.kafka.brokers, partitions: 3 },
+      kafka: { brokers: s.kafka.brokers, partitions: 3, sessionTimeoutMs: 10_000 },
       source: {
         kind: 'mysql',
         url: `mysql://${s.mysql.user}:\${SOURCE_PASSWORD}@${s.mysql.host}:${s.mysql.port}/${db}`,

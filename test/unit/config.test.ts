@@ -411,6 +411,7 @@ describe('good configs', () => {
       producerBatchBytes: 900_000,
       consumerMaxBytes: 32 * 1024 * 1024,
       consumerMaxBytesPerPartition: 4 * 1024 * 1024,
+      sessionTimeoutMs: 30_000,
     });
     expect(config.source).toMatchObject({
       kind: 'mysql',
