@@ -5,6 +5,7 @@ import {
   type ChunkResult,
   evenBounds,
   FerryError,
+  integerKey,
   integerKeyColumn,
   type JsonValue,
   type TableId,
@@ -80,6 +81,15 @@ export async function openMysqlChunkReader(cfg: MysqlSourceConfig, placements: P
       const hi = rows[0]?.['hi'];
       if (lo === null || lo === undefined || hi === null || hi === undefined) return [];
       return evenBounds(BigInt(String(lo)), BigInt(String(hi)), parts);
+    },
+    async maxKey(table: TableSchema): Promise<JsonValue[] | null> {
+      const key = integerKeyColumn(table);
+      if (!key) return null;
+      const [rows] = await conn.query<Rows>(
+        `SELECT CAST(MAX(${quoteId(key.name)}) AS CHAR) AS hi FROM ${quoteId(table.db)}.${quoteId(table.table)}`,
+      );
+      const hi = rows[0]?.['hi'];
+      return hi === null || hi === undefined ? null : [integerKey(BigInt(String(hi)))];
     },
     forget(id: string): void {
       placements.remove(id);

@@ -14,6 +14,7 @@ import {
   type ChunkResult,
   evenBounds,
   FerryError,
+  integerKey,
   integerKeyColumn,
   type JsonValue,
   type Logger,
@@ -81,6 +82,15 @@ export async function openPgChunkReader(opts: ResolvedOptions, logger: Logger): 
       const { lo, hi } = res.rows[0] ?? { lo: null, hi: null };
       if (lo === null || hi === null) return [];
       return evenBounds(BigInt(lo), BigInt(hi), parts);
+    },
+    async maxKey(table: TableSchema): Promise<JsonValue[] | null> {
+      const key = integerKeyColumn(table);
+      if (!key) return null;
+      const res = await client.query<{ hi: string | null }>(
+        `SELECT max(${quoteIdent(key.name)})::text AS hi FROM ${qualified(table.db, table.table)}`,
+      );
+      const hi = res.rows[0]?.hi ?? null;
+      return hi === null ? null : [integerKey(BigInt(hi))];
     },
     async close(): Promise<void> {
       await client.end().catch(() => undefined);

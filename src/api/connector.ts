@@ -116,6 +116,13 @@ export interface ChunkReader {
    * single integer key column is cut).
    */
   keyBounds?(table: TableSchema, parts: number): Promise<JsonValue[][]>;
+  /**
+   * The highest key of a table right now, or null when it is empty or the connector cannot tell
+   * (only a single integer key column). A table's snapshot reads up to this key only: rows inserted
+   * with higher keys afterwards reach the target through the stream, so a writer appending at the
+   * end of the key range cannot keep the snapshot from finishing.
+   */
+  maxKey?(table: TableSchema): Promise<JsonValue[] | null>;
   /** Gives up a chunk whose watermark is no longer awaited (a failed or abandoned read). */
   forget?(id: string): void;
   close(): Promise<void>;

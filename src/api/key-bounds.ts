@@ -24,8 +24,13 @@ export function evenBounds(min: bigint, max: bigint, parts: number): JsonValue[]
     const b = min + (width * BigInt(i)) / BigInt(parts);
     if (b <= previous || b >= max) continue;
     previous = b;
-    const safe = b <= BigInt(Number.MAX_SAFE_INTEGER) && b >= BigInt(Number.MIN_SAFE_INTEGER);
-    out.push([safe ? Number(b) : b.toString()]);
+    out.push([integerKey(b)]);
   }
   return out;
+}
+
+/** An integer key value in the canonical encoding: a number within 2^53, a string beyond. */
+export function integerKey(n: bigint): JsonValue {
+  const safe = n <= BigInt(Number.MAX_SAFE_INTEGER) && n >= BigInt(Number.MIN_SAFE_INTEGER);
+  return safe ? Number(n) : n.toString();
 }

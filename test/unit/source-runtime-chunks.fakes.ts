@@ -58,6 +58,10 @@ export class FakeChunkConnector extends FakeConnector {
         this.append({ type: 'checkpoint', position: { i: this.log.length + 1 } });
         return { rows };
       },
+      maxKey: async (t) => {
+        const ids = (this.rows.get(t.table) ?? []).map((r) => r['id'] as number);
+        return ids.length === 0 ? null : [Math.max(...ids)];
+      },
       keyBounds: async (t, parts) => {
         const ids = (this.rows.get(t.table) ?? []).map((r) => r['id'] as number);
         if (ids.length === 0) return [];

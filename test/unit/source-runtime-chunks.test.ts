@@ -211,6 +211,30 @@ describe('SourceRuntime: watermarked snapshot chunks', () => {
     expect((last['snapshot'] as { done: string[] }).done).toEqual(['app.a']);
   });
 
+  it('a writer appending at the end of the key range faster than chunks are read cannot keep the snapshot from finishing', async () => {
+    const kafka = new FakeKafka();
+    const src = new FakeChunkConnector([A]);
+    fill(src, 'a', 6);
+    // Three new rows above the highest key after every chunk read of two rows.
+    let next = 7;
+    src.betweenReadAndWatermark = () => {
+      for (let i = 0; i < 3; i++, next++) src.apply(A, 'c', next, `a${next}`);
+    };
+    const rt = runtime(kafka, src, { chunkSize: 2 });
+    const running = rt.run();
+    await waitFor(() => rt.storedOffset()?.phase === 'stream');
+    src.betweenReadAndWatermark = null;
+    await rt.stop();
+    await running;
+    // The table was read up to its highest key when its snapshot started (6), in ranges that stop
+    // there; every later row came through the stream.
+    expect(src.chunkReads.every((r) => r.until !== undefined && (r.until[0] as number) <= 6)).toBe(true);
+    expect(src.chunkReads.map((r) => r.until![0]).at(-1)).toBe(6);
+    expect(src.chunkReads.length).toBeLessThanOrEqual(5);
+    expect(replay(kafka.envelopes('p.app.a'))).toEqual(rowsOf(src, 'a'));
+    expect(rowsOf(src, 'a').size).toBeGreaterThan(6);
+  });
+
   it('a stream that fails for good ends the run with its error, while chunks are still to read', async () => {
     const kafka = new FakeKafka();
     const src = new FakeChunkConnector([A]);

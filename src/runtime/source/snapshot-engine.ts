@@ -378,6 +378,9 @@ export class SnapshotEngine {
     }
     if (!job.started) {
       job.started = true;
+      // A whole table (not resumed, not a range or a repair) is read up to its highest key now.
+      const whole = job.lastKey === null && job.until === null && !job.keys;
+      if (whole && reader.maxKey) job.until = await abortable(reader.maxKey(schema), [this.o.signal]);
       const estimated = await abortable(reader.estimateRows(schema), [this.o.signal]).catch(() => 0);
       this.o.onTableStart(job.table, estimated);
       this.o.logger.info(job.lastKey ? 'resuming the snapshot of a table' : 'snapshotting a table', {
@@ -385,7 +388,7 @@ export class SnapshotEngine {
         estimatedRows: estimated,
         ...(job.lastKey ? { afterKey: job.lastKey } : {}),
       });
-      await this.splitForReaders(reader, job, schema, estimated);
+      if (whole) await this.splitForReaders(reader, job, schema, estimated);
     }
     const limit = job.keys ? job.keys.length : chunkLimit(this.o.chunkSize, this.o.chunkBytes, job.rowBytes);
     const chunk = newChunk(job, schema, limit, this.recent.seq);
@@ -418,8 +421,12 @@ export class SnapshotEngine {
    */
   private async splitForReaders(reader: ChunkReader, job: Job, schema: TableSchema, estimated: number): Promise<void> {
     const parts = Math.min(this.o.parallelism, Math.floor(estimated / Math.max(1, this.o.chunkSize)));
-    if (parts < 2 || job.lastKey !== null || job.until !== null || job.keys || !reader.keyBounds) return;
-    const bounds = await abortable(reader.keyBounds(schema, parts), [this.o.signal]);
+    if (parts < 2 || !reader.keyBounds) return;
+    const end = job.until ? BigInt(String(job.until[0])) : null;
+    // Rows inserted since the table's highest key was taken may widen the range: cut only below it.
+    const bounds = (await abortable(reader.keyBounds(schema, parts), [this.o.signal])).filter(
+      (b) => end === null || BigInt(String(b[0])) < end,
+    );
     if (bounds.length === 0) return;
     this.work.split(job, bounds);
     this.o.logger.info('reading a table in key ranges at once', { table: job.table, ranges: bounds.length + 1 });
