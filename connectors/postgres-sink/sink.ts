@@ -16,7 +16,12 @@ import {
 } from '../../src/sql-sink/index.js';
 import { classifyPgError } from './errors.js';
 import { DDL_LOCK_KEY, type PgSinkColumn, PostgresSinkDialect } from './sink-dialect.js';
-import { createOffsetsTableStatement, createSchemaStatement, type PgStatement } from './sql.js';
+import {
+  createOffsetsTableStatement,
+  createSchemaStatement,
+  migrateOffsetsTableStatement,
+  type PgStatement,
+} from './sql.js';
 
 /** Rows from which the sink loads through COPY by default (docs/sinks.md#copy). */
 export const DEFAULT_COPY_THRESHOLD = 1000;
@@ -81,6 +86,7 @@ export class PostgresSink extends SqlSinkConnector<pg.Client, PgSinkColumn, Want
       await c.query('SELECT pg_advisory_xact_lock($1)', [DDL_LOCK_KEY]);
       if (this.metadataSchema !== 'public') await exec(c, createSchemaStatement(this.metadataSchema));
       await exec(c, createOffsetsTableStatement(this.metadataSchema));
+      await exec(c, migrateOffsetsTableStatement(this.metadataSchema));
     });
   }
 
