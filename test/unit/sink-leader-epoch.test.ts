@@ -46,19 +46,22 @@ describe('sink: records of a former active source instance (stale leader epoch)'
   it('transaction mode: judges records as read, and knows the epoch to store with each next offset', () => {
     const t = new EpochTracker();
     t.start('t', 0, '5', 1);
-    expect(t.judge(r(5, 1))).toEqual({ stale: false, first: true });
-    expect(t.judge(r(6, 2))).toEqual({ stale: false, first: true });
-    expect(t.judge(r(7, 1))).toEqual({ stale: true, first: true });
-    expect(t.judge(r(8, 2))).toEqual({ stale: false, first: true });
-    // A refetch gives the same verdicts.
-    expect(t.judge(r(6, 2))).toEqual({ stale: false, first: false });
-    expect(t.judge(r(7, 1))).toEqual({ stale: true, first: false });
+    const batch = [r(5, 1), r(6, 2), r(7, 1), r(8, 2)];
+    expect([...t.judge(batch)]).toEqual([batch[2]]);
+    // Judged but not handed on (a seek made the batch stale): the refetch is read for the first time.
+    const again = [r(5, 1), r(6, 2), r(7, 1), r(8, 2)];
+    expect([...t.judge(again)]).toEqual([again[2]]);
+    expect([...t.accept(again)]).toEqual(again);
+    // A refetch of part of it, after it was handed on: same verdicts, nothing read for the first time.
+    const part = [r(7, 1), r(8, 2), r(9, 1)];
+    expect([...t.judge(part)]).toEqual([part[0], part[2]]);
+    expect([...t.accept(part)]).toEqual([part[2]]);
     expect(t.epochAt('t', 0, '5')).toBe(1);
     expect(t.epochAt('t', 0, '6')).toBe(1);
     expect(t.epochAt('t', 0, '7')).toBe(2);
-    expect(t.epochAt('t', 0, '9')).toBe(2);
+    expect(t.epochAt('t', 0, '10')).toBe(2);
     // Unknown partition: nothing to judge against.
-    expect(t.judge(r(0, 1, 3)).stale).toBe(false);
+    expect(t.judge([r(0, 1, 3)]).size).toBe(0);
     expect(t.epochAt('t', 3, '1')).toBeNull();
   });
 });

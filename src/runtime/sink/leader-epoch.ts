@@ -96,10 +96,10 @@ export function reportStale(
 }
 
 /**
- * The same filter for a consumer that reads ahead of what it applies (transaction mode): records
- * are judged as they are read, in offset order per partition from the stored offset; the epoch
- * to store with a next offset is looked up afterwards (`epochAt`). Reading a record again (a
- * refetch) gives the same verdict.
+ * The same filter for a consumer that reads ahead of what it applies (transaction mode): fetched
+ * batches are judged as they are read, in offset order per partition from the stored offset, and
+ * accepted once they are handed on; the epoch to store with a next offset is looked up afterwards
+ * (`epochAt`). A batch read again (a refetch after a seek) gets the same verdicts.
  */
 export class EpochTracker {
   /** Per partition: the stored epoch at the stored offset, then every offset where the highest rose. */
@@ -113,22 +113,35 @@ export class EpochTracker {
     this.parts.set(tpKey(topic, partition), { base: epoch, rises: [], read: BigInt(nextOffset ?? '0') });
   }
 
-  /**
-   * Whether a record is stale, and whether it is read for the first time (a refetch judges a record
-   * again from what is known, with the same verdict).
-   */
-  judge(r: EpochRecord): { stale: boolean; first: boolean } {
-    const p = this.parts.get(tpKey(r.topic, r.partition));
-    if (!p) return { stale: false, first: true };
-    const offset = BigInt(r.offset);
-    const max = this.before(p, offset);
-    const first = offset >= p.read;
-    if (first) {
+  /** The stale records of a fetched batch (in offset order); changes nothing. */
+  judge<R extends EpochRecord>(records: R[]): Set<R> {
+    const stale = new Set<R>();
+    const seen = new Map<string, number | null>();
+    for (const r of records) {
+      const tp = tpKey(r.topic, r.partition);
+      const p = this.parts.get(tp);
+      if (!p) continue;
+      const max = higher(this.before(p, BigInt(r.offset)), seen.get(tp));
+      if (r.epoch !== null && r.epoch !== undefined && max !== null && r.epoch < max) stale.add(r);
+      seen.set(tp, higher(max, r.epoch));
+    }
+    return stale;
+  }
+
+  /** The batch was handed on: remembers where the highest epoch rose. Returns the records read for the first time. */
+  accept<R extends EpochRecord>(records: R[]): Set<R> {
+    const first = new Set<R>();
+    for (const r of records) {
+      const p = this.parts.get(tpKey(r.topic, r.partition));
+      const offset = BigInt(r.offset);
+      if (!p || offset < p.read) continue;
+      first.add(r);
       p.read = offset + 1n;
+      const max = this.before(p, offset);
       if (r.epoch !== null && r.epoch !== undefined && (max === null || r.epoch > max))
         p.rises.push({ offset, epoch: r.epoch });
     }
-    return { stale: r.epoch !== null && r.epoch !== undefined && max !== null && r.epoch < max, first };
+    return first;
   }
 
   /** The highest epoch among the records before `nextOffset` (what is stored with it). */

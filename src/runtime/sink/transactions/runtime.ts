@@ -241,31 +241,24 @@ export class TransactionSinkRuntime {
     const gen = this.generation;
     const epochs = this.epochs;
     const isTx = batch.topic === this.txTopic;
-    const records: InRecord[] = [];
-    const stale = new Set<InRecord>();
-    const newlyStale: InRecord[] = [];
-    for (const m of batch.messages) {
-      const r: InRecord = {
-        topic: batch.topic,
-        partition: batch.partition,
-        offset: m.offset,
-        key: m.key,
-        value: m.value,
-        epoch: headerEpoch(m.headers),
-      };
-      // A record of a former active source instance is skipped like a tombstone (an END like a BEGIN).
-      const verdict = epochs.judge(r);
-      if (verdict.stale) {
-        stale.add(r);
-        if (verdict.first) newlyStale.push(r);
-        r.decoded = { kind: 'skip' };
-      } else if (!isTx) {
-        r.decoded = await this.withRetry('decoding records', () => this.decoder.decode(r), p.heartbeat);
-      }
-      records.push(r);
+    const records: InRecord[] = batch.messages.map((m) => ({
+      topic: batch.topic,
+      partition: batch.partition,
+      offset: m.offset,
+      key: m.key,
+      value: m.value,
+      epoch: headerEpoch(m.headers),
+    }));
+    // A record of a former active source instance is skipped like a tombstone (an END like a BEGIN).
+    const stale = epochs.judge(records);
+    for (const r of records) {
+      if (stale.has(r)) r.decoded = { kind: 'skip' };
+      else if (!isTx) r.decoded = await this.withRetry('decoding records', () => this.decoder.decode(r), p.heartbeat);
     }
     if (p.isStale() || gen !== this.generation || !this.assembler) return;
     const assembler = this.assembler;
+    const firstRead = epochs.accept(records);
+    const newlyStale = records.filter((r) => stale.has(r) && firstRead.has(r));
     for (const r of records) {
       if (isTx) assembler.addTransaction(r, stale.has(r) ? null : parseEnd(r.value));
       else assembler.addData(r);
