@@ -20,6 +20,7 @@ import {
   createOffsetsTableStatement,
   createSchemaStatement,
   migrateOffsetsTableStatement,
+  offsetsEpochColumnStatement,
   type PgStatement,
 } from './sql.js';
 
@@ -86,7 +87,8 @@ export class PostgresSink extends SqlSinkConnector<pg.Client, PgSinkColumn, Want
       await c.query('SELECT pg_advisory_xact_lock($1)', [DDL_LOCK_KEY]);
       if (this.metadataSchema !== 'public') await exec(c, createSchemaStatement(this.metadataSchema));
       await exec(c, createOffsetsTableStatement(this.metadataSchema));
-      await exec(c, migrateOffsetsTableStatement(this.metadataSchema));
+      const has = await exec(c, offsetsEpochColumnStatement(this.metadataSchema));
+      if (Number(has.rows[0]?.n ?? 0) === 0) await exec(c, migrateOffsetsTableStatement(this.metadataSchema));
     });
   }
 

@@ -199,7 +199,20 @@ export function createOffsetsTableStatement(schema: string): PgStatement {
   };
 }
 
-/** Adds leader_epoch to a ferry_offsets table of an older ferry (idempotent). */
+/** Whether a ferry_offsets table has the leader_epoch column (older ferry versions lack it). */
+export function offsetsEpochColumnStatement(schema: string): PgStatement {
+  return {
+    text:
+      'SELECT count(*)::int AS n FROM information_schema.columns ' +
+      "WHERE table_schema = $1 AND table_name = $2 AND column_name = 'leader_epoch'",
+    values: [schema, OFFSETS_TABLE],
+  };
+}
+
+/**
+ * Adds leader_epoch to a ferry_offsets table of an older ferry (idempotent; run only when the
+ * column is missing, since ALTER TABLE locks the table even when there is nothing to add).
+ */
 export function migrateOffsetsTableStatement(schema: string): PgStatement {
   return {
     text: `ALTER TABLE ${qualify(schema, OFFSETS_TABLE)} ADD COLUMN IF NOT EXISTS leader_epoch bigint`,

@@ -1,9 +1,10 @@
 /**
  * Source failover seen from the sink (docs/failover.md#fencing): a record whose
  * `ferry-leader-epoch` is lower than one before it in its partition was sent by a former active
- * source instance after a takeover, and is skipped. Row mode on MariaDB (whose ferry_offsets of an
- * older ferry, without leader_epoch, is migrated in place) and transaction mode on PostgreSQL;
- * each restarted, where only the stored epoch tells that the next stale record is stale.
+ * source instance after a takeover, and is skipped. Row mode on MariaDB and transaction mode on
+ * PostgreSQL, each starting on a ferry_offsets table of an older ferry (without leader_epoch, so it
+ * is migrated in place), each restarted, where only the stored epoch tells that the next stale
+ * record is stale.
  */
 import type mysql from 'mysql2/promise';
 import type pg from 'pg';
@@ -53,7 +54,16 @@ describe('sink: records of a former active source instance (lower leader epoch)'
         );
         target = sandboxTarget('mysql', meta);
       } else {
-        target = sandboxTarget('postgres');
+        const meta = `${pipeline}_meta`;
+        await pgc.query(`CREATE SCHEMA ${pgc.escapeIdentifier(meta)}`);
+        await pgc.query(
+          `CREATE TABLE ${pgc.escapeIdentifier(meta)}.ferry_offsets (pipeline text NOT NULL, consumer_group text NOT NULL, ` +
+            'topic text NOT NULL, "partition" integer NOT NULL, next_offset bigint NOT NULL, truncate_barrier text, ' +
+            'updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (pipeline, consumer_group, topic, "partition"))',
+        );
+        const pgTarget = sandboxTarget('postgres');
+        if (pgTarget.kind !== 'postgres') throw new Error('expected a PostgreSQL target');
+        target = { ...pgTarget, metadataSchema: meta };
       }
       const ev = new TableEvents(schema, 'mysql');
       const writer = new EventWriter(kafka, pipeline, 1);
@@ -86,7 +96,8 @@ describe('sink: records of a former active source instance (lower leader epoch)'
           return e === null || e === undefined ? null : Number(e);
         }
         const r = await pgc.query(
-          'SELECT leader_epoch::int AS e FROM public.ferry_offsets WHERE pipeline = $1 AND topic = $2',
+          `SELECT leader_epoch::int AS e FROM ${pgc.escapeIdentifier(`${pipeline}_meta`)}.ferry_offsets ` +
+            'WHERE pipeline = $1 AND topic = $2',
           [pipeline, topic],
         );
         return r.rows[0]?.e ?? null;
