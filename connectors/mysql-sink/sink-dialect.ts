@@ -68,6 +68,7 @@ interface OffsetsResultRow {
   partition: number;
   next_offset: string;
   truncate_barrier: string | null;
+  leader_epoch: string | null;
 }
 
 export class MySqlSinkDialect implements SqlSinkDialect<Conn, MySqlTargetColumn, MySqlColumnType, MySqlParam> {
@@ -288,5 +289,6 @@ function offsetRows([rows]: [unknown, unknown]): OffsetsTableRow[] {
     partition: Number(r.partition),
     nextOffset: String(r.next_offset),
     truncateBarrier: r.truncate_barrier,
+    leaderEpoch: r.leader_epoch === null || r.leader_epoch === undefined ? null : Number(r.leader_epoch),
   }));
 }

@@ -21,7 +21,12 @@ import {
 import { type SqlDriver, SqlSession, SqlSinkConnector, SqlSinkCore } from '../../src/sql-sink/index.js';
 import { classifyMySqlError } from './errors.js';
 import { MySqlSinkDialect } from './sink-dialect.js';
-import { createDatabaseStatement, createOffsetsTableStatement } from './sql.js';
+import {
+  createDatabaseStatement,
+  createOffsetsTableStatement,
+  migrateOffsetsTableStatement,
+  offsetsEpochColumnStatement,
+} from './sql.js';
 import type { MySqlColumnType, MySqlTypeOptions } from './types.js';
 import type { MySqlParam, MySqlTargetColumn } from './values.js';
 
@@ -107,6 +112,7 @@ export class MySqlSink extends SqlSinkConnector<Conn, MySqlTargetColumn, MySqlCo
     await this.session.run('creating the offsets table', async (c) => {
       await c.query(createDatabaseStatement(this.metadataDb).sql);
       await c.query(createOffsetsTableStatement(this.metadataDb).sql);
+      await addEpochColumn(c, this.metadataDb);
     });
   }
 
@@ -177,4 +183,19 @@ function typeOptions(version: string): MySqlTypeOptions {
   const mariadb = /mariadb/i.test(version);
   const major = Number(/^(\d+)/.exec(version)?.[1] ?? 0);
   return { mariadb, binCollation: mariadb ? 'utf8mb4_nopad_bin' : major >= 8 ? 'utf8mb4_0900_bin' : 'utf8mb4_bin' };
+}
+
+/**
+ * Adds leader_epoch to a ferry_offsets table created by an older ferry. Idempotent: it checks the
+ * column first, and a concurrent sink process that added it meanwhile (duplicate column) is fine.
+ */
+async function addEpochColumn(c: Conn, db: string): Promise<void> {
+  const check = offsetsEpochColumnStatement(db);
+  const [rows] = await c.query(check.sql, check.params);
+  if (Number((rows as Array<{ n: number | string }>)[0]?.n ?? 0) > 0) return;
+  try {
+    await c.query(migrateOffsetsTableStatement(db).sql);
+  } catch (err) {
+    if ((err as { errno?: number }).errno !== 1060) throw err; // ER_DUP_FIELDNAME
+  }
 }

@@ -174,16 +174,33 @@ export function createOffsetsTableStatement(db: string): MySqlStatement {
       '`pipeline` VARCHAR(190) NOT NULL, `consumer_group` VARCHAR(190) NOT NULL, ' +
       '`topic` VARCHAR(249) CHARACTER SET ascii COLLATE ascii_bin NOT NULL, `partition` INT NOT NULL, ' +
       '`next_offset` BIGINT NOT NULL, `truncate_barrier` VARCHAR(64) CHARACTER SET ascii NULL, ' +
-      '`updated_at` DATETIME(6) NOT NULL, PRIMARY KEY (`pipeline`, `consumer_group`, `topic`, `partition`)' +
+      '`updated_at` DATETIME(6) NOT NULL, `leader_epoch` BIGINT NULL, ' +
+      'PRIMARY KEY (`pipeline`, `consumer_group`, `topic`, `partition`)' +
       ') ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin',
     params: [],
   };
 }
 
+/** Whether a ferry_offsets table has the leader_epoch column (older ferry versions lack it). */
+export function offsetsEpochColumnStatement(db: string): MySqlStatement {
+  return {
+    sql:
+      'SELECT COUNT(*) AS n FROM information_schema.COLUMNS ' +
+      "WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND COLUMN_NAME = 'leader_epoch'",
+    params: [db, OFFSETS_TABLE],
+  };
+}
+
+/** Adds leader_epoch to a ferry_offsets table of an older ferry (run when the column is missing). */
+export function migrateOffsetsTableStatement(db: string): MySqlStatement {
+  return { sql: `ALTER TABLE ${qualify(db, OFFSETS_TABLE)} ADD COLUMN \`leader_epoch\` BIGINT NULL`, params: [] };
+}
+
 export function readOffsetsStatement(db: string, pipeline: string, group: string, topics: string[]): MySqlStatement {
   return {
     sql:
-      'SELECT `topic`, `partition`, CAST(`next_offset` AS CHAR) AS next_offset, `truncate_barrier` ' +
+      'SELECT `topic`, `partition`, CAST(`next_offset` AS CHAR) AS next_offset, `truncate_barrier`, ' +
+      'CAST(`leader_epoch` AS CHAR) AS leader_epoch ' +
       `FROM ${qualify(db, OFFSETS_TABLE)} WHERE \`pipeline\` = ? AND \`consumer_group\` = ? AND \`topic\` IN ${tuple(topics.length)}`,
     params: [pipeline, group, ...topics],
   };
@@ -197,7 +214,8 @@ export function lockOffsetsStatement(
 ): MySqlStatement {
   return {
     sql:
-      'SELECT `topic`, `partition`, CAST(`next_offset` AS CHAR) AS next_offset, `truncate_barrier` ' +
+      'SELECT `topic`, `partition`, CAST(`next_offset` AS CHAR) AS next_offset, `truncate_barrier`, ' +
+      'CAST(`leader_epoch` AS CHAR) AS leader_epoch ' +
       `FROM ${qualify(db, OFFSETS_TABLE)} WHERE \`pipeline\` = ? AND \`consumer_group\` = ? ` +
       `AND (\`topic\`, \`partition\`) IN (${partitions.map(() => '(?, ?)').join(', ')}) FOR UPDATE`,
     params: [pipeline, group, ...partitions.flatMap((p) => [p.topic, p.partition])],
@@ -208,15 +226,29 @@ export function writeOffsetsStatement(
   db: string,
   pipeline: string,
   group: string,
-  rows: Array<{ topic: string; partition: number; nextOffset: string; truncateBarrier: string | null }>,
+  rows: Array<{
+    topic: string;
+    partition: number;
+    nextOffset: string;
+    truncateBarrier: string | null;
+    leaderEpoch: number | null;
+  }>,
 ): MySqlStatement {
   return {
     sql:
-      `INSERT INTO ${qualify(db, OFFSETS_TABLE)} (\`pipeline\`, \`consumer_group\`, \`topic\`, \`partition\`, \`next_offset\`, \`truncate_barrier\`, \`updated_at\`) ` +
-      `VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(6))').join(', ')} ` +
+      `INSERT INTO ${qualify(db, OFFSETS_TABLE)} (\`pipeline\`, \`consumer_group\`, \`topic\`, \`partition\`, \`next_offset\`, \`truncate_barrier\`, \`leader_epoch\`, \`updated_at\`) ` +
+      `VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(6))').join(', ')} ` +
       'ON DUPLICATE KEY UPDATE `next_offset` = VALUES(`next_offset`), `truncate_barrier` = VALUES(`truncate_barrier`), ' +
-      '`updated_at` = VALUES(`updated_at`)',
-    params: rows.flatMap((r) => [pipeline, group, r.topic, r.partition, r.nextOffset, r.truncateBarrier]),
+      '`leader_epoch` = VALUES(`leader_epoch`), `updated_at` = VALUES(`updated_at`)',
+    params: rows.flatMap((r) => [
+      pipeline,
+      group,
+      r.topic,
+      r.partition,
+      r.nextOffset,
+      r.truncateBarrier,
+      r.leaderEpoch === null ? null : String(r.leaderEpoch),
+    ]),
   };
 }
 

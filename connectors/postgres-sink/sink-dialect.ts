@@ -66,6 +66,7 @@ interface OffsetsResultRow {
   partition: number;
   next_offset: string;
   truncate_barrier: string | null;
+  leader_epoch: string | null;
 }
 
 export class PostgresSinkDialect implements SqlSinkDialect<pg.Client, PgSinkColumn, WantedType, PgParam> {
@@ -261,6 +262,7 @@ function offsetRows(res: pg.QueryResult): OffsetsTableRow[] {
     partition: r.partition,
     nextOffset: r.next_offset,
     truncateBarrier: r.truncate_barrier,
+    leaderEpoch: r.leader_epoch === null || r.leader_epoch === undefined ? null : Number(r.leader_epoch),
   }));
 }
 

@@ -16,7 +16,13 @@ import {
 } from '../../src/sql-sink/index.js';
 import { classifyPgError } from './errors.js';
 import { DDL_LOCK_KEY, type PgSinkColumn, PostgresSinkDialect } from './sink-dialect.js';
-import { createOffsetsTableStatement, createSchemaStatement, type PgStatement } from './sql.js';
+import {
+  createOffsetsTableStatement,
+  createSchemaStatement,
+  migrateOffsetsTableStatement,
+  offsetsEpochColumnStatement,
+  type PgStatement,
+} from './sql.js';
 
 /** Rows from which the sink loads through COPY by default (docs/sinks.md#copy). */
 export const DEFAULT_COPY_THRESHOLD = 1000;
@@ -81,6 +87,8 @@ export class PostgresSink extends SqlSinkConnector<pg.Client, PgSinkColumn, Want
       await c.query('SELECT pg_advisory_xact_lock($1)', [DDL_LOCK_KEY]);
       if (this.metadataSchema !== 'public') await exec(c, createSchemaStatement(this.metadataSchema));
       await exec(c, createOffsetsTableStatement(this.metadataSchema));
+      const has = await exec(c, offsetsEpochColumnStatement(this.metadataSchema));
+      if (Number(has.rows[0]?.n ?? 0) === 0) await exec(c, migrateOffsetsTableStatement(this.metadataSchema));
     });
   }
 

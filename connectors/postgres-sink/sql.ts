@@ -194,7 +194,28 @@ export function createOffsetsTableStatement(schema: string): PgStatement {
       `CREATE TABLE IF NOT EXISTS ${qualify(schema, OFFSETS_TABLE)} (` +
       'pipeline text NOT NULL, consumer_group text NOT NULL, topic text NOT NULL, "partition" integer NOT NULL, ' +
       'next_offset bigint NOT NULL, truncate_barrier text, updated_at timestamptz NOT NULL DEFAULT now(), ' +
-      'PRIMARY KEY (pipeline, consumer_group, topic, "partition"))',
+      'leader_epoch bigint, PRIMARY KEY (pipeline, consumer_group, topic, "partition"))',
+    values: [],
+  };
+}
+
+/** Whether a ferry_offsets table has the leader_epoch column (older ferry versions lack it). */
+export function offsetsEpochColumnStatement(schema: string): PgStatement {
+  return {
+    text:
+      'SELECT count(*)::int AS n FROM information_schema.columns ' +
+      "WHERE table_schema = $1 AND table_name = $2 AND column_name = 'leader_epoch'",
+    values: [schema, OFFSETS_TABLE],
+  };
+}
+
+/**
+ * Adds leader_epoch to a ferry_offsets table of an older ferry (idempotent; run only when the
+ * column is missing, since ALTER TABLE locks the table even when there is nothing to add).
+ */
+export function migrateOffsetsTableStatement(schema: string): PgStatement {
+  return {
+    text: `ALTER TABLE ${qualify(schema, OFFSETS_TABLE)} ADD COLUMN IF NOT EXISTS leader_epoch bigint`,
     values: [],
   };
 }
@@ -204,12 +225,13 @@ export interface OffsetRow {
   partition: number;
   nextOffset: string;
   truncateBarrier: string | null;
+  leaderEpoch: number | null;
 }
 
 export function readOffsetsStatement(schema: string, pipeline: string, group: string, topics: string[]): PgStatement {
   return {
     text:
-      'SELECT topic, "partition", next_offset::text AS next_offset, truncate_barrier ' +
+      'SELECT topic, "partition", next_offset::text AS next_offset, truncate_barrier, leader_epoch::text AS leader_epoch ' +
       `FROM ${qualify(schema, OFFSETS_TABLE)} WHERE pipeline = $1 AND consumer_group = $2 AND topic = ANY($3::text[])`,
     values: [pipeline, group, topics],
   };
@@ -224,7 +246,7 @@ export function lockOffsetsStatement(
 ): PgStatement {
   return {
     text:
-      'SELECT topic, "partition", next_offset::text AS next_offset, truncate_barrier ' +
+      'SELECT topic, "partition", next_offset::text AS next_offset, truncate_barrier, leader_epoch::text AS leader_epoch ' +
       `FROM ${qualify(schema, OFFSETS_TABLE)} WHERE pipeline = $1 AND consumer_group = $2 ` +
       'AND (topic, "partition") IN (SELECT * FROM unnest($3::text[], $4::integer[])) FOR UPDATE',
     values: [pipeline, group, partitions.map((p) => p.topic), partitions.map((p) => p.partition)],
@@ -234,10 +256,11 @@ export function lockOffsetsStatement(
 export function writeOffsetsStatement(schema: string, pipeline: string, group: string, rows: OffsetRow[]): PgStatement {
   return {
     text:
-      `INSERT INTO ${qualify(schema, OFFSETS_TABLE)} (pipeline, consumer_group, topic, "partition", next_offset, truncate_barrier, updated_at) ` +
-      'SELECT $1, $2, u.t, u.p, u.o, u.b, now() FROM unnest($3::text[], $4::integer[], $5::bigint[], $6::text[]) AS u(t, p, o, b) ' +
+      `INSERT INTO ${qualify(schema, OFFSETS_TABLE)} (pipeline, consumer_group, topic, "partition", next_offset, truncate_barrier, leader_epoch, updated_at) ` +
+      'SELECT $1, $2, u.t, u.p, u.o, u.b, u.e, now() ' +
+      'FROM unnest($3::text[], $4::integer[], $5::bigint[], $6::text[], $7::bigint[]) AS u(t, p, o, b, e) ' +
       'ON CONFLICT (pipeline, consumer_group, topic, "partition") DO UPDATE SET next_offset = EXCLUDED.next_offset, ' +
-      'truncate_barrier = EXCLUDED.truncate_barrier, updated_at = EXCLUDED.updated_at',
+      'truncate_barrier = EXCLUDED.truncate_barrier, leader_epoch = EXCLUDED.leader_epoch, updated_at = EXCLUDED.updated_at',
     values: [
       pipeline,
       group,
@@ -245,6 +268,7 @@ export function writeOffsetsStatement(schema: string, pipeline: string, group: s
       rows.map((r) => r.partition),
       rows.map((r) => r.nextOffset),
       rows.map((r) => r.truncateBarrier),
+      rows.map((r) => (r.leaderEpoch === null ? null : String(r.leaderEpoch))),
     ],
   };
 }

@@ -12,6 +12,8 @@ export interface MetaKeys {
   offsets: string;
   /** Hash: partition field → truncate barrier. */
   barriers: string;
+  /** Hash: partition field → highest source leader epoch before the next offset (docs/failover.md#fencing). */
+  epochs: string;
 }
 
 export interface BuildInput {
@@ -122,6 +124,10 @@ export function buildArgs(input: BuildInput): string[] {
       o.nextOffset,
       o.truncateBarrier ?? '',
     );
+    if (o.leaderEpoch !== null && o.leaderEpoch !== undefined) {
+      expectType(meta.epochs, 'hash');
+      writes.push('L', meta.epochs, partitionField(o.topic, o.partition), String(o.leaderEpoch));
+    }
   }
   const types: string[] = [];
   for (const [key, type] of typed) types.push('Y', key, type);

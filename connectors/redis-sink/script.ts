@@ -23,6 +23,7 @@
  *   A stream maxlen n f1 v1 …         append a change stream entry (XADD MAXLEN ~)
  *   O okeys bkeys field next barrier  store a partition's next offset and barrier ('' clears it)
  *   B okeys bkeys field barrier       set a barrier only (next offset "0" when none is stored)
+ *   L ekeys field epoch               store a partition's highest source leader epoch (docs/failover.md)
  */
 import { createHash } from 'node:crypto';
 
@@ -103,6 +104,9 @@ while i <= n do
     redis.call('HSET', a[i+1], a[i+3], a[i+4])
     if a[i+5] == '' then redis.call('HDEL', a[i+2], a[i+3]) else redis.call('HSET', a[i+2], a[i+3], a[i+5]) end
     i = i + 6
+  elseif op == 'L' then
+    redis.call('HSET', a[i+1], a[i+2], a[i+3])
+    i = i + 4
   elseif op == 'B' then
     redis.call('HSET', a[i+2], a[i+3], a[i+4])
     redis.call('HSETNX', a[i+1], a[i+3], '0')

@@ -47,7 +47,11 @@ export class RedisSink implements SinkConnector {
     this.ctx = ctx;
     this.logger = ctx.logger.child({ component: 'redis-sink' });
     const prefix = metaPrefix(this.opts, ctx.pipeline);
-    this.meta = { offsets: `${prefix}offsets:${ctx.group}`, barriers: `${prefix}barriers:${ctx.group}` };
+    this.meta = {
+      offsets: `${prefix}offsets:${ctx.group}`,
+      barriers: `${prefix}barriers:${ctx.group}`,
+      epochs: `${prefix}epochs:${ctx.group}`,
+    };
     await this.close();
     const client = redisClient(this.opts, () => this.connected);
     client.on('error', (err: Error) => this.logger?.debug('redis connection error', { error: err.message }));
@@ -82,8 +86,13 @@ export class RedisSink implements SinkConnector {
     const meta = this.meta!;
     let offsets: Record<string, string>;
     let barriers: Record<string, string>;
+    let epochs: Record<string, string>;
     try {
-      [offsets, barriers] = await Promise.all([client.hGetAll(meta.offsets), client.hGetAll(meta.barriers)]);
+      [offsets, barriers, epochs] = await Promise.all([
+        client.hGetAll(meta.offsets),
+        client.hGetAll(meta.barriers),
+        client.hGetAll(meta.epochs),
+      ]);
     } catch (err) {
       throw classifyRedisError(err, 'reading the stored offsets');
     }
@@ -92,7 +101,13 @@ export class RedisSink implements SinkConnector {
     for (const [field, next] of Object.entries(offsets)) {
       const tp = parsePartitionField(field);
       if (!tp || !wanted.has(tp.topic)) continue;
-      out.push({ ...tp, nextOffset: next, truncateBarrier: barriers[field] ?? null });
+      const epoch = epochs[field];
+      out.push({
+        ...tp,
+        nextOffset: next,
+        truncateBarrier: barriers[field] ?? null,
+        leaderEpoch: epoch === undefined ? null : Number(epoch),
+      });
     }
     return out;
   }

@@ -57,6 +57,13 @@ export interface PartitionOffset {
    * truncate) are skipped. null or absent: no barrier. Stored with the offset (docs/sinks.md).
    */
   truncateBarrier?: string | null;
+  /**
+   * Sinks only: the highest source leader epoch (`ferry-leader-epoch` header, docs/failover.md)
+   * among the partition's records before `nextOffset`; a later record with a lower epoch is a
+   * re-ordered copy from a former active source instance and is skipped. null or absent: no
+   * record carried an epoch. Stored with the offset, in the same transaction.
+   */
+  leaderEpoch?: number | null;
 }
 
 export type { Row };

@@ -16,6 +16,7 @@ export class FerryMetrics {
   readonly snapshotRows: Counter<'pipeline' | 'table'>;
   readonly sinkTransactions: Counter<'pipeline'>;
   readonly sinkTransactionsSplit: Counter<'pipeline'>;
+  readonly sinkStaleEpochRecords: Counter<'pipeline' | 'topic'>;
   readonly sourceConnected: Gauge<'pipeline'>;
   readonly sourceLagSeconds: Gauge<'pipeline'>;
   readonly sinkLagSeconds: Gauge<'pipeline'>;
@@ -76,6 +77,12 @@ export class FerryMetrics {
       name: 'ferry_sink_transactions_split_total',
       help: 'Source transactions larger than sink.maxTransactionEvents, applied in pieces (transaction mode).',
       labelNames: ['pipeline'],
+      registers,
+    });
+    this.sinkStaleEpochRecords = new Counter({
+      name: 'ferry_sink_stale_epoch_records_total',
+      help: 'Records skipped by a sink because a former active source instance sent them (a lower leader epoch than a record before them), by topic.',
+      labelNames: ['pipeline', 'topic'],
       registers,
     });
     this.snapshotRows = new Counter({

@@ -3,8 +3,9 @@ import { FerryError } from '../api/errors.js';
 import type { SourcePosition, StoredSourceOffset } from '../api/position.js';
 import { withAdmin } from '../kafka/admin.js';
 import { createRecordProducer, type OutMessage } from '../kafka/producer.js';
-import { lastValuePerKey, type ReadRecord, readTopicToEnd } from '../kafka/read-topic.js';
+import { type ReadRecord, readTopicToEnd } from '../kafka/read-topic.js';
 import { offsetsTopic } from '../kafka/topics.js';
+import { claimKey, EPOCH_HEADER, epochOf } from './leader-epoch.js';
 
 /**
  * Source positions in Kafka (docs/delivery.md). One compacted topic per pipeline,
@@ -15,7 +16,9 @@ import { offsetsTopic } from '../kafka/topics.js';
  *    "writtenAt":1700000000000,"describe":"binlog.000003:1234"}
  *
  * The last record for the key wins; a tombstone (null value) forgets the position, so the next
- * start takes a new snapshot.
+ * start takes a new snapshot. With `source.failover` (docs/failover.md#fencing) a record whose
+ * leader epoch is lower than an epoch read before it (a claim or a position) was sent by a former
+ * active instance and reached Kafka after a newer one took over: it never wins.
  */
 export const SOURCE_OFFSET_FORMAT = 1;
 
@@ -104,10 +107,67 @@ export function sourceOffsetTombstone(pipeline: string, sourceId: string): OutMe
   return { topic: offsetsTopic(pipeline), key: sourceId, value: null, partition: 0 };
 }
 
-/** Latest stored offset of `sourceId` among the records of the offsets topic. */
+/** What the offsets topic says of a source's position. */
+export interface StoredPositionRead {
+  /** The position to resume from (null: none stored, or forgotten). */
+  offset: SourceOffsetRecord | null;
+  /** Records of `sourceId` skipped for their lower epoch, in topic order. */
+  stale: Array<{ offset: string; epoch: number; highest: number }>;
+  /**
+   * The last record of `sourceId` in the topic is a stale one and no accepted record remains
+   * before it (compaction removed them): where to resume is unknown.
+   */
+  shadowed: boolean;
+}
+
+/** The epoch of a position record or tombstone: in its JSON value, else in its header. */
+function recordEpoch(r: ReadRecord): number | null {
+  const fromValue = epochOf(r.value);
+  if (fromValue !== null) return fromValue;
+  const header = r.headers?.[EPOCH_HEADER];
+  return header !== undefined && /^\d+$/.test(header) ? Number(header) : null;
+}
+
+/**
+ * Reads the stored position of `sourceId` from the records of the offsets topic, in order: the
+ * last record of the key wins, except one whose epoch is lower than the highest epoch read before
+ * it (claims and positions of `sourceId`). Records without an epoch (no failover) always count.
+ */
+export function readStoredPosition(records: ReadRecord[], sourceId: string): StoredPositionRead {
+  const claim = claimKey(sourceId);
+  let highest = 0;
+  let value: string | null = null;
+  let accepted = false;
+  let lastStale = false;
+  const stale: StoredPositionRead['stale'] = [];
+  for (const r of records) {
+    if (r.key === claim) {
+      const e = epochOf(r.value);
+      if (e !== null && e > highest) highest = e;
+      continue;
+    }
+    if (r.key !== sourceId) continue;
+    const e = recordEpoch(r);
+    if (e !== null && e < highest) {
+      stale.push({ offset: r.offset, epoch: e, highest });
+      lastStale = true;
+      continue;
+    }
+    if (e !== null) highest = e;
+    value = r.value;
+    accepted = true;
+    lastStale = false;
+  }
+  return {
+    offset: value === null ? null : decodeSourceOffset(value),
+    stale,
+    shadowed: lastStale && !accepted,
+  };
+}
+
+/** Latest stored offset of `sourceId` among the records of the offsets topic (stale epochs never win). */
 export function latestSourceOffset(records: ReadRecord[], sourceId: string): SourceOffsetRecord | null {
-  const value = lastValuePerKey(records).get(sourceId);
-  return value === undefined ? null : decodeSourceOffset(value);
+  return readStoredPosition(records, sourceId).offset;
 }
 
 /** Reads the stored offset of a source (for `ferry status` and tests). */

@@ -100,7 +100,11 @@ export class SqlSinkCore<C, Col extends TargetColumn, W extends WantedType, P> {
       for (const t of ordered) await this.applyTable(c, t, batch);
       if (batch.barriers && batch.barriers.length > 0) await dialect.writeBarriers(c, ctx, batch.barriers);
       if (batch.offsets.length > 0) {
-        const rows = batch.offsets.map((o) => ({ ...o, truncateBarrier: o.truncateBarrier ?? null }));
+        const rows = batch.offsets.map((o) => ({
+          ...o,
+          truncateBarrier: o.truncateBarrier ?? null,
+          leaderEpoch: o.leaderEpoch ?? null,
+        }));
         await dialect.writeOffsets(c, ctx, rows);
       }
     });

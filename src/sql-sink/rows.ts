@@ -12,6 +12,8 @@ import type { ColumnSchema } from '../api/schema.js';
 export interface OffsetsTableRow extends TopicPartition {
   nextOffset: string;
   truncateBarrier: string | null;
+  /** Highest source leader epoch before nextOffset (docs/failover.md#fencing); null: none. */
+  leaderEpoch: number | null;
 }
 
 /** A partition of a topic. */

@@ -2,7 +2,10 @@
  * source.failover: two `ferry source` processes of one pipeline (instances a and b) and a
  * `ferry sink`, on config/examples/mariadb-to-postgres.yaml, while an application writes.
  * 1. SIGKILL the active instance: the standby takes over from the stored position (no second
- *    snapshot) and the target ends equal to the source.
+ *    snapshot) and the target ends equal to the source. Then a record of the old epoch is written
+ *    into a data partition after records of the new one (what bytes held back by a network
+ *    partition would do): the sink skips and counts it, and so does the sink after a restart (the
+ *    epoch is stored with its offsets).
  * 2. SIGSTOP the active instance past the session timeout: the standby takes over; after SIGCONT
  *    the old instance steps down, and no record of its epoch lands in the offsets topic or the data
  *    topics after the takeover.
@@ -12,6 +15,7 @@ import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endOffsets, withAdmin } from '../../src/kafka/admin.js';
+import { createRecordProducer } from '../../src/kafka/producer.js';
 import { type ReadRecord, readTopicToEnd } from '../../src/kafka/read-topic.js';
 import { isDataTopic, offsetsTopic } from '../../src/kafka/topics.js';
 import { EPOCH_HEADER, epochOf, latestClaim } from '../../src/offsets/leader-epoch.js';
@@ -126,6 +130,52 @@ async function endsNow(pipeline: string): Promise<Map<string, bigint>> {
   return out;
 }
 
+/**
+ * Writes into a data partition, with the epoch header `stale`, an older state of a key whose
+ * partition already holds records of `newer`: a re-ordered copy sent by the former active
+ * instance. Applying it would put that older state in the target.
+ */
+async function injectStaleRecord(pipeline: string, stale: number, newer: number): Promise<string> {
+  const epochOfRecord = (r: ReadRecord) => Number(r.headers?.[EPOCH_HEADER] ?? 0);
+  const after = (r: ReadRecord) => JSON.stringify((JSON.parse(r.value!) as { after: unknown }).after);
+  for (const topic of await dataTopics(pipeline)) {
+    const records = await readTopicToEnd(kafka, topic);
+    const newerIn = new Set(records.filter((r) => epochOfRecord(r) === newer).map((r) => r.partition));
+    const last = new Map<string, ReadRecord>();
+    for (const r of records) if (r.key !== null) last.set(r.key, r);
+    const old = records.find((r) => {
+      const l = r.key === null ? undefined : last.get(r.key);
+      return (
+        l !== undefined &&
+        newerIn.has(r.partition) &&
+        epochOfRecord(r) === stale &&
+        r.value !== null &&
+        !r.value.includes('"op":"t"') &&
+        (l.value === null || after(l) !== after(r))
+      );
+    });
+    if (!old) continue;
+    const producer = await createRecordProducer(kafka);
+    try {
+      await producer.send([
+        { topic, key: old.key, value: old.value, partition: old.partition, headers: { [EPOCH_HEADER]: String(stale) } },
+      ]);
+    } finally {
+      await producer.disconnect();
+    }
+    return topic;
+  }
+  throw new Error(`no key with a state of epoch ${stale} that changed under epoch ${newer}`);
+}
+
+/** ferry_sink_stale_epoch_records_total of a sink process, for one topic or all. */
+async function staleCounted(port: number, topic?: string): Promise<number> {
+  const m = parseMetrics((await fetchText(`http://127.0.0.1:${port}/metrics`)).text);
+  return m
+    .filter((x) => x.name === 'ferry_sink_stale_epoch_records_total' && (!topic || x.labels['topic'] === topic))
+    .reduce((n, x) => n + x.value, 0);
+}
+
 async function targetEqualsSource(config: Parameters<typeof verifyPipeline>[0]): Promise<void> {
   await eventually(
     'the target to equal the source',
@@ -236,6 +286,33 @@ describe('source failover (two ferry source instances, example config)', () => {
       expect(report.source.leader).toMatchObject({ instance: 'b', epoch: second });
       const text = await runFerry(['status', '-c', p.sink.file], p.env);
       expect(text.stdout).toMatch(new RegExp(`^active {3}b, epoch ${second}, since `, 'm'));
+
+      // A stale record of epoch `first` after records of epoch `second`: skipped, counted, logged.
+      const topic = await injectStaleRecord(p.name, first, second);
+      await eventually('the sink to skip the stale record', async () => (await staleCounted(p.sink.port, topic)) === 1);
+      expect(p.sink.proc!.stderr()).toMatch(/skipped records of a former active source instance/);
+      await targetEqualsSource(p.config);
+      const pg = await pgSuper();
+      try {
+        const stored = await pg.query(
+          'SELECT max(leader_epoch)::int AS e FROM public.ferry_offsets WHERE pipeline = $1 AND topic = $2',
+          [p.name, topic],
+        );
+        expect(stored.rows[0]?.e).toBe(second);
+      } finally {
+        await pg.end();
+      }
+      // The sink restarts: the epoch comes back from ferry_offsets, and the next stale record is
+      // skipped too (alone in its batch, only the stored epoch can tell it is stale).
+      await p.sink.proc!.stop('SIGTERM');
+      p.sink.proc = start(`${p.name}-sink`, ['sink', '-c', p.sink.file], p.env);
+      await injectStaleRecord(p.name, first, second);
+      await eventually('the restarted sink to skip the stale record', async () => {
+        return (await staleCounted(p.sink.port).catch(() => 0)) === 1;
+      });
+      await targetEqualsSource(p.config);
+      const again = await runFerry(['verify', '-c', p.sink.file], p.env);
+      expect(again.code, again.stdout + again.stderr).toBe(0);
     },
     TEST_TIMEOUT_MS,
   );

@@ -17,6 +17,7 @@ import { createSinkConnector, type SinkTargetOptions } from '../../src/runtime/s
 import type { SinkMainOptions } from '../../src/runtime/sink/main.js';
 import { SinkRuntime, type SinkRuntimeOptions } from '../../src/runtime/sink/runtime.js';
 import { readSinkProgress, type SinkProgress } from '../../src/runtime/sink/status.js';
+import { TransactionSinkRuntime } from '../../src/runtime/sink/transactions/runtime.js';
 import { projectRoot } from '../../src/sandbox/index.js';
 import { buildDistWhenStale } from './build.js';
 import { MYSQL_READ_OPTIONS } from './compare.js';
@@ -42,7 +43,7 @@ export function sandboxTarget(kind: 'postgres' | 'mysql', database = 'ferry_meta
 }
 
 export interface InProcessSink {
-  runtime: SinkRuntime;
+  runtime: SinkRuntime | TransactionSinkRuntime;
   metrics: FerryMetrics;
   done: Promise<void>;
   /** Set when run() rejected. */
@@ -51,11 +52,16 @@ export interface InProcessSink {
 }
 
 export function startSink(
-  opts: Omit<SinkRuntimeOptions, 'connector' | 'kafka' | 'logger'> & { target: SinkTargetOptions; logger?: Logger },
+  opts: Omit<SinkRuntimeOptions, 'connector' | 'kafka' | 'logger'> & {
+    target: SinkTargetOptions;
+    logger?: Logger;
+    /** sink.consistency (default row). */
+    consistency?: 'row' | 'transaction';
+  },
 ): InProcessSink {
-  const { target, logger, ...rest } = opts;
+  const { target, logger, consistency, ...rest } = opts;
   const metrics = new FerryMetrics(opts.pipeline);
-  const runtime = new SinkRuntime({
+  const runtime = new (consistency === 'transaction' ? TransactionSinkRuntime : SinkRuntime)({
     sessionTimeoutMs: 6000,
     heartbeatIntervalMs: 1000,
     topicRefreshMs: 1000,

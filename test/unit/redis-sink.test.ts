@@ -23,7 +23,7 @@ const schema = tableSchema(
   ['id'],
 );
 const composite = tableSchema('shop', 'pairs', [col('a', 'text', 'string'), col('b', 'text', 'string')], ['a', 'b']);
-const meta = { offsets: 'ferry:p:offsets:g', barriers: 'ferry:p:barriers:g' };
+const meta = { offsets: 'ferry:p:offsets:g', barriers: 'ferry:p:barriers:g', epochs: 'ferry:p:epochs:g' };
 
 describe('Redis sink keys and values', () => {
   it('default keys are <db>.<table>:<key values>, escaped so composite keys never collide', () => {

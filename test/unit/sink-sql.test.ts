@@ -84,9 +84,13 @@ describe('PostgreSQL SQL builders', () => {
 
   it('offsets: upsert and fence take everything as parameters', () => {
     const w = pg.writeOffsetsStatement('public', 'p', 'g', [
-      { topic: 'p.db.t', partition: 2, nextOffset: '10', truncateBarrier: null },
+      { topic: 'p.db.t', partition: 2, nextOffset: '10', truncateBarrier: null, leaderEpoch: 3 },
     ]);
-    expect(w.values).toEqual(['p', 'g', ['p.db.t'], [2], ['10'], [null]]);
+    expect(w.values).toEqual(['p', 'g', ['p.db.t'], [2], ['10'], [null], ['3']]);
+    expect(w.text).toContain('leader_epoch = EXCLUDED.leader_epoch');
+    expect(pg.migrateOffsetsTableStatement('m').text).toBe(
+      'ALTER TABLE "m"."ferry_offsets" ADD COLUMN IF NOT EXISTS leader_epoch bigint',
+    );
     expect(w.text).toContain(
       'ON CONFLICT (pipeline, consumer_group, topic, "partition") DO UPDATE SET next_offset = EXCLUDED.next_offset',
     );
@@ -153,11 +157,15 @@ describe('MySQL SQL builders', () => {
   it('offsets table quotes the reserved word partition; writes are parameters', () => {
     expect(my.createOffsetsTableStatement('meta').sql).toContain('`partition` INT NOT NULL');
     const w = my.writeOffsetsStatement('meta', 'p', 'g', [
-      { topic: 't', partition: 0, nextOffset: '5', truncateBarrier: null },
-      { topic: 't', partition: 1, nextOffset: '7', truncateBarrier: 'X' },
+      { topic: 't', partition: 0, nextOffset: '5', truncateBarrier: null, leaderEpoch: null },
+      { topic: 't', partition: 1, nextOffset: '7', truncateBarrier: 'X', leaderEpoch: 2 },
     ]);
-    expect(w.params).toEqual(['p', 'g', 't', 0, '5', null, 'p', 'g', 't', 1, '7', 'X']);
-    expect(w.sql.match(/\?/g)).toHaveLength(12);
+    expect(w.params).toEqual(['p', 'g', 't', 0, '5', null, null, 'p', 'g', 't', 1, '7', 'X', '2']);
+    expect(w.sql.match(/\?/g)).toHaveLength(14);
+    expect(w.sql).toContain('`leader_epoch` = VALUES(`leader_epoch`)');
+    expect(my.migrateOffsetsTableStatement('meta').sql).toBe(
+      'ALTER TABLE `meta`.`ferry_offsets` ADD COLUMN `leader_epoch` BIGINT NULL',
+    );
     const l = my.lockOffsetsStatement('meta', 'p', 'g', [{ topic: 't', partition: 3 }]);
     expect(l.sql).toMatch(/IN \(\(\?, \?\)\) FOR UPDATE$/);
     expect(l.params).toEqual(['p', 'g', 't', 3]);

@@ -20,6 +20,7 @@ import { encodeSignal } from '../../signals/signals.js';
 import { type DeadLetter, sendDeadLetters } from './dead-letter.js';
 import type { InRecord, RecordDecoder } from './decode.js';
 import { isDataError } from './errors.js';
+import { judgeEpochs, reportStale } from './leader-epoch.js';
 import { observeApplied } from './metrics.js';
 import { tpKey } from './partition-state.js';
 import type { PartitionStates } from './partitions.js';
@@ -54,9 +55,11 @@ export class SinkApplier {
   /** Decodes the records, dead-letters the poison ones, and applies the rest with every offset. */
   async process(records: InRecord[], heartbeat: Heartbeat): Promise<void> {
     const letters: DeadLetter[] = [];
+    const { stale } = judgeEpochs(records, (tp) => this.d.states.epochOf(tp));
     for (const r of records) {
       if (!r.decoded) r.decoded = await this.d.withRetry('decoding records', () => this.d.decoder.decode(r), heartbeat);
-      if (r.decoded.kind === 'poison' && !r.dlqSent) {
+      // A stale record (leader-epoch.ts) is skipped, never dead-lettered.
+      if (r.decoded.kind === 'poison' && !r.dlqSent && !stale.has(r)) {
         letters.push(
           r.decoded.label
             ? { record: r, error: r.decoded.error, table: r.decoded.label }
@@ -129,16 +132,21 @@ export class SinkApplier {
   private async applyRecords(records: InRecord[], heartbeat: Heartbeat): Promise<void> {
     if (records.length === 0) return;
     const { states, connector, withRetry } = this.d;
+    // Records of a former active source instance (a lower leader epoch than one before them) are
+    // skipped; their offsets still move on, with the highest epoch (leader-epoch.ts).
+    const { stale, highest } = judgeEpochs(records, (tp) => states.epochOf(tp));
     const plan = planBarriers(
       records.map((r) => ({
         topic: r.topic,
         partition: r.partition,
-        ...(r.decoded?.kind === 'event' && r.decoded.truncateId ? { truncateId: r.decoded.truncateId } : {}),
+        ...(r.decoded?.kind === 'event' && r.decoded.truncateId && !stale.has(r)
+          ? { truncateId: r.decoded.truncateId }
+          : {}),
       })),
       (topic, partition) => states.stateOf(tpKey(topic, partition)),
       (topic) => states.partitionCount(topic),
     );
-    const kept = records.filter((r, i) => plan.keep[i] && r.decoded?.kind === 'event');
+    const kept = records.filter((r, i) => plan.keep[i] && !stale.has(r) && r.decoded?.kind === 'event');
     const events = kept.map((r) => (r.decoded as Extract<InRecord['decoded'], { kind: 'event' }>).event);
     const routed = isRoutedSink(connector) ? connector : null;
     const tables = routed ? [] : reduceEvents(events, { changes: connector.keepsChanges === true });
@@ -173,6 +181,7 @@ export class SinkApplier {
       return;
     }
     states.committedAfter(batch);
+    if (stale.size > 0) reportStale(stale, (tp) => highest.get(tp) ?? null, this.d.logger, this.d.metrics);
     if (this.d.metrics) observeApplied(this.d.metrics, kept, Number(process.hrtime.bigint() - started) / 1e9);
   }
 }

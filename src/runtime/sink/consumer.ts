@@ -11,6 +11,7 @@ import type { Logger } from '../../api/index.js';
 import type { ChunkBatcher } from './batcher.js';
 import type { InRecord } from './decode.js';
 import { FencedError, StaleError, StoppedError } from './errors.js';
+import { headerEpoch } from './leader-epoch.js';
 import type { SinkLag } from './metrics.js';
 import type { SinkRuntimeOptions } from './options.js';
 import { tpKey } from './partition-state.js';
@@ -174,7 +175,14 @@ export class SinkConsumer {
           lastSkipped = m.offset;
           continue;
         }
-        records.push({ topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key, value: m.value });
+        records.push({
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: m.offset,
+          key: m.key,
+          value: m.value,
+          epoch: headerEpoch(m.headers),
+        });
       }
       if (lastSkipped !== null) p.resolveOffset(lastSkipped);
       for (let i = 0; i < records.length; i += this.d.batchSize) {

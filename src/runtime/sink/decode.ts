@@ -19,6 +19,8 @@ export interface InRecord {
   offset: string;
   key: Buffer | null;
   value: Buffer | null;
+  /** Its `ferry-leader-epoch` header (source failover, leader-epoch.ts); null or absent: none. */
+  epoch?: number | null;
   decoded?: Decoded;
   /** Already sent to the dead-letter topic. */
   dlqSent?: boolean;

@@ -1,6 +1,7 @@
 /**
  * What the sink stores per Kafka partition, next to the target's rows (in the same transaction):
- * the next offset to read and the truncate barrier (truncate-barrier.ts). Every part of the sink
+ * the next offset to read, the truncate barrier (truncate-barrier.ts) and the highest source
+ * leader epoch seen before the next offset (leader-epoch.ts). Every part of the sink
  * keys its per-partition maps with tpKey.
  */
 
@@ -8,6 +9,8 @@ export interface PartitionState {
   /** Stored next offset; null = no row yet. */
   nextOffset: string | null;
   truncateBarrier: string | null;
+  /** Highest `ferry-leader-epoch` among the records before nextOffset; null or absent = none seen. */
+  leaderEpoch?: number | null;
 }
 
 /** The key of a topic partition in the sink's maps. */

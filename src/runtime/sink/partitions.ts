@@ -8,6 +8,7 @@ import type { Admin, Batch } from 'kafkajs';
 import type { Logger, SinkBatch, SinkConnector } from '../../api/index.js';
 import type { FerryMetrics } from '../../metrics/metrics.js';
 import type { InRecord } from './decode.js';
+import { judgeEpochs } from './leader-epoch.js';
 import { type PartitionState, tpKey } from './partition-state.js';
 import type { WithRetry } from './retry.js';
 
@@ -81,6 +82,7 @@ export class PartitionStates {
           this.committed.set(tpKey(s.topic, s.partition), {
             nextOffset: s.nextOffset,
             truncateBarrier: s.truncateBarrier ?? null,
+            leaderEpoch: s.leaderEpoch ?? null,
           });
         }
         for (const topic of this.topics) {
@@ -152,7 +154,15 @@ export class PartitionStates {
     return false;
   }
 
-  /** The SinkBatch of some records: their tables, the next offset of each partition, barriers and the fence. */
+  /** The highest leader epoch stored with a partition's offset (null: none). */
+  epochOf(tp: string): number | null {
+    return this.committed.get(tp)?.leaderEpoch ?? null;
+  }
+
+  /**
+   * The SinkBatch of some records: their tables, the next offset of each partition (with the
+   * highest leader epoch up to it), barriers and the fence.
+   */
   batchFor(
     records: InRecord[],
     tables: SinkBatch['tables'],
@@ -161,6 +171,7 @@ export class PartitionStates {
   ): SinkBatch {
     const last = new Map<string, InRecord>();
     for (const r of records) last.set(tpKey(r.topic, r.partition), r);
+    const { highest } = judgeEpochs(records, (tp) => this.epochOf(tp));
     const offsets: SinkBatch['offsets'] = [];
     const expected: NonNullable<SinkBatch['expected']> = [];
     for (const [tp, r] of last) {
@@ -171,6 +182,7 @@ export class PartitionStates {
         partition: r.partition,
         nextOffset: (BigInt(r.offset) + 1n).toString(),
         truncateBarrier: barrier,
+        leaderEpoch: highest.get(tp) ?? null,
       });
       expected.push({
         topic: r.topic,
@@ -187,12 +199,17 @@ export class PartitionStates {
     for (const b of batch.barriers ?? []) {
       const tp = tpKey(b.topic, b.partition);
       const state = this.committed.get(tp);
-      this.committed.set(tp, { nextOffset: state?.nextOffset ?? '0', truncateBarrier: b.truncateBarrier });
+      this.committed.set(tp, {
+        nextOffset: state?.nextOffset ?? '0',
+        truncateBarrier: b.truncateBarrier,
+        leaderEpoch: state?.leaderEpoch ?? null,
+      });
     }
     for (const o of batch.offsets) {
       this.committed.set(tpKey(o.topic, o.partition), {
         nextOffset: o.nextOffset,
         truncateBarrier: o.truncateBarrier ?? null,
+        leaderEpoch: o.leaderEpoch ?? null,
       });
     }
   }

@@ -8,7 +8,7 @@ import type {
 } from '../../api/index.js';
 import { FerryError } from '../../api/index.js';
 import { dataTopic, offsetsTopic, schemasTopic, signalsTopic } from '../../kafka/topics.js';
-import { latestSourceOffset, sourceOffsetTombstone } from '../../offsets/source-offsets.js';
+import { latestSourceOffset, readStoredPosition, sourceOffsetTombstone } from '../../offsets/source-offsets.js';
 import { abortable, everyMs, retry } from '../retry.js';
 import type { SourcePublisher } from './publisher.js';
 import type { SourceTransport } from './transport.js';
@@ -41,7 +41,19 @@ export class SourceStartup {
   async loadOffset(): Promise<StoredSourceOffset | null> {
     const topic = offsetsTopic(this.o.pipeline);
     const records = await this.kafkaUntilStopped(() => this.o.transport.readTopic(topic));
-    const stored = latestSourceOffset(records, this.o.sourceId);
+    const read = readStoredPosition(records, this.o.sourceId);
+    for (const s of read.stale) {
+      this.o.logger.warn('ignored a stored position of a former active instance (a lower leader epoch)', s);
+    }
+    if (read.shadowed) {
+      throw new FerryError(
+        'FERRY_POSITION_LOST',
+        `the last position stored in ${topic} was sent by a former active instance (epoch ` +
+          `${read.stale.at(-1)?.epoch}, below ${read.stale.at(-1)?.highest}) and compaction removed the positions ` +
+          'before it, so where to resume is unknown; start the source once with --resnapshot',
+      );
+    }
+    const stored = read.offset;
     if (stored) {
       this.o.logger.info('resuming from the stored position', {
         phase: stored.phase,

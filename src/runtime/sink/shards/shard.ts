@@ -1,6 +1,6 @@
 /**
- * One target of a sharded sink: its connector, whether it is reachable, the offsets and truncate
- * barriers it has stored (as this process knows them), and what it applied.
+ * One target of a sharded sink: its connector, whether it is reachable, the offsets, truncate
+ * barriers and leader epochs it has stored (as this process knows them), and what it applied.
  */
 import type { PartitionOffset, SinkBatch, SinkConnector, TableSchema } from '../../../api/index.js';
 import { type PartitionState, tpKey } from '../partition-state.js';
@@ -29,6 +29,7 @@ export class Shard {
       this.stored.set(tpKey(o.topic, o.partition), {
         nextOffset: o.nextOffset,
         truncateBarrier: o.truncateBarrier ?? null,
+        leaderEpoch: o.leaderEpoch ?? null,
       });
     }
   }
@@ -70,12 +71,14 @@ export class Shard {
       this.stored.set(tpKey(b.topic, b.partition), {
         nextOffset: s?.nextOffset ?? '0',
         truncateBarrier: b.truncateBarrier,
+        leaderEpoch: s?.leaderEpoch ?? null,
       });
     }
     for (const o of batch.offsets) {
       this.stored.set(tpKey(o.topic, o.partition), {
         nextOffset: o.nextOffset,
         truncateBarrier: o.truncateBarrier ?? null,
+        leaderEpoch: o.leaderEpoch ?? null,
       });
     }
   }

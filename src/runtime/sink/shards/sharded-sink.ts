@@ -266,7 +266,15 @@ export class ShardedSink implements RoutedSink {
         if (!low || next < low.next) {
           low = {
             next,
-            state: { topic, partition, nextOffset: state.nextOffset, truncateBarrier: state.truncateBarrier },
+            state: {
+              topic,
+              partition,
+              nextOffset: state.nextOffset,
+              truncateBarrier: state.truncateBarrier,
+              ...(state.leaderEpoch === null || state.leaderEpoch === undefined
+                ? {}
+                : { leaderEpoch: state.leaderEpoch }),
+            },
           };
         }
       }

@@ -34,6 +34,8 @@ export interface UnitApplierDeps {
   metrics?: FerryMetrics | undefined;
   dlq: boolean;
   producer: () => RecordProducer | null;
+  /** The highest source leader epoch before a next offset, stored with it (../leader-epoch.ts). */
+  epochAt?: (topic: string, partition: number, nextOffset: string) => number | null;
 }
 
 export class UnitApplier {
@@ -57,7 +59,11 @@ export class UnitApplier {
     const kept = records.filter((r) => r.decoded?.kind === 'event');
     const events = kept.map((r) => (r.decoded as { event: SinkEvent }).event);
     const tables = reduceEvents(events, { changes: this.d.connector.keepsChanges === true });
-    const offsets: PartitionOffset[] = unit.offsets.map((o) => ({ ...o, truncateBarrier: null }));
+    const offsets: PartitionOffset[] = unit.offsets.map((o) => ({
+      ...o,
+      truncateBarrier: null,
+      leaderEpoch: this.d.epochAt?.(o.topic, o.partition, o.nextOffset) ?? null,
+    }));
     const expected: NonNullable<SinkBatch['expected']> = [...unit.expected];
     const txTopic = this.d.transactionsTopic;
     const applied = unit.applied?.toString() ?? null;

@@ -18,6 +18,7 @@ import { singleActiveAssigner } from '../../../kafka/single-assigner.js';
 import { dlqTopic, isDataTopic, transactionsTopic } from '../../../kafka/topics.js';
 import { type InRecord, RecordDecoder } from '../decode.js';
 import { FencedError, StoppedError } from '../errors.js';
+import { EpochTracker, headerEpoch, reportStale } from '../leader-epoch.js';
 import type { SinkRuntimeOptions } from '../options.js';
 import { createWithRetry, type WithRetry } from '../retry.js';
 import { SchemaCache } from '../schemas.js';
@@ -43,6 +44,8 @@ export class TransactionSinkRuntime {
   private consumer: Consumer | null = null;
   private assembler: TransactionAssembler | null = null;
   private applier: UnitApplier | null = null;
+  /** Stale-epoch records of a former active source instance (leader-epoch.ts), per assembler. */
+  private epochs = new EpochTracker();
   private generation = 0;
   private partitionCounts = new Map<string, number>();
   private assigned: Record<string, number[]> = {};
@@ -201,10 +204,12 @@ export class TransactionSinkRuntime {
       applied ? BigInt(applied.nextOffset) : null,
       split?.truncateBarrier ? { id: split.truncateBarrier, count: Number(split.nextOffset) } : null,
     );
+    const epochs = new EpochTracker();
     for (const [topic, partitions] of Object.entries(this.assigned)) {
       for (const partition of partitions) {
         const s = get(topic, partition);
         assembler.start(topic, partition, s?.nextOffset ?? null);
+        epochs.start(topic, partition, s?.nextOffset ?? null, s?.leaderEpoch ?? null);
         this.consumer?.seek({ topic, partition, offset: s?.nextOffset ?? '0' });
       }
     }
@@ -218,9 +223,11 @@ export class TransactionSinkRuntime {
         metrics: this.o.metrics,
         dlq: this.o.dlq ?? true,
         producer: () => this.producer,
+        epochAt: (topic, partition, nextOffset) => epochs.epochAt(topic, partition, nextOffset),
       },
       stored,
     );
+    this.epochs = epochs;
     this.assembler = assembler;
   }
 
@@ -232,24 +239,33 @@ export class TransactionSinkRuntime {
       await this.sleep(50);
     }
     const gen = this.generation;
+    const epochs = this.epochs;
     const isTx = batch.topic === this.txTopic;
-    const records: InRecord[] = [];
-    for (const m of batch.messages) {
-      const r: InRecord = {
-        topic: batch.topic,
-        partition: batch.partition,
-        offset: m.offset,
-        key: m.key,
-        value: m.value,
-      };
-      if (!isTx) r.decoded = await this.withRetry('decoding records', () => this.decoder.decode(r), p.heartbeat);
-      records.push(r);
+    const records: InRecord[] = batch.messages.map((m) => ({
+      topic: batch.topic,
+      partition: batch.partition,
+      offset: m.offset,
+      key: m.key,
+      value: m.value,
+      epoch: headerEpoch(m.headers),
+    }));
+    // A record of a former active source instance is skipped like a tombstone (an END like a BEGIN).
+    const stale = epochs.judge(records);
+    for (const r of records) {
+      if (stale.has(r)) r.decoded = { kind: 'skip' };
+      else if (!isTx) r.decoded = await this.withRetry('decoding records', () => this.decoder.decode(r), p.heartbeat);
     }
     if (p.isStale() || gen !== this.generation || !this.assembler) return;
     const assembler = this.assembler;
+    const firstRead = epochs.accept(records);
+    const newlyStale = records.filter((r) => stale.has(r) && firstRead.has(r));
     for (const r of records) {
-      if (isTx) assembler.addTransaction(r, parseEnd(r.value));
+      if (isTx) assembler.addTransaction(r, stale.has(r) ? null : parseEnd(r.value));
       else assembler.addData(r);
+    }
+    if (newlyStale.length > 0) {
+      const end = (BigInt(records[records.length - 1]!.offset) + 1n).toString();
+      reportStale(newlyStale, () => epochs.epochAt(batch.topic, batch.partition, end), this.logger, this.o.metrics);
     }
     for (const id of assembler.newlySplit.splice(0)) {
       this.o.metrics?.sinkTransactionsSplit.inc();
