@@ -16,6 +16,8 @@ export class FerryMetrics {
   readonly snapshotRows: Counter<'pipeline' | 'table'>;
   readonly sinkTransactions: Counter<'pipeline'>;
   readonly sinkTransactionsSplit: Counter<'pipeline'>;
+  readonly sinkApplySerialFallbacks: Counter<'pipeline'>;
+  readonly sinkApplyInFlight: Gauge<'pipeline'>;
   readonly sourceConnected: Gauge<'pipeline'>;
   readonly sourceLagSeconds: Gauge<'pipeline'>;
   readonly sinkLagSeconds: Gauge<'pipeline'>;
@@ -75,6 +77,18 @@ export class FerryMetrics {
     this.sinkTransactionsSplit = new Counter({
       name: 'ferry_sink_transactions_split_total',
       help: 'Source transactions larger than sink.maxTransactionEvents, applied in pieces (transaction mode).',
+      labelNames: ['pipeline'],
+      registers,
+    });
+    this.sinkApplySerialFallbacks = new Counter({
+      name: 'ferry_sink_apply_serial_fallbacks_total',
+      help: 'Transaction mode: times a unit applied in parallel failed and the units from it on were applied again one at a time.',
+      labelNames: ['pipeline'],
+      registers,
+    });
+    this.sinkApplyInFlight = new Gauge({
+      name: 'ferry_sink_apply_in_flight',
+      help: 'Transaction mode: units (whole source transactions, grouped) being applied at once.',
       labelNames: ['pipeline'],
       registers,
     });

@@ -56,7 +56,11 @@ interface Partition {
   items: Item[];
   /** Offset after the last record received. */
   received: bigint;
-  /** What the target holds for it (null: nothing). */
+  /**
+   * What the target holds for it (null: nothing) once every unit taken so far is committed:
+   * units are committed in the order they were taken, so each one's fence expects what the one
+   * before it wrote.
+   */
   stored: string | null;
 }
 
@@ -94,6 +98,8 @@ export class TransactionAssembler {
   /** Ids of recently applied transactions without a commit order (Debezium-made topics). */
   private readonly recent = new Set<string>();
   private appliedOrder: bigint | null;
+  /** Commit order of the last transaction taken (applied or in flight). */
+  private takenOrder: bigint | null;
   private held = 0;
   /** Split transactions seen (logged once by the caller). */
   readonly newlySplit: string[] = [];
@@ -104,6 +110,7 @@ export class TransactionAssembler {
   constructor(opts: AssemblerOptions, applied: bigint | null, resume: { id: string; count: number } | null = null) {
     this.o = opts;
     this.appliedOrder = applied;
+    this.takenOrder = applied;
     this.resume = resume;
   }
 
@@ -265,18 +272,22 @@ export class TransactionAssembler {
       const [topic, partition] = splitTp(tp);
       offsets.push({ topic, partition, nextOffset });
       expected.push({ topic, partition, nextOffset: p.stored, truncateBarrier: null });
+      p.stored = nextOffset;
     }
+    if (applied !== null && (this.takenOrder === null || applied > this.takenOrder)) this.takenOrder = applied;
     const unit: Unit = { items, transactions, split: [...split], offsets, expected, applied, ends };
     if (splitProgress !== undefined) unit.splitProgress = splitProgress;
     return unit;
   }
 
-  /** The unit is in the target: its records are done, its offsets stored. */
+  /**
+   * The unit is in the target: its records are done. Units are committed in the order `next()`
+   * returned them (several may be taken before the first is committed).
+   */
   commit(unit: Unit): void {
     for (const i of unit.items) i.state = 'done';
     for (const i of unit.ends) i.state = 'done';
     this.held -= unit.items.length;
-    for (const o of unit.offsets) this.partitions.get(`${o.topic}\u0000${o.partition}`)!.stored = o.nextOffset;
     if (unit.applied !== null && (this.appliedOrder === null || unit.applied > this.appliedOrder)) {
       this.appliedOrder = unit.applied;
     }
@@ -289,7 +300,7 @@ export class TransactionAssembler {
 
   /** Whether the transaction is applied already (a copy re-published after a source restart). */
   private isApplied(id: string, order: bigint | null): boolean {
-    if (order !== null) return this.appliedOrder !== null && order <= this.appliedOrder;
+    if (order !== null) return this.takenOrder !== null && order <= this.takenOrder;
     return this.recent.has(id);
   }
 
