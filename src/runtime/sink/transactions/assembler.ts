@@ -54,6 +54,8 @@ interface Partition {
   tp: string;
   topic: string;
   items: Item[];
+  /** Every item before this index is taken or done (items never become pending again). */
+  head: number;
   /** Offset after the last record received. */
   received: bigint;
   /**
@@ -94,7 +96,9 @@ export class TransactionAssembler {
   private readonly o: AssemblerOptions;
   private readonly partitions = new Map<string, Partition>();
   private readonly txs = new Map<string, Tx>();
-  private readonly ends: Array<{ item: Item; end: EndRecord }> = [];
+  /** ENDs not taken yet: `ends[endsAt..]`, in commit order. */
+  private ends: Array<{ item: Item; end: EndRecord }> = [];
+  private endsAt = 0;
   /** Ids of recently applied transactions without a commit order (Debezium-made topics). */
   private readonly recent = new Set<string>();
   private appliedOrder: bigint | null;
@@ -126,7 +130,7 @@ export class TransactionAssembler {
   /** The stored next offset of a partition (from the target), before any record of it arrives. */
   start(topic: string, partition: number, stored: string | null): void {
     const tp = `${topic}\u0000${partition}`;
-    this.partitions.set(tp, { tp, topic, items: [], received: BigInt(stored ?? '0'), stored });
+    this.partitions.set(tp, { tp, topic, items: [], head: 0, received: BigInt(stored ?? '0'), stored });
   }
 
   /** A data record, decoded (a tombstone or a record below the stored offset is recorded as done). */
@@ -213,7 +217,8 @@ export class TransactionAssembler {
       progress = false;
       // Records at the head of their partition that need no transaction.
       for (const p of this.partitions.values()) {
-        for (const it of p.items) {
+        for (let at = this.head(p); at < p.items.length; at++) {
+          const it = p.items[at]!;
           if (it.state !== 'pending') continue;
           if (it.tx === null && p.topic === this.o.transactionsTopic) break; // an END waits for its turn
           const t = it.tx ? this.txs.get(it.tx.id) : undefined;
@@ -230,8 +235,8 @@ export class TransactionAssembler {
         }
       }
       // The next transactions in commit order, when complete and at the head of their partitions.
-      while (this.ends.length > 0 && items.length < maxEvents) {
-        const { item, end } = this.ends[0]!;
+      while (this.endsAt < this.ends.length && items.length < maxEvents) {
+        const { item, end } = this.ends[this.endsAt]!;
         const t = this.txs.get(end.id);
         if (!t && this.resume?.id === end.id) {
           // A split transaction whose records were all applied before this process started.
@@ -251,7 +256,7 @@ export class TransactionAssembler {
           }
           transactions++;
         }
-        this.ends.shift();
+        this.endsAt++;
         item.state = 'taken';
         ends.push(item);
         touched.add(item.tp);
@@ -266,7 +271,7 @@ export class TransactionAssembler {
     const expected: Unit['expected'] = [];
     for (const tp of touched) {
       const p = this.partitions.get(tp)!;
-      const first = p.items.find((i) => i.state === 'pending');
+      const first = p.items[this.head(p)];
       const nextOffset = (first ? first.offset : p.received).toString();
       if (nextOffset === p.stored) continue;
       const [topic, partition] = splitTp(tp);
@@ -294,7 +299,14 @@ export class TransactionAssembler {
     for (const p of this.partitions.values()) {
       let n = 0;
       while (n < p.items.length && p.items[n]!.state === 'done') n++;
-      if (n > 0) p.items.splice(0, n);
+      if (n > 0) {
+        p.items.splice(0, n);
+        p.head = Math.max(0, p.head - n);
+      }
+    }
+    if (this.endsAt > 1024 && this.endsAt * 2 > this.ends.length) {
+      this.ends = this.ends.slice(this.endsAt);
+      this.endsAt = 0;
     }
   }
 
@@ -322,11 +334,18 @@ export class TransactionAssembler {
   /** Every record before `item` in its partition is applied, taken, or of the same transaction. */
   private headReady(item: Item, t: Tx): boolean {
     const p = this.partitions.get(item.tp)!;
-    for (const i of p.items) {
+    for (let at = this.head(p); at < p.items.length; at++) {
+      const i = p.items[at]!;
       if (i === item) return true;
       if (i.state === 'pending' && !(i.tx && i.tx.id === t.id)) return false;
     }
     return true;
+  }
+
+  /** Index of the first pending item of the partition (its length when none). */
+  private head(p: Partition): number {
+    while (p.head < p.items.length && p.items[p.head]!.state !== 'pending') p.head++;
+    return p.head;
   }
 
   private split(t: Tx): void {
@@ -338,7 +357,7 @@ export class TransactionAssembler {
     const tp = `${topic}\u0000${partition}`;
     let p = this.partitions.get(tp);
     if (!p) {
-      p = { tp, topic, items: [], received: 0n, stored: null };
+      p = { tp, topic, items: [], head: 0, received: 0n, stored: null };
       this.partitions.set(tp, p);
     }
     return p;
