@@ -30,7 +30,7 @@ import {
 } from '../helpers/bank.js';
 import { ensureCliBuilt, pipelineEnv, runFerry, testDir } from '../helpers/cli.js';
 import { pollUntil } from '../helpers/poll.js';
-import { getSandbox, pgSuper, uniqueName } from '../helpers/sandbox.js';
+import { getSandbox, mysqlRoot, pgSuper, uniqueName } from '../helpers/sandbox.js';
 
 async function runBank(consistency: 'row' | 'transaction') {
   const name = uniqueName(`bank_${consistency === 'row' ? 'row' : 'txn'}`);
@@ -307,4 +307,109 @@ describe('parallel apply in transaction mode', () => {
       await pgc.end();
     }
   }, 180_000);
+});
+
+/**
+ * The SQL sink toolkit's side of parallel apply, on both engines: a batch with beforeCommit
+ * writes its rows, waits, and only then fences and stores its offsets; a later batch commits
+ * after it; a statement waiting for a row lock of an open batch fails after lockWaitMs.
+ */
+describe('parallel apply in the SQL sinks', () => {
+  for (const kind of ['postgres', 'mysql'] as const) {
+    it(`${kind}: writes, waits in beforeCommit, then fences and commits; a lock wait ends at lockWaitMs`, async () => {
+      const s = getSandbox();
+      const db = uniqueName('par_sql');
+      const connector = createSinkConnector({
+        kind,
+        url: kind === 'postgres' ? s.postgres.url : `${s.mysql.url}/${db}`,
+      });
+      const logger = createLogger({ level: 'error', format: 'json' });
+      await connector.start({ pipeline: db, group: `${db}-g`, logger });
+      const schema = withVersion({
+        db,
+        table: 't',
+        columns: [
+          { name: 'id', sourceType: 'int', kind: 'int32', nullable: false },
+          { name: 'v', sourceType: 'int', kind: 'int32', nullable: false },
+        ],
+        primaryKey: ['id'],
+        sourceKind: 'mysql',
+      });
+      await connector.ensureTable(schema);
+      const topic = `${db}.t`;
+      const rowsOf = (ids: number[], v: number) => [
+        { schema, truncate: false, upserts: ids.map((id) => ({ id, v })), deletes: [] },
+      ];
+      const offsets = (next: string) => [{ topic, partition: 0, nextOffset: next, truncateBarrier: null }];
+      const expected = (next: string | null) => [{ topic, partition: 0, nextOffset: next, truncateBarrier: null }];
+      const pgc = kind === 'postgres' ? await pgSuper(s.postgres.database) : null;
+      const my = kind === 'mysql' ? await mysqlRoot() : null;
+      const read = async () => {
+        const sql =
+          kind === 'postgres'
+            ? `SELECT id, v FROM "${db}"."t" ORDER BY id`
+            : `SELECT id, v FROM \`${db}\`.\`t\` ORDER BY id`;
+        if (pgc) return (await pgc.query(sql)).rows as Array<{ id: number; v: number }>;
+        const [rows] = await my!.query(sql);
+        return (rows as Array<{ id: number; v: number }>).map((r) => ({ id: Number(r.id), v: Number(r.v) }));
+      };
+      try {
+        let release!: () => void;
+        const gate = new Promise<void>((r) => {
+          release = r;
+        });
+        let aWritten = false;
+        const a = connector.apply({
+          tables: rowsOf([1], 1),
+          offsets: offsets('1'),
+          expected: expected(null),
+          lockWaitMs: 1000,
+          beforeCommit: async () => {
+            aWritten = true;
+            await gate;
+          },
+        });
+        await pollUntil('A to do its writes', async () => aWritten, 30_000, 20);
+        let bWritten = false;
+        const b = connector.apply({
+          tables: rowsOf([2], 2),
+          offsets: offsets('2'),
+          expected: expected('1'), // what A stores: checked only after A committed
+          lockWaitMs: 1000,
+          beforeCommit: async () => {
+            bWritten = true;
+            await a;
+          },
+        });
+        await pollUntil('B to do its writes', async () => bWritten, 30_000, 20);
+        // A holds the lock of row 1 until it commits: a batch writing it waits at most lockWaitMs.
+        const c = connector.apply({
+          tables: rowsOf([1], 3),
+          offsets: [],
+          lockWaitMs: 1000,
+          beforeCommit: async () => undefined,
+        });
+        await expect(c).rejects.toThrow();
+        expect(await read()).toEqual([]); // nothing committed while A waits
+        release();
+        await a;
+        await b;
+        expect(await read()).toEqual([
+          { id: 1, v: 1 },
+          { id: 2, v: 2 },
+        ]);
+        expect((await connector.readOffsets([topic])).map((o) => o.nextOffset)).toEqual(['2']);
+      } finally {
+        await connector.close();
+        if (pgc) {
+          await pgc.query(`DROP SCHEMA IF EXISTS "${db}" CASCADE`).catch(() => undefined);
+          await pgc.end();
+        }
+        if (my) {
+          await my.query(`DROP DATABASE IF EXISTS \`${db}\``).catch(() => undefined);
+          await my.end();
+        }
+      }
+    }, 30_000);
+  }
 });
