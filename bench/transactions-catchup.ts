@@ -6,12 +6,15 @@
  *      BEGIN/END records in `<pipeline>.__transactions`, 6 partitions per table;
  *   2. a sink runtime (row mode: SinkRuntime, transaction mode: TransactionSinkRuntime, as
  *      `ferry sink` runs them) starts on that backlog; events/s from its start until the offsets
- *      stored in the target reach the end of every partition;
+ *      stored in the target reach the end of every partition. Modes: `row`, `transaction`
+ *      (parallel apply, sink.applyParallelism = the 5th argument, default 4) and
+ *      `transaction-serial` (sink.applyParallelism 1);
  *   3. the target is checked: total balance, ledger rows.
  * Prints a results line per mode and one line `BENCH_JSON {...}`.
  *
  * Run (compile first; `npm run bench:transactions -- ...` does both):
- *   node .ferry/bench-build/bench/transactions-catchup.js [changes=200000] [modes=row,transaction] [batchSize=5000]
+ *   node .ferry/bench-build/bench/transactions-catchup.js [changes=200000]
+ *     [modes=row,transaction-serial,transaction] [batchSize=5000] [applyParallelism=4]
  * It starts (or reuses) the sandbox in .ferry/bench-sandbox, or FERRY_BENCH_SANDBOX_DIR, and
  * leaves it running. Every run uses new pipeline names; their schemas are dropped at the end.
  */
@@ -32,8 +35,11 @@ import { TransactionMarks } from '../src/runtime/source/transactions.js';
 import { projectRoot, sandboxUp } from '../src/sandbox/index.js';
 
 const CHANGES = Number(process.argv[2] ?? 200_000);
-const MODES = (process.argv[3] ?? 'row,transaction').split(',') as Array<'row' | 'transaction'>;
+const MODES = (process.argv[3] ?? 'row,transaction-serial,transaction').split(',') as Array<
+  'row' | 'transaction' | 'transaction-serial'
+>;
 const BATCH_SIZE = Number(process.argv[4] ?? 5000);
+const PARALLELISM = Number(process.argv[5] ?? 4);
 const PARTITIONS = 6;
 const ACCOUNTS = 1000;
 const nf = new Intl.NumberFormat('en-US');
@@ -189,7 +195,9 @@ async function main(): Promise<void> {
     );
     for (let i = 0; i < messages.length; i += 5000) await producer.send(messages.slice(i, i + 5000));
     await producer.disconnect();
-    const watched = mode === 'transaction' ? [...topics, txTopic] : topics;
+    const transactional = mode !== 'row';
+    const applyParallelism = mode === 'transaction' ? PARALLELISM : 1;
+    const watched = transactional ? [...topics, txTopic] : topics;
     const ends = new Map<string, bigint>();
     await withAdmin(kafka, async (a) => {
       for (const t of watched)
@@ -207,7 +215,9 @@ async function main(): Promise<void> {
       batchSize: BATCH_SIZE,
       topics,
     };
-    const runtime = mode === 'transaction' ? new TransactionSinkRuntime(options) : new SinkRuntime(options);
+    const runtime = transactional
+      ? new TransactionSinkRuntime({ ...options, applyParallelism })
+      : new SinkRuntime(options);
     const started = performance.now();
     const cpuStart = process.cpuUsage();
     const running = runtime.run();
@@ -241,6 +251,12 @@ async function main(): Promise<void> {
       cpuSeconds: Number(((cpu.user + cpu.system) / 1e6).toFixed(2)),
       targetChecked: ok,
       batchSize: BATCH_SIZE,
+      ...(transactional ? { applyParallelism } : {}),
+      ...(mode === 'transaction'
+        ? {
+            serialFallbacks: (await options.metrics.sinkApplySerialFallbacks.get()).values[0]?.value ?? 0,
+          }
+        : {}),
     };
     results.push(result);
     log(

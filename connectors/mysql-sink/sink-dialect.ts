@@ -206,6 +206,14 @@ export class MySqlSinkDialect implements SqlSinkDialect<Conn, MySqlTargetColumn,
     return toMySqlParam(column, value, target);
   }
 
+  /**
+   * innodb_lock_wait_timeout (whole seconds, at least 1) of the connection; it applies to the
+   * statements that follow, and only parallel apply's own connections set it.
+   */
+  async limitLockWait(c: Conn, ms: number): Promise<void> {
+    await c.query('SET SESSION innodb_lock_wait_timeout = ?', [Math.max(1, Math.ceil(ms / 1000))]);
+  }
+
   /** DELETE, not TRUNCATE TABLE: that would commit the batch's transaction. */
   async truncate(c: Conn, schema: TableSchema): Promise<void> {
     await exec(c, truncateStatement(schema.db, schema.table));

@@ -196,6 +196,11 @@ export class PostgresSinkDialect implements SqlSinkDialect<pg.Client, PgSinkColu
     return toPgParam(column, value, target);
   }
 
+  /** lock_timeout for the rest of the transaction only (set_config(..., true) is SET LOCAL). */
+  async limitLockWait(c: pg.Client, ms: number): Promise<void> {
+    await c.query("SELECT set_config('lock_timeout', $1, true)", [`${Math.max(1, Math.round(ms))}ms`]);
+  }
+
   async truncate(c: pg.Client, schema: TableSchema): Promise<void> {
     await exec(c, truncateStatement(schema.db, schema.table));
   }

@@ -223,6 +223,16 @@ export interface SinkBatch {
    * once the request is in Kafka (called inside the batch's transaction, before it commits).
    */
   repair?(schema: TableSchema, keys: Row[]): Promise<void>;
+  /**
+   * Parallel apply (transaction mode, docs/transactions.md#parallel-apply), only given to a
+   * connector with `parallelApply`: apply() writes the rows, then awaits this inside the open
+   * transaction, and only then checks the fence, writes the offsets and commits. A rejection
+   * rolls the transaction back and apply() throws. Such batches may be applied concurrently, each
+   * on its own connection of the target, with a short lock wait (`lockWaitMs`).
+   */
+  beforeCommit?(): Promise<void>;
+  /** With `beforeCommit`: the longest a statement of the batch may wait for a row lock, ms. */
+  lockWaitMs?: number;
 }
 
 export interface SinkContext {
@@ -237,6 +247,11 @@ export interface SinkConnector {
   readonly kind: 'postgres' | 'mysql' | 'redis';
   /** true: batches carry every change unreduced too (TableChanges.changes). */
   readonly keepsChanges?: boolean;
+  /**
+   * true: apply() honours SinkBatch.beforeCommit and may be called again before an earlier call
+   * returned (each batch on its own connection). Without it, transaction mode applies serially.
+   */
+  readonly parallelApply?: boolean;
   /** Connects and creates the offsets table if needed; auth/privilege problems throw non-retriable FerryErrors. */
   start(ctx: SinkContext): Promise<void>;
   /** Creates the target table when missing, or evolves it to the given schema (add column at least). */

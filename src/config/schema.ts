@@ -396,6 +396,13 @@ const sinkSchema = z.strictObject({
       '(logged, counted in `ferry_sink_transactions_split_total`), so the sink never holds more in memory.',
     example: 1_000_000,
   }),
+  applyParallelism: field(integer(1, 64).default(4), {
+    description:
+      'Transaction mode: units of whole source transactions applied at once, each on its own target connection, ' +
+      'when their rows do not overlap; commits stay in source commit order (docs/transactions.md#parallel-apply). ' +
+      '1 applies one unit at a time.',
+    example: 1,
+  }),
 });
 
 const metricsSchema = z.strictObject({

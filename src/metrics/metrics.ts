@@ -17,6 +17,8 @@ export class FerryMetrics {
   readonly sinkTransactions: Counter<'pipeline'>;
   readonly sinkTransactionsSplit: Counter<'pipeline'>;
   readonly sinkStaleEpochRecords: Counter<'pipeline' | 'topic'>;
+  readonly sinkApplySerialFallbacks: Counter<'pipeline'>;
+  readonly sinkApplyInFlight: Gauge<'pipeline'>;
   readonly sourceConnected: Gauge<'pipeline'>;
   readonly sourceLagSeconds: Gauge<'pipeline'>;
   readonly sinkLagSeconds: Gauge<'pipeline'>;
@@ -83,6 +85,18 @@ export class FerryMetrics {
       name: 'ferry_sink_stale_epoch_records_total',
       help: 'Records skipped by a sink because a former active source instance sent them (a lower leader epoch than a record before them), by topic.',
       labelNames: ['pipeline', 'topic'],
+      registers,
+    });
+    this.sinkApplySerialFallbacks = new Counter({
+      name: 'ferry_sink_apply_serial_fallbacks_total',
+      help: 'Transaction mode: times a unit applied in parallel failed and the units from it on were applied again one at a time.',
+      labelNames: ['pipeline'],
+      registers,
+    });
+    this.sinkApplyInFlight = new Gauge({
+      name: 'ferry_sink_apply_in_flight',
+      help: 'Transaction mode: units (whole source transactions, grouped) being applied at once.',
+      labelNames: ['pipeline'],
       registers,
     });
     this.snapshotRows = new Counter({

@@ -56,6 +56,10 @@ export function sinkRuntimeFor(
     ...(topicRefreshMs ? { topicRefreshMs } : {}),
   };
   return config.sink.consistency === 'transaction'
-    ? new TransactionSinkRuntime({ ...options, maxTransactionEvents: config.sink.maxTransactionEvents })
+    ? new TransactionSinkRuntime({
+        ...options,
+        maxTransactionEvents: config.sink.maxTransactionEvents,
+        applyParallelism: config.sink.applyParallelism,
+      })
     : new SinkRuntime(options);
 }

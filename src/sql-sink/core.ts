@@ -41,6 +41,9 @@ export class SqlSinkCore<C, Col extends TargetColumn, W extends WantedType, P> {
   /** Schema versions prepared already. */
   private readonly ensured = new Set<string>();
   private readonly renames = new RenameHistory();
+  /** Extra sessions of parallel apply, and those not applying now. */
+  private readonly lanes = new Set<SqlSession<C>>();
+  private readonly idleLanes: SqlSession<C>[] = [];
 
   constructor(opts: SqlSinkCoreOptions<C, Col, W, P>) {
     this.o = opts;
@@ -51,8 +54,12 @@ export class SqlSinkCore<C, Col extends TargetColumn, W extends WantedType, P> {
     this.ctx = ctx;
   }
 
-  close(): Promise<void> {
-    return this.o.session.close();
+  async close(): Promise<void> {
+    const lanes = [...this.lanes];
+    this.lanes.clear();
+    this.idleLanes.length = 0;
+    await Promise.all(lanes.map((l) => l.close()));
+    await this.o.session.close();
   }
 
   async ensureTable(schema: TableSchema): Promise<void> {
@@ -85,12 +92,44 @@ export class SqlSinkCore<C, Col extends TargetColumn, W extends WantedType, P> {
   }
 
   async apply(batch: SinkBatch): Promise<void> {
+    if (batch.beforeCommit) return this.applyOnLane(batch, batch.beforeCommit.bind(batch));
+    return this.applyOn(this.o.session, batch, null);
+  }
+
+  /**
+   * Parallel apply: the batch runs on an idle extra session (opened when none is idle), writes
+   * its rows, waits for `beforeCommit`, and only then fences and writes its offsets, so batches
+   * committed in the runtime's order keep ferry_offsets a contiguous prefix.
+   */
+  private async applyOnLane(batch: SinkBatch, beforeCommit: () => Promise<void>): Promise<void> {
+    const lane = this.idleLanes.pop() ?? this.o.session.fork();
+    this.lanes.add(lane);
+    try {
+      await this.applyOn(lane, batch, beforeCommit);
+    } finally {
+      if (this.lanes.has(lane)) this.idleLanes.push(lane);
+    }
+  }
+
+  private async applyOn(
+    session: SqlSession<C>,
+    batch: SinkBatch,
+    beforeCommit: (() => Promise<void>) | null,
+  ): Promise<void> {
     const ctx = this.requireStarted();
     const { dialect } = this.o;
-    await this.o.session.transaction('applying a batch', async (c) => {
-      if (batch.expected && batch.expected.length > 0) {
-        checkFence(batch.expected, await dialect.lockOffsets(c, ctx, batch.expected));
+    await session.transaction('applying a batch', async (c) => {
+      const fence = async () => {
+        if (batch.expected && batch.expected.length > 0) {
+          checkFence(batch.expected, await dialect.lockOffsets(c, ctx, batch.expected));
+        }
+      };
+      if (beforeCommit && batch.lockWaitMs !== undefined && dialect.limitLockWait) {
+        await dialect.limitLockWait(c, batch.lockWaitMs);
       }
+      // Serial: the fence first (it locks the offsets rows). Parallel: the offsets rows are
+      // those of the batch before, which commits only once this one waits in beforeCommit.
+      if (!beforeCommit) await fence();
       // Changes of a table under its name from before a RENAME TABLE (written earlier) go first.
       const renamed = (t: TableChanges) => {
         const to = this.targetMapping(t.schema).schema;
@@ -98,6 +137,10 @@ export class SqlSinkCore<C, Col extends TargetColumn, W extends WantedType, P> {
       };
       const ordered = [...batch.tables].sort((a, b) => renamed(a) - renamed(b));
       for (const t of ordered) await this.applyTable(c, t, batch);
+      if (beforeCommit) {
+        await beforeCommit();
+        await fence();
+      }
       if (batch.barriers && batch.barriers.length > 0) await dialect.writeBarriers(c, ctx, batch.barriers);
       if (batch.offsets.length > 0) {
         const rows = batch.offsets.map((o) => ({
@@ -208,6 +251,9 @@ export abstract class SqlSinkConnector<C, Col extends TargetColumn, W extends Wa
   protected abstract readonly core: SqlSinkCore<C, Col, W, P>;
 
   abstract start(ctx: SinkContext): Promise<void>;
+
+  /** apply() honours SinkBatch.beforeCommit, each concurrent batch on its own connection. */
+  readonly parallelApply = true;
 
   close(): Promise<void> {
     return this.core.close();

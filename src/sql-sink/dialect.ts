@@ -77,6 +77,12 @@ export interface SqlSinkDialect<C, Col extends TargetColumn, W extends WantedTyp
   writeBarriers(c: C, ctx: SinkContext, rows: BarrierRow[]): Promise<void>;
 
   // ---- rows (inside the batch's transaction) ----
+  /**
+   * Limits how long the statements of the open transaction wait for a row lock (parallel apply:
+   * a wait the runtime cannot see turns into an error instead of a deadlock). Without it, parallel
+   * apply relies on the engine's own lock wait timeout.
+   */
+  limitLockWait?(c: C, ms: number): Promise<void>;
   /** A canonical value as the driver's parameter for the target column; null is SQL NULL. */
   param(column: ColumnSchema, value: JsonValue, target: Col): P;
   /** Empties the table inside the transaction. */

@@ -66,6 +66,11 @@ export class SqlSession<C> {
     });
   }
 
+  /** Another session to the same target with its own connection (parallel apply). */
+  fork(): SqlSession<C> {
+    return new SqlSession(this.driver, this.logger);
+  }
+
   async close(): Promise<void> {
     const c = this.conn;
     this.conn = null;

@@ -168,7 +168,7 @@ export async function sourceState(db: string): Promise<{ ledger: number; touches
 /** A pipeline config for the bank: MariaDB → PostgreSQL, several partitions. */
 export function bankConfig(
   dir: string,
-  o: { name: string; db: string; consistency: 'row' | 'transaction'; batchSize: number },
+  o: { name: string; db: string; consistency: 'row' | 'transaction'; batchSize: number; applyParallelism?: number },
 ): string {
   const s = getSandbox();
   const text = [
@@ -189,6 +189,7 @@ export function bankConfig(
     `  batchSize: ${o.batchSize}`,
     '  lingerMs: 10',
     `  consistency: ${o.consistency}`,
+    ...(o.applyParallelism !== undefined ? [`  applyParallelism: ${o.applyParallelism}`] : []),
     'metrics:',
     '  enabled: false',
     'log:',

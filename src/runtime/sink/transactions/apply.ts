@@ -38,9 +38,18 @@ export interface UnitApplierDeps {
   epochAt?: (topic: string, partition: number, nextOffset: string) => number | null;
 }
 
+/** A unit with its target batch, ready to apply. */
+export interface PreparedUnit {
+  unit: Unit;
+  batch: SinkBatch;
+  /** Its records that are events (not sent to the dead-letter topic). */
+  kept: InRecord[];
+  started: bigint;
+}
+
 export class UnitApplier {
   private readonly d: UnitApplierDeps;
-  /** What the target holds for the two extra rows (the fence). */
+  /** What the target holds for the two extra rows once the units prepared so far are committed (the fence). */
   private storedApplied: string | null;
   private storedSplit: { count: string; id: string | null } | null;
 
@@ -52,7 +61,17 @@ export class UnitApplier {
     this.storedSplit = s ? { count: s.nextOffset, id: s.truncateBarrier ?? null } : null;
   }
 
+  /** Applies the unit serially (retrying systemic failures) in one target transaction. */
   async apply(unit: Unit): Promise<void> {
+    await this.applyPrepared(await this.prepare(unit));
+  }
+
+  /**
+   * Sends its poison records to the dead-letter topic and builds the unit's target batch. Units
+   * are prepared in the order they are committed: each one's fence expects what the one before
+   * it stores (the applied commit order and the progress of a split transaction).
+   */
+  async prepare(unit: Unit): Promise<PreparedUnit> {
     const started = process.hrtime.bigint();
     const records = unit.items.map((i) => i.record);
     await this.deadLetter(records);
@@ -91,27 +110,44 @@ export class UnitApplier {
         truncateBarrier: this.storedSplit?.id ?? null,
       });
     }
-    const batch: SinkBatch = { tables, offsets, expected };
-    const { connector } = this.d;
-    try {
-      await this.d.withRetry('applying transactions', async () => {
-        for (const schema of schemasOf(tables)) await connector.ensureTable(schema);
-        await connector.apply(batch);
-      });
-    } catch (err) {
-      if (!isDataError(err)) throw err;
-      throw new FerryError(
-        'FERRY_APPLY',
-        `the target rejected a change of a source transaction (${err.message}); in transaction mode a ` +
-          'transaction is applied whole or not at all, so the sink stops. Fix the target (or the row at the ' +
-          'source), or run this pipeline with sink.consistency: row, which sends such rows to the dead-letter topic',
-        { cause: err },
-      );
-    }
     if (applied !== null) this.storedApplied = applied;
     if (unit.splitProgress !== undefined) {
       const p = unit.splitProgress;
       this.storedSplit = { count: String(p?.count ?? 0), id: p?.id ?? null };
+    }
+    return { unit, batch: { tables, offsets, expected }, kept, started };
+  }
+
+  /**
+   * Applies a prepared unit. Serially (no `parallel`): retrying systemic failures, a data error
+   * stops the sink. In parallel: once, on its own connection, waiting for `beforeCommit` between
+   * its writes and its offsets; any failure is the caller's to handle.
+   */
+  async applyPrepared(
+    prepared: PreparedUnit,
+    parallel?: { beforeCommit: () => Promise<void>; lockWaitMs: number },
+  ): Promise<void> {
+    const { batch, kept, started } = prepared;
+    const { connector } = this.d;
+    if (parallel) {
+      for (const schema of schemasOf(batch.tables)) await connector.ensureTable(schema);
+      await connector.apply({ ...batch, beforeCommit: parallel.beforeCommit, lockWaitMs: parallel.lockWaitMs });
+    } else {
+      try {
+        await this.d.withRetry('applying transactions', async () => {
+          for (const schema of schemasOf(batch.tables)) await connector.ensureTable(schema);
+          await connector.apply(batch);
+        });
+      } catch (err) {
+        if (!isDataError(err)) throw err;
+        throw new FerryError(
+          'FERRY_APPLY',
+          `the target rejected a change of a source transaction (${err.message}); in transaction mode a ` +
+            'transaction is applied whole or not at all, so the sink stops. Fix the target (or the row at the ' +
+            'source), or run this pipeline with sink.consistency: row, which sends such rows to the dead-letter topic',
+          { cause: err },
+        );
+      }
     }
     if (this.d.metrics) observeApplied(this.d.metrics, kept, Number(process.hrtime.bigint() - started) / 1e9);
   }

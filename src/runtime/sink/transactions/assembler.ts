@@ -54,9 +54,15 @@ interface Partition {
   tp: string;
   topic: string;
   items: Item[];
+  /** Every item before this index is taken or done (items never become pending again). */
+  head: number;
   /** Offset after the last record received. */
   received: bigint;
-  /** What the target holds for it (null: nothing). */
+  /**
+   * What the target holds for it (null: nothing) once every unit taken so far is committed:
+   * units are committed in the order they were taken, so each one's fence expects what the one
+   * before it wrote.
+   */
   stored: string | null;
 }
 
@@ -90,10 +96,14 @@ export class TransactionAssembler {
   private readonly o: AssemblerOptions;
   private readonly partitions = new Map<string, Partition>();
   private readonly txs = new Map<string, Tx>();
-  private readonly ends: Array<{ item: Item; end: EndRecord }> = [];
+  /** ENDs not taken yet: `ends[endsAt..]`, in commit order. */
+  private ends: Array<{ item: Item; end: EndRecord }> = [];
+  private endsAt = 0;
   /** Ids of recently applied transactions without a commit order (Debezium-made topics). */
   private readonly recent = new Set<string>();
   private appliedOrder: bigint | null;
+  /** Commit order of the last transaction taken (applied or in flight). */
+  private takenOrder: bigint | null;
   private held = 0;
   /** Split transactions seen (logged once by the caller). */
   readonly newlySplit: string[] = [];
@@ -104,6 +114,7 @@ export class TransactionAssembler {
   constructor(opts: AssemblerOptions, applied: bigint | null, resume: { id: string; count: number } | null = null) {
     this.o = opts;
     this.appliedOrder = applied;
+    this.takenOrder = applied;
     this.resume = resume;
   }
 
@@ -119,7 +130,7 @@ export class TransactionAssembler {
   /** The stored next offset of a partition (from the target), before any record of it arrives. */
   start(topic: string, partition: number, stored: string | null): void {
     const tp = `${topic}\u0000${partition}`;
-    this.partitions.set(tp, { tp, topic, items: [], received: BigInt(stored ?? '0'), stored });
+    this.partitions.set(tp, { tp, topic, items: [], head: 0, received: BigInt(stored ?? '0'), stored });
   }
 
   /** A data record, decoded (a tombstone or a record below the stored offset is recorded as done). */
@@ -206,7 +217,8 @@ export class TransactionAssembler {
       progress = false;
       // Records at the head of their partition that need no transaction.
       for (const p of this.partitions.values()) {
-        for (const it of p.items) {
+        for (let at = this.head(p); at < p.items.length; at++) {
+          const it = p.items[at]!;
           if (it.state !== 'pending') continue;
           if (it.tx === null && p.topic === this.o.transactionsTopic) break; // an END waits for its turn
           const t = it.tx ? this.txs.get(it.tx.id) : undefined;
@@ -223,8 +235,8 @@ export class TransactionAssembler {
         }
       }
       // The next transactions in commit order, when complete and at the head of their partitions.
-      while (this.ends.length > 0 && items.length < maxEvents) {
-        const { item, end } = this.ends[0]!;
+      while (this.endsAt < this.ends.length && items.length < maxEvents) {
+        const { item, end } = this.ends[this.endsAt]!;
         const t = this.txs.get(end.id);
         if (!t && this.resume?.id === end.id) {
           // A split transaction whose records were all applied before this process started.
@@ -244,7 +256,7 @@ export class TransactionAssembler {
           }
           transactions++;
         }
-        this.ends.shift();
+        this.endsAt++;
         item.state = 'taken';
         ends.push(item);
         touched.add(item.tp);
@@ -259,37 +271,48 @@ export class TransactionAssembler {
     const expected: Unit['expected'] = [];
     for (const tp of touched) {
       const p = this.partitions.get(tp)!;
-      const first = p.items.find((i) => i.state === 'pending');
+      const first = p.items[this.head(p)];
       const nextOffset = (first ? first.offset : p.received).toString();
       if (nextOffset === p.stored) continue;
       const [topic, partition] = splitTp(tp);
       offsets.push({ topic, partition, nextOffset });
       expected.push({ topic, partition, nextOffset: p.stored, truncateBarrier: null });
+      p.stored = nextOffset;
     }
+    if (applied !== null && (this.takenOrder === null || applied > this.takenOrder)) this.takenOrder = applied;
     const unit: Unit = { items, transactions, split: [...split], offsets, expected, applied, ends };
     if (splitProgress !== undefined) unit.splitProgress = splitProgress;
     return unit;
   }
 
-  /** The unit is in the target: its records are done, its offsets stored. */
+  /**
+   * The unit is in the target: its records are done. Units are committed in the order `next()`
+   * returned them (several may be taken before the first is committed).
+   */
   commit(unit: Unit): void {
     for (const i of unit.items) i.state = 'done';
     for (const i of unit.ends) i.state = 'done';
     this.held -= unit.items.length;
-    for (const o of unit.offsets) this.partitions.get(`${o.topic}\u0000${o.partition}`)!.stored = o.nextOffset;
     if (unit.applied !== null && (this.appliedOrder === null || unit.applied > this.appliedOrder)) {
       this.appliedOrder = unit.applied;
     }
     for (const p of this.partitions.values()) {
       let n = 0;
       while (n < p.items.length && p.items[n]!.state === 'done') n++;
-      if (n > 0) p.items.splice(0, n);
+      if (n > 0) {
+        p.items.splice(0, n);
+        p.head = Math.max(0, p.head - n);
+      }
+    }
+    if (this.endsAt > 1024 && this.endsAt * 2 > this.ends.length) {
+      this.ends = this.ends.slice(this.endsAt);
+      this.endsAt = 0;
     }
   }
 
   /** Whether the transaction is applied already (a copy re-published after a source restart). */
   private isApplied(id: string, order: bigint | null): boolean {
-    if (order !== null) return this.appliedOrder !== null && order <= this.appliedOrder;
+    if (order !== null) return this.takenOrder !== null && order <= this.takenOrder;
     return this.recent.has(id);
   }
 
@@ -311,11 +334,18 @@ export class TransactionAssembler {
   /** Every record before `item` in its partition is applied, taken, or of the same transaction. */
   private headReady(item: Item, t: Tx): boolean {
     const p = this.partitions.get(item.tp)!;
-    for (const i of p.items) {
+    for (let at = this.head(p); at < p.items.length; at++) {
+      const i = p.items[at]!;
       if (i === item) return true;
       if (i.state === 'pending' && !(i.tx && i.tx.id === t.id)) return false;
     }
     return true;
+  }
+
+  /** Index of the first pending item of the partition (its length when none). */
+  private head(p: Partition): number {
+    while (p.head < p.items.length && p.items[p.head]!.state !== 'pending') p.head++;
+    return p.head;
   }
 
   private split(t: Tx): void {
@@ -327,7 +357,7 @@ export class TransactionAssembler {
     const tp = `${topic}\u0000${partition}`;
     let p = this.partitions.get(tp);
     if (!p) {
-      p = { tp, topic, items: [], received: 0n, stored: null };
+      p = { tp, topic, items: [], head: 0, received: 0n, stored: null };
       this.partitions.set(tp, p);
     }
     return p;

@@ -23,11 +23,19 @@ import type { SinkRuntimeOptions } from '../options.js';
 import { createWithRetry, type WithRetry } from '../retry.js';
 import { SchemaCache } from '../schemas.js';
 import { appliedTopic, splitTopic, UnitApplier } from './apply.js';
-import { type EndRecord, TransactionAssembler } from './assembler.js';
+import { type EndRecord, TransactionAssembler, type Unit } from './assembler.js';
+import { ParallelScheduler, writeSetOf } from './parallel.js';
 
 export interface TransactionSinkOptions extends SinkRuntimeOptions {
   /** A source transaction with more events is applied in pieces (row mode). Default 100 000. */
   maxTransactionEvents?: number;
+  /**
+   * Units applied at once on their own target connections (docs/transactions.md#parallel-apply);
+   * 1: one at a time. Default 4. A connector without `parallelApply` applies one at a time.
+   */
+  applyParallelism?: number;
+  /** Parallel apply: the longest a statement waits for a row lock before the serial fallback, ms. Default 5000. */
+  lockWaitMs?: number;
 }
 
 export class TransactionSinkRuntime {
@@ -46,6 +54,15 @@ export class TransactionSinkRuntime {
   private applier: UnitApplier | null = null;
   /** Stale-epoch records of a former active source instance (leader-epoch.ts), per assembler. */
   private epochs = new EpochTracker();
+  private scheduler: ParallelScheduler | null = null;
+  /** Schema versions of the units scheduled since the last load (a new one makes a barrier). */
+  private knownSchemas = new Set<string>();
+  /** Units to apply one at a time before going parallel again (after a failure in parallel). */
+  private serialLeft = 0;
+  private readonly parallelism: number;
+  /** Most units in flight at once, and serial fallbacks, over the process's life (logged at the end). */
+  private peakInFlight = 0;
+  private fallbacks = 0;
   private generation = 0;
   private partitionCounts = new Map<string, number>();
   private assigned: Record<string, number[]> = {};
@@ -69,6 +86,7 @@ export class TransactionSinkRuntime {
     );
     this.txTopic = transactionsTopic(opts.pipeline);
     this.batchSize = opts.batchSize ?? 5000;
+    this.parallelism = opts.connector.parallelApply ? Math.max(1, opts.applyParallelism ?? 4) : 1;
   }
 
   run(): Promise<void> {
@@ -228,6 +246,12 @@ export class TransactionSinkRuntime {
       stored,
     );
     this.epochs = epochs;
+    this.peakInFlight = Math.max(this.peakInFlight, this.scheduler?.peak ?? 0);
+    this.scheduler = new ParallelScheduler(this.parallelism, () => {
+      this.o.metrics?.sinkApplyInFlight.set(this.scheduler?.inFlight ?? 0);
+      this.wake(false);
+    });
+    this.knownSchemas = new Set();
     this.assembler = assembler;
   }
 
@@ -278,7 +302,12 @@ export class TransactionSinkRuntime {
     if (batch.messages.length > 0) p.resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
     this.wake(false);
     // Backpressure: wait while much is held and the apply loop is making progress.
-    while (assembler.size > this.batchSize * 4 && this.busy && gen === this.generation && !this.stopping) {
+    while (
+      assembler.size > this.batchSize * (3 + this.parallelism) &&
+      this.busy &&
+      gen === this.generation &&
+      !this.stopping
+    ) {
       await this.sleep(20);
       await p.heartbeat().catch(() => undefined);
     }
@@ -287,26 +316,57 @@ export class TransactionSinkRuntime {
   private busy = false;
 
   private async applyLoop(): Promise<void> {
+    try {
+      await this.applyUnits();
+    } finally {
+      // Units in flight finish (commit in order, or roll back) before the connector closes.
+      await this.scheduler?.drain();
+      this.o.metrics?.sinkApplyInFlight.set(0);
+      this.logger.info('apply stopped', {
+        applyParallelism: this.parallelism,
+        peakUnitsInFlight: Math.max(this.peakInFlight, this.scheduler?.peak ?? 0),
+        serialFallbacks: this.fallbacks,
+      });
+    }
+  }
+
+  private async applyUnits(): Promise<void> {
     while (!this.stopping && !this.fatal) {
       try {
+        const scheduler = this.scheduler;
+        if (scheduler?.failure) {
+          await scheduler.drain();
+          this.fallBack(scheduler);
+          continue;
+        }
         if (this.reload) {
+          await scheduler?.drain();
           this.reload = false;
           const gen = this.generation;
           await this.load();
           if (gen !== this.generation) continue;
         }
+        if (this.scheduler?.full) {
+          await this.sleep(1000);
+          continue;
+        }
         const assembler = this.assembler;
         const unit = assembler?.next(this.batchSize) ?? null;
         if (!unit || !assembler) {
-          this.busy = false;
+          this.busy = (this.scheduler?.inFlight ?? 0) > 0;
           await this.sleep(1000);
           continue;
         }
         this.busy = true;
-        await this.applier!.apply(unit);
-        assembler.commit(unit);
-        this.wake(false);
-        if (unit.transactions > 0) this.o.metrics?.sinkTransactions.inc(unit.transactions);
+        if (this.parallelism > 1 && this.serialLeft === 0) await this.schedule(unit, assembler);
+        else {
+          await this.scheduler?.drain();
+          await this.applier!.apply(unit);
+          this.committed(unit, assembler);
+          if (this.serialLeft > 0 && --this.serialLeft === 0) {
+            this.logger.info('applied again one at a time what failed in parallel; applying in parallel again');
+          }
+        }
       } catch (err) {
         if (err instanceof StoppedError) return;
         if (err instanceof FencedError) {
@@ -317,6 +377,47 @@ export class TransactionSinkRuntime {
         this.fail(err);
       }
     }
+  }
+
+  /** Starts a unit on its own target connection as soon as its write set allows. */
+  private async schedule(unit: Unit, assembler: TransactionAssembler): Promise<void> {
+    const applier = this.applier!;
+    const scheduler = this.scheduler!;
+    const prepared = await applier.prepare(unit);
+    const writes = writeSetOf(prepared.batch.tables, this.knownSchemas);
+    const lockWaitMs = this.o.lockWaitMs ?? 5000;
+    scheduler.add(
+      writes,
+      (beforeCommit) => applier.applyPrepared(prepared, { beforeCommit, lockWaitMs }),
+      () => this.committed(unit, assembler),
+    );
+    this.o.metrics?.sinkApplyInFlight.set(scheduler.inFlight);
+  }
+
+  private committed(unit: Unit, assembler: TransactionAssembler): void {
+    assembler.commit(unit);
+    this.wake(false);
+    if (unit.transactions > 0) this.o.metrics?.sinkTransactions.inc(unit.transactions);
+  }
+
+  /**
+   * A unit failed in parallel: it and every unit after it rolled back (the ones before it
+   * committed). They are read again from the stored offsets and applied one at a time, where
+   * retries and errors behave as in serial apply; then parallel apply resumes.
+   */
+  private fallBack(scheduler: ParallelScheduler): void {
+    const failure = scheduler.failure!;
+    const error = failure.error as Error;
+    this.o.metrics?.sinkApplySerialFallbacks.inc();
+    this.fallbacks++;
+    this.peakInFlight = Math.max(this.peakInFlight, scheduler.peak);
+    this.logger.warn(
+      'a unit applied in parallel failed; it and the units after it were rolled back and are applied again one at a time',
+      { error: error?.message ?? String(error), units: failure.notApplied },
+    );
+    this.serialLeft = failure.notApplied;
+    this.scheduler = null;
+    this.requestReload();
   }
 
   private fail(err: unknown): void {
