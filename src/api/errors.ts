@@ -12,7 +12,8 @@ export const ERROR_CODES = {
   FERRY_SANDBOX: 'A sandbox server (Kafka, PostgreSQL, MariaDB) could not be prepared, started or stopped.',
   FERRY_PREFLIGHT:
     'A source or target setting, privilege or table shape stops ferry from capturing or applying safely.',
-  FERRY_POSITION_LOST: 'The stored source position no longer exists on the server (binlog purged, slot dropped).',
+  FERRY_POSITION_LOST:
+    'The stored source position cannot be used: it no longer exists on the server (binlog purged, slot dropped), or the only one left was stored by a former active instance (a lower leader epoch).',
   FERRY_CONNECTION: 'A connection to Kafka or a database failed; ferry retries with backoff.',
   FERRY_AUTH: 'A database or Kafka refused the credentials or privileges.',
   FERRY_TLS:
