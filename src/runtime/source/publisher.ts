@@ -48,6 +48,8 @@ export interface PublisherOptions {
   onStored(offset: StoredSourceOffset): void;
   /** After Kafka acknowledged events. */
   onPublished(events: ChangeEvent[]): void;
+  /** A table schema goes out with the next send (for the schema history a reconnecting stream reads). */
+  onSchemaPublished?(schema: TableSchema): void;
   acknowledge?(position: SourcePosition): Promise<void>;
 }
 
@@ -208,6 +210,7 @@ export class SourcePublisher {
     this.schemaVersions.add(key);
     const value = JSON.stringify(schema);
     seg.messages.push({ topic: schemasTopic(this.o.pipeline), key, value, partition: 0 });
+    this.o.onSchemaPublished?.(schema);
     seg.cut = true;
     seg.bytes += key.length + value.length;
   }
