@@ -101,11 +101,17 @@ export class MySqlSinkDialect implements SqlSinkDialect<Conn, MySqlTargetColumn,
   async describe(c: Conn, schema: TableSchema): Promise<TargetTable<MySqlTargetColumn> | null> {
     const d = describeTableStatement(schema.db, schema.table);
     const [rows] = await c.execute(d.sql, d.params);
-    const list = rows as Array<{ name: string; type: string; nullable: string }>;
+    const list = rows as Array<{ name: string; type: string; nullable: string; has_default: number | string }>;
     if (list.length === 0) return null;
     const columns = new Map<string, MySqlTargetColumn>();
     for (const r of list) {
-      columns.set(r.name, { name: r.name, type: normalizeMysqlType(String(r.type)), notNull: r.nullable === 'NO' });
+      const notNull = r.nullable === 'NO';
+      columns.set(r.name, {
+        name: r.name,
+        type: normalizeMysqlType(String(r.type)),
+        notNull,
+        ...(notNull && Number(r.has_default) === 1 ? { hasDefault: true } : {}),
+      });
     }
     const p = primaryKeyStatement(schema.db, schema.table);
     const [pkRows] = await c.execute(p.sql, p.params);

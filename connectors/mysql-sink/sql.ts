@@ -148,7 +148,8 @@ export function modifyColumnStatement(db: string, table: string, column: MySqlCo
 export function describeTableStatement(db: string, table: string): MySqlStatement {
   return {
     sql:
-      'SELECT COLUMN_NAME AS name, COLUMN_TYPE AS type, IS_NULLABLE AS nullable, COLUMN_KEY AS col_key ' +
+      'SELECT COLUMN_NAME AS name, COLUMN_TYPE AS type, IS_NULLABLE AS nullable, COLUMN_KEY AS col_key, ' +
+      '(COLUMN_DEFAULT IS NOT NULL) AS has_default ' +
       'FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
     params: [db, table],
   };

@@ -20,6 +20,8 @@ export interface MySqlTargetColumn {
   /** Normalised COLUMN_TYPE, e.g. `decimal(65,30)`, `bit(5)`, `varchar(20)`. */
   type: string;
   notNull: boolean;
+  /** NOT NULL with a DEFAULT: rows inserted without the column get the default. */
+  hasDefault?: boolean;
 }
 
 export type MySqlParam = string | number | Buffer | null;

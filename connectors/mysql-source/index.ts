@@ -17,6 +17,7 @@ import { closeQuietly, connect } from './connection.js';
 import { Placements } from './placements.js';
 import { describeMysqlPosition } from './position.js';
 import { runPreflight } from './preflight.js';
+import { RenameMarks } from './rename-marks.js';
 import { readSchemas } from './schema.js';
 import { openMysqlSnapshot } from './snapshot.js';
 import { streamMysql } from './stream.js';
@@ -61,7 +62,10 @@ export function createMysqlSource(cfg: MysqlSourceConfig): SourceConnector {
         if (read.problems.length > 0) {
           throw new FerryError('FERRY_PREFLIGHT', read.problems.map((p) => `${p.reason}: ${p.fix}`).join('; '));
         }
-        return read.tables.map((t) => t.schema);
+        // A table under a name that a RENAME freed is another table (docs/schema-changes.md).
+        const marks = new RenameMarks();
+        if (ctx.schemaHistory) marks.seedIncarnations(ctx.schemaHistory);
+        return read.tables.map((t) => marks.incarnate(t.schema));
       } finally {
         await closeQuietly(conn);
       }

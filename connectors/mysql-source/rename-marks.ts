@@ -4,6 +4,21 @@ import type { CapturedTable } from './schema.js';
 
 const nameOf = (t: TableId): string => `${t.db}.${t.table}`;
 const same = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
+const lc = (t: TableId): string => nameOf(t).toLowerCase();
+
+/** A binlog position `file:pos` as [file index, pos] for comparing (null: not one). */
+function binlogAt(at: string): [number, number] | null {
+  const m = /\.(\d+):(\d+)$/.exec(at);
+  return m ? [Number(m[1]), Number(m[2])] : null;
+}
+
+/** Whether binlog position `a` (`file:pos`) is at or before `b`. */
+export function atOrBefore(a: string, b: string): boolean {
+  const x = binlogAt(a);
+  const y = binlogAt(b);
+  if (!x || !y) return false;
+  return x[0] < y[0] || (x[0] === y[0] && x[1] <= y[1]);
+}
 
 /**
  * Rename marks for the MySQL source (docs/schema-changes.md). information_schema shows the
@@ -17,7 +32,12 @@ const same = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCas
  */
 export class RenameMarks {
   private readonly columns: Array<{ table: TableId; from: string; to: string }> = [];
-  private readonly tables: Array<{ from: TableId; to: TableId }> = [];
+  private readonly tables: Array<{ from: TableId; to: TableId; at?: string }> = [];
+  /**
+   * Per table name (lower case) freed by a RENAME: the position of that RENAME. A table under that
+   * name afterwards is another table: its versions carry it as `incarnation`.
+   */
+  private readonly incarnations = new Map<string, string>();
   /** The last shape of each table in binlog order. */
   private readonly last = new Map<string, TableSchema>();
   /**
@@ -31,12 +51,52 @@ export class RenameMarks {
    * shape where they still hold: the sink may apply an event of a later version before the first
    * one that carried the rename.
    */
-  private readonly carried = new Map<string, { columns: Map<string, string>; table?: TableId }>();
+  private readonly carried = new Map<string, { columns: Map<string, string>; table?: TableId; at?: string }>();
 
-  /** Renames of a DDL statement just read from the binlog. */
-  note(renames: DdlRenames): void {
+  /** Renames of a DDL statement just read from the binlog, at binlog position `at` (`file:pos`). */
+  note(renames: DdlRenames, at?: string): void {
     this.columns.push(...renames.columns);
-    this.tables.push(...renames.tables);
+    this.tables.push(...renames.tables.map((t) => (at === undefined ? t : { ...t, at })));
+    if (at === undefined) return;
+    for (const t of renames.tables) {
+      this.incarnations.delete(lc(t.to));
+      this.incarnations.set(lc(t.from), at);
+      // Events of the old name from now on are of another table: not the shape held for the old one.
+      for (const name of [...this.held.keys()]) if (name.toLowerCase() === lc(t.from)) this.held.delete(name);
+    }
+  }
+
+  /**
+   * What positions before `start` (`file:pos`, where the stream starts; absent: the tables as they
+   * are now) decided, from the published schema history: which names a RENAME freed, and which of
+   * them hold a table created since.
+   */
+  seedIncarnations(history: readonly TableSchema[], start?: string): void {
+    const latest = new Map<string, { at: string; incarnation: string | null }>();
+    const consider = (name: string, at: string | undefined, incarnation: string | null) => {
+      if (at === undefined || (start !== undefined && !atOrBefore(at, start))) return;
+      const had = latest.get(name);
+      if (!had || atOrBefore(had.at, at)) latest.set(name, { at, incarnation });
+    };
+    for (const s of history) {
+      if (s.incarnation !== undefined) consider(lc(s), s.incarnation, s.incarnation);
+      if (s.renamedFrom && s.renamedAt !== undefined) {
+        consider(lc(s.renamedFrom), s.renamedAt, s.renamedAt);
+        consider(lc(s), s.renamedAt, null);
+      }
+    }
+    for (const [name, { incarnation }] of latest) {
+      if (incarnation === null) this.incarnations.delete(name);
+      else this.incarnations.set(name, incarnation);
+    }
+  }
+
+  /** `schema` with the incarnation of its name, if a RENAME freed that name (else as it is). */
+  incarnate(schema: TableSchema): TableSchema {
+    const incarnation = this.incarnations.get(lc(schema));
+    if (incarnation === undefined || schema.renamedFrom || schema.incarnation !== undefined) return schema;
+    const { version: _v, ...rest } = schema;
+    return withVersion({ ...rest, incarnation });
   }
 
   /** A shape to compare the next event of a table with, when none was seen yet. */
@@ -60,9 +120,11 @@ export class RenameMarks {
     const name = nameOf(schema);
     let prev = this.last.get(name);
     let renamedFrom: TableId | undefined;
+    let renamedAt: string | undefined;
     const t = this.tables.find((r) => same(nameOf(r.to), name) && this.last.has(nameOf(r.from)));
     if (t) {
       renamedFrom = t.from;
+      renamedAt = t.at;
       prev = this.last.get(nameOf(t.from));
     }
     this.last.set(name, schema);
@@ -76,6 +138,7 @@ export class RenameMarks {
       };
     if (renamedFrom) {
       carried.table = { db: renamedFrom.db, table: prev?.table ?? renamedFrom.table };
+      if (renamedAt !== undefined) carried.at = renamedAt;
       this.carried.delete(nameOf(renamedFrom));
     }
     this.carried.set(name, carried);
@@ -106,12 +169,16 @@ export class RenameMarks {
     // Every mark seen so far that still holds (new name there, old name not) goes into this shape.
     const names = new Set(schema.columns.map((c) => c.name));
     const marks = new Map([...carried.columns].filter(([to, from]) => names.has(to) && !names.has(from)));
-    if (!carried.table && marks.size === 0) return entry;
+    // A table under a name that a RENAME freed (and not the renamed table itself) is another table.
+    const incarnation = carried.table ? undefined : this.incarnations.get(name.toLowerCase());
+    if (!carried.table && marks.size === 0 && incarnation === undefined) return entry;
     const { version: _v, ...rest } = schema;
     const marked = withVersion({
       ...rest,
       columns: schema.columns.map((c) => (marks.has(c.name) ? { ...c, renamedFrom: marks.get(c.name)! } : c)),
       ...(carried.table ? { renamedFrom: carried.table } : {}),
+      ...(carried.table && carried.at !== undefined ? { renamedAt: carried.at } : {}),
+      ...(incarnation === undefined ? {} : { incarnation }),
     });
     return { ...entry, schema: marked };
   }

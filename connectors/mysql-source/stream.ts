@@ -39,6 +39,7 @@ export async function* streamMysql(
     const serverId = Number(sid[0]?.['id'] ?? 0);
     const registry = new TableRegistry(ctx.filter);
     const initial = await schemas(conn, ctx);
+    if (ctx.schemaHistory) registry.seedIncarnations(ctx.schemaHistory, `${start.file}:${start.pos}`);
     registry.replace(initial.tables, initial.problems);
     const decoder = new BinlogDecoder({
       filter: ctx.filter,
@@ -81,7 +82,7 @@ export async function* streamMysql(
           const relevant = !dbs || dbs.some((d) => ev.db === d || ev.query.includes(d));
           const renames = parseRenames(ev.query, ev.db);
           const read = relevant ? await readAfterDdl(conn, ctx, registry.all(), ev.query, renames) : null;
-          registry.noteRenames(renames);
+          registry.noteRenames(renames, `${decoder.position().file}:${ev.nextPosition}`);
           const before = new Map(registry.all().map((t) => [`${t.schema.db}.${t.schema.table}`, t.schema]));
           const changed = read ? registry.replace(read.tables, read.problems) : [];
           const backfills = new Map<TableSchema, string[]>();

@@ -48,7 +48,7 @@ export class TableRegistry {
       this.tables.set(name, t);
       this.lastKnown.set(name, t);
       this.marks.seed(previous.get(name)?.schema ?? t.schema);
-      if (previous.get(name)?.schema.version !== t.schema.version) changed.push(t.schema);
+      if (previous.get(name)?.schema.version !== t.schema.version) changed.push(this.marks.incarnate(t.schema));
     }
     for (const [name, t] of previous) if (!this.tables.has(name)) this.marks.seed(t.schema);
     for (const p of problems) this.problems.set(p.table, p);
@@ -56,9 +56,14 @@ export class TableRegistry {
     return changed;
   }
 
-  /** The renames of a DDL statement just read (applied to the next row events, see RenameMarks). */
-  noteRenames(renames: DdlRenames): void {
-    this.marks.note(renames);
+  /** The renames of a DDL statement just read at `at` (`file:pos`; applied to the next row events, see RenameMarks). */
+  noteRenames(renames: DdlRenames, at?: string): void {
+    this.marks.note(renames, at);
+  }
+
+  /** What the schema history says of table names freed by a RENAME before `start` (RenameMarks). */
+  seedIncarnations(history: readonly TableSchema[], start: string): void {
+    this.marks.seedIncarnations(history, start);
   }
 
   /** Captured tables that the last replace() no longer found. */

@@ -269,7 +269,9 @@ export function buildSchema(
     );
   }
   const schema: TableSchema = {
-    ...withVersion({ db: t.schema, table: t.name, columns, primaryKey: key }),
+    // The oid tells this table from another one created later under the same name (a renamed
+    // table's old name): both get versions of their own (docs/schema-changes.md).
+    ...withVersion({ db: t.schema, table: t.name, columns, primaryKey: key, incarnation: String(t.oid) }),
     sourceKind: 'postgresql',
   };
   const ids: Record<string, number> = {};

@@ -182,6 +182,8 @@ export class PgoutputDecoder {
     const name = tableName(schema);
     if (this.known.get(name) === schema.version) return [];
     this.known.set(name, schema.version);
+    // The old name is free: a table created under it later is a new table (new-tables.ts).
+    if (schema.renamedFrom && tableName(schema.renamedFrom) !== name) this.known.delete(tableName(schema.renamedFrom));
     const schemas = this.opts.knownSchemas;
     const prev = schemas?.get(name) ?? (schema.renamedFrom ? schemas?.get(tableName(schema.renamedFrom)) : undefined);
     schemas?.set(name, schema);

@@ -138,6 +138,12 @@ export interface SourceContext {
    * in ferry_errors_total{component="source",code}). Optional: without it, connectors log only.
    */
   warn?(code: ErrorCode, message: string, fields?: Record<string, unknown>): void;
+  /**
+   * The table schemas published so far (`<pipeline>.__schemas`, in topic order), read at start;
+   * absent when it could not be read. Connectors learn from it what a log position before their
+   * start decided (e.g. which table a name held, docs/schema-changes.md).
+   */
+  schemaHistory?: readonly TableSchema[];
 }
 
 /**

@@ -90,6 +90,19 @@ export interface TableSchema extends TableId {
   /** Set in the versions of a table after RENAME TABLE: its previous name. */
   renamedFrom?: TableId;
   /**
+   * Which table of that name this is, where the name held another table before (part of the
+   * version when set): a table created under the name of a renamed one gets versions of its own
+   * even with the same columns and key (docs/schema-changes.md). Stable across re-reads of the
+   * log: MySQL/MariaDB the binlog position of the RENAME that freed the name, PostgreSQL the
+   * table's oid.
+   */
+  incarnation?: string;
+  /**
+   * Source side, not part of the version, MySQL/MariaDB: in the versions of a renamed table, the
+   * binlog position of the RENAME (a restarted source learns from it that the old name was freed).
+   */
+  renamedAt?: string;
+  /**
    * Sink side only, not part of the version: every column rename the sink's schema history knows
    * of (from all published versions), so events written before a rename go to the renamed column
    * even after a sink restart (docs/schema-changes.md).
@@ -193,6 +206,7 @@ export function schemaVersion(schema: Omit<TableSchema, 'version'>): string {
       ...(c.renamedFrom === undefined ? [] : [{ renamedFrom: c.renamedFrom }]),
     ]),
     ...(schema.renamedFrom ? [{ renamedFrom: schema.renamedFrom }] : []),
+    ...(schema.incarnation === undefined ? [] : [{ incarnation: schema.incarnation }]),
   ]);
   return createHash('sha256').update(shape).digest('hex').slice(0, 16);
 }

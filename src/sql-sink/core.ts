@@ -72,8 +72,25 @@ export class SqlSinkCore<C, Col extends TargetColumn, W extends WantedType, P> {
       // Events written before a RENAME TABLE / RENAME COLUMN go where the target now has their data.
       let id: TableId = schema;
       const renamed = this.renames.renamedTable(schema);
-      if (renamed && !(await dialect.describe(c, schema)) && (await dialect.describe(c, { ...schema, ...renamed }))) {
+      // (Once the renamed table is there, also when a new table has the old name meanwhile.)
+      if (renamed && (await dialect.describe(c, { ...schema, ...renamed }))) {
         id = renamed;
+      } else if (!renamed && !schema.renamedFrom && createTables) {
+        // Another table under the name of a renamed one (its own versions): until the rename
+        // reached the target (a lagging sink), the target's table of that name is the renamed one.
+        const away = this.renames.renamedTable({ db: schema.db, table: schema.table });
+        const to = away ? { ...schema, ...away } : null;
+        if (to && (await dialect.describe(c, schema)) && !(await dialect.describe(c, to))) {
+          await dialect.renameTable(c, schema, to);
+          this.o.logger()?.info('renamed the target table (a new table has its old name)', {
+            from: `${schema.db}.${schema.table}`,
+            to: `${to.db}.${to.table}`,
+          });
+          this.tables.delete(tableKey(schema.db, schema.table));
+          // Events of the renamed table still on their way go there now.
+          const moved = await dialect.describe(c, to);
+          if (moved) this.tables.set(tableKey(to.db, to.table), moved);
+        }
       }
       const before = await dialect.describe(c, { ...schema, ...id });
       const mapping = this.renames.map(schema, id, (n) => before?.columns.has(n) ?? false);
@@ -228,10 +245,8 @@ export class SqlSinkCore<C, Col extends TargetColumn, W extends WantedType, P> {
   /** How a prepared schema maps onto the target as it is now (renames since it was prepared included). */
   private targetMapping(schema: TableSchema): TargetMapping {
     let id: TableId = schema;
-    if (!this.tables.has(tableKey(schema.db, schema.table))) {
-      const renamed = this.renames.renamedTable(schema);
-      if (renamed && this.tables.has(tableKey(renamed.db, renamed.table))) id = renamed;
-    }
+    const renamed = this.renames.renamedTable(schema);
+    if (renamed && this.tables.has(tableKey(renamed.db, renamed.table))) id = renamed;
     const table = this.tables.get(tableKey(id.db, id.table));
     return this.renames.map(schema, id, (n) => table?.columns.has(n) ?? false);
   }

@@ -15,6 +15,11 @@ export interface TargetColumn {
   /** The engine's spelling of the type, comparable with WantedType.type. */
   type: string;
   notNull: boolean;
+  /**
+   * NOT NULL with a DEFAULT (set by dialects whose way to drop NOT NULL also drops the default):
+   * rows inserted without the column get the default, so NOT NULL need not be dropped.
+   */
+  hasDefault?: boolean;
 }
 
 export interface TargetTable<Col extends TargetColumn = TargetColumn> {

@@ -134,7 +134,9 @@ async function evolve<C, Col extends TargetColumn, W extends WantedType, P>(
   }
   const known = new Set(schema.columns.map((col) => col.name));
   for (const [colName, existing] of current.columns) {
-    if (!known.has(colName) && existing.notNull && !pk.has(colName) && createTables) {
+    // A column with a default takes rows without it as it is (dropping NOT NULL could drop the
+    // default too, and an event of an older version, read after a newer one, looks the same).
+    if (!known.has(colName) && existing.notNull && !existing.hasDefault && !pk.has(colName) && createTables) {
       // The column is gone at the source; new rows would violate NOT NULL.
       await d.alterColumn(c, schema, existing, { dropNotNull: true });
       logger?.warn('a target column is no longer in the source; it is kept, now nullable', {

@@ -123,12 +123,15 @@ export interface RunningPipeline {
   stop(): Promise<void>;
 }
 
-/** Starts source and sink of a config in this process (`ferry run`, without the CLI around it). */
-export function startPipeline(config: PipelineConfig): RunningPipeline {
+/** Starts source and sink of a config in this process (`ferry run`, without the CLI around it), or one of them. */
+export function startPipeline(
+  config: PipelineConfig,
+  roles: { source: boolean; sink: boolean } = { source: true, sink: true },
+): RunningPipeline {
   const lines: string[] = [];
   const logger = e2eLogger(lines);
   const metrics = new FerryMetrics(config.name);
-  const pipeline = new Pipeline(config, { source: true, sink: true }, { logger, metrics, topicRefreshMs: 500 });
+  const pipeline = new Pipeline(config, roles, { logger, metrics, topicRefreshMs: 500 });
   const done = pipeline.run();
   const handle: RunningPipeline = {
     config,

@@ -1,20 +1,28 @@
 /**
  * Schema changes end to end on all four routes (docs/schema-changes.md): tables with rows get
  * ADD COLUMN … DEFAULT, RENAME COLUMN, a widening type change, DROP COLUMN and RENAME TABLE while
- * another connection keeps writing; then `ferry verify` (verifyPipeline) must find every table
- * equal, with no manual step, and the target rows are checked directly: rows that existed before
- * the ALTER hold the default, a renamed column kept its data, the renamed table kept its rows.
+ * other connections keep writing (to the renamed table too, before and after the rename); then
+ * `ferry verify` (verifyPipeline) must find every table equal, with no manual step, and the target
+ * rows are checked directly: rows that existed before the ALTER hold the default, a renamed column
+ * kept its data, the renamed table kept its rows.
+ *
+ * The sinks start only after the DDL (a lagging sink, regression "RENAME TABLE while the sink
+ * lags"): the snapshot and the old table's events wait in the old topic, the renamed table's in
+ * the new one, and the sink must apply the old topic up to the rename before the new one.
  */
 import type { Kafka } from 'kafkajs';
 import type mysql from 'mysql2/promise';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PipelineConfig } from '../../src/config/index.js';
 import { createKafka } from '../../src/kafka/client.js';
 import {
   deletePipelineTopics,
   dropPgSlot,
+  type RouteSpec,
   type RunningPipeline,
-  startRoute,
+  routeConfig,
+  startPipeline,
   summary,
   tableReport,
   until,
@@ -45,6 +53,66 @@ function writer(exec: Exec): { stop(): Promise<number> } {
   };
 }
 
+/**
+ * Keeps updating every row of `rn` until it is renamed, then those of `rn2` (the same keys, in
+ * both topics) three times. The old topic gets many more events than the new one: a sink that
+ * applied the new topic ahead of the old one would end with the old values.
+ */
+function renamedWriter(exec: Exec): { updates(): number; stop(): Promise<number> } {
+  let n = 0;
+  let after = 0;
+  let table = 'rn';
+  const done = (async () => {
+    while (after < 3) {
+      try {
+        await exec(`UPDATE ${table} SET v = '${table} ${n}'`);
+        if (table === 'rn') n++;
+        else after++;
+      } catch (err) {
+        if (table === 'rn2') throw err;
+        table = 'rn2';
+      }
+    }
+  })();
+  return {
+    updates: () => n,
+    async stop() {
+      await done;
+      return n;
+    },
+  };
+}
+
+/** A route whose source starts now and whose sink starts later (`startSink`), as one handle. */
+interface LaggingRoute extends RunningPipeline {
+  startSink(): void;
+}
+
+function startLaggingRoute(prefix: string, spec: Omit<RouteSpec, 'name'>): LaggingRoute {
+  // Small batches: the old topic's events take several batches, so a new-topic event could overtake them.
+  const config: PipelineConfig = routeConfig({ name: uniqueName(prefix).replace(/_/g, '-'), batchSize: 50, ...spec });
+  const source = startPipeline(config, { source: true, sink: false });
+  let sink: RunningPipeline | null = null;
+  return {
+    config,
+    pipeline: source.pipeline,
+    metrics: source.metrics,
+    get done() {
+      return Promise.all([source.done, sink?.done]).then(() => undefined);
+    },
+    get failure() {
+      return source.failure ?? sink?.failure ?? null;
+    },
+    logs: () => [...source.logs(), ...(sink?.logs() ?? [])],
+    startSink() {
+      sink ??= startPipeline(config, { source: false, sink: true });
+    },
+    async stop() {
+      await Promise.all([source.stop(), sink?.stop()]);
+    },
+  };
+}
+
 /** The DDL of one source engine, in the order the test runs it. */
 interface Dialect {
   addDefault: string;
@@ -52,6 +120,8 @@ interface Dialect {
   widen: string;
   dropColumn: string;
   renameTable: string;
+  /** A new table under the renamed table's old name, with exactly its columns and key. */
+  recreate: string;
 }
 
 const MARIADB: Dialect = {
@@ -60,6 +130,7 @@ const MARIADB: Dialect = {
   widen: 'ALTER TABLE sc MODIFY n BIGINT NULL',
   dropColumn: 'ALTER TABLE sc DROP COLUMN gone',
   renameTable: 'RENAME TABLE rn TO rn2',
+  recreate: 'CREATE TABLE rn (id INT NOT NULL PRIMARY KEY, v VARCHAR(30) NULL)',
 };
 
 const POSTGRES: Dialect = {
@@ -68,11 +139,13 @@ const POSTGRES: Dialect = {
   widen: 'ALTER TABLE sc ALTER COLUMN n TYPE bigint',
   dropColumn: 'ALTER TABLE sc DROP COLUMN gone',
   renameTable: 'ALTER TABLE rn RENAME TO rn2',
+  recreate: 'CREATE TABLE rn (id int PRIMARY KEY, v varchar(30))',
 };
 
 /** Runs the schema changes with writes going on, then a few more writes that use the new shape. */
-async function changeSchemas(exec: Exec, writes: Exec, ddl: Dialect): Promise<void> {
+async function changeSchemas(exec: Exec, writes: Exec, renames: Exec, ddl: Dialect): Promise<void> {
   const w = writer(writes);
+  const rw = renamedWriter(renames);
   await exec(ddl.addDefault);
   await exec(`UPDATE sc SET v = 'after add' WHERE id = 3`);
   await exec(ddl.renameColumn);
@@ -81,11 +154,19 @@ async function changeSchemas(exec: Exec, writes: Exec, ddl: Dialect): Promise<vo
   await exec('UPDATE sc SET n = 9000000000 WHERE id = 5');
   await exec(ddl.dropColumn);
   await exec(`INSERT INTO rn (id, v) VALUES (100, 'before rename')`);
+  await until('updates of rn', async () => rw.updates() >= 60, 30_000);
   await exec(ddl.renameTable);
   await exec(`INSERT INTO rn2 (id, v) VALUES (101, 'after rename')`);
   await exec(`UPDATE rn2 SET v = 'changed after rename' WHERE id = 2`);
   const n = await w.stop();
   expect(n).toBeGreaterThan(0);
+  expect(await rw.stop()).toBeGreaterThanOrEqual(60);
+  // Regression "a table re-created under the old name of a renamed table": same columns and key,
+  // written while the old table's events still wait for the lagging sink.
+  await exec(ddl.recreate);
+  await exec(`INSERT INTO rn (id, v) VALUES (1, 'new 1'), (2, 'new 2')`);
+  await exec(`UPDATE rn2 SET v = 'after the new rn' WHERE id = 3`);
+  await exec(`UPDATE rn SET v = 'new 2 changed' WHERE id = 2`);
   await exec(`INSERT INTO sc (id, v, n, new_name, d) VALUES (500, 'new shape', 1, 'nn', 8)`);
 }
 
@@ -108,9 +189,10 @@ describe('schema changes from MariaDB: MariaDB -> PostgreSQL and MariaDB -> Mari
   const kafka: Kafka = createKafka({ brokers: getSandbox().kafka.brokers, clientId: 'ferry-e2e-schema-my' });
   let my: mysql.Connection;
   let writes: mysql.Connection;
+  let renames: mysql.Connection;
   let pgc: pg.Client;
-  let toPg: RunningPipeline;
-  let toMy: RunningPipeline;
+  let toPg: LaggingRoute;
+  let toMy: LaggingRoute;
 
   beforeAll(async () => {
     my = await mariadb();
@@ -118,13 +200,14 @@ describe('schema changes from MariaDB: MariaDB -> PostgreSQL and MariaDB -> Mari
     await my.query(`CREATE DATABASE \`${db}\` CHARACTER SET utf8mb4`);
     await my.query(`USE \`${db}\``);
     writes = await mariadb(db);
+    renames = await mariadb(db);
     await my.query(`CREATE TABLE sc (id INT NOT NULL PRIMARY KEY, v VARCHAR(20) NOT NULL, n INT NULL,
       old_name VARCHAR(20) NULL, gone INT NULL)`);
     await my.query(`INSERT INTO sc VALUES ${SEED_SC}`);
     await my.query('CREATE TABLE rn (id INT NOT NULL PRIMARY KEY, v VARCHAR(30) NULL)');
     await my.query(`INSERT INTO rn VALUES ${SEED_RN}`);
-    toPg = startRoute('sc-m2p', { source: 'mysql', sourceNamespace: db, sink: 'postgres' });
-    toMy = startRoute('sc-m2m', { source: 'mysql', sourceNamespace: db, sink: 'mysql', targetNamespace: tgtDb });
+    toPg = startLaggingRoute('sc-m2p', { source: 'mysql', sourceNamespace: db, sink: 'postgres' });
+    toMy = startLaggingRoute('sc-m2m', { source: 'mysql', sourceNamespace: db, sink: 'mysql', targetNamespace: tgtDb });
     await until(
       'both snapshots',
       async () =>
@@ -132,14 +215,14 @@ describe('schema changes from MariaDB: MariaDB -> PostgreSQL and MariaDB -> Mari
       60_000,
       [toPg, toMy],
     );
-    // The snapshots applied first: events of a renamed table's old topic that a sink applies only
-    // after events of its new topic are a documented limit (docs/schema-changes.md).
-    await Promise.all([waitForConvergence(toPg, kafka), waitForConvergence(toMy, kafka)]);
     await changeSchemas(
       (q) => my.query(q),
       (q) => writes.query(q),
+      (q) => renames.query(q),
       MARIADB,
     );
+    toPg.startSink();
+    toMy.startSink();
   }, 180_000);
 
   afterAll(async () => {
@@ -148,13 +231,14 @@ describe('schema changes from MariaDB: MariaDB -> PostgreSQL and MariaDB -> Mari
     await my?.query(`DROP DATABASE IF EXISTS \`${db}\``).catch(() => undefined);
     await my?.query(`DROP DATABASE IF EXISTS \`${tgtDb}\``).catch(() => undefined);
     await pgc?.query(`DROP SCHEMA IF EXISTS "${db}" CASCADE`).catch(() => undefined);
-    await Promise.all([my?.end(), writes?.end(), pgc?.end()]);
+    await Promise.all([my?.end(), writes?.end(), renames?.end(), pgc?.end()]);
   });
 
   it('MariaDB -> PostgreSQL: verify finds every table equal; old rows hold the default and the renamed column', async () => {
     const { report } = await waitForConvergence(toPg, kafka, { timeoutMs: 90_000 });
     expect(report.equal, JSON.stringify(summary(report))).toBe(true);
     expect(tableReport(report, `${db}.rn2`).sourceRows).toBe(12);
+    expect(tableReport(report, `${db}.rn`).targetRows).toBe(2);
     const rows = await pgc.query(`SELECT * FROM "${db}".sc WHERE id = 15`);
     expectUntouchedRow(rows.rows[0]);
     const cols = await pgc.query(
@@ -173,6 +257,11 @@ describe('schema changes from MariaDB: MariaDB -> PostgreSQL and MariaDB -> Mari
     expectUntouchedRow((rows as Array<Record<string, unknown>>)[0]);
     const [rn] = await my.query(`SELECT COUNT(*) AS c FROM \`${tgtDb}\`.rn2`);
     expect(Number((rn as Array<{ c: number }>)[0]!.c)).toBe(12);
+    const [again] = await my.query(`SELECT id, v FROM \`${tgtDb}\`.rn ORDER BY id`);
+    expect(again).toEqual([
+      { id: 1, v: 'new 1' },
+      { id: 2, v: 'new 2 changed' },
+    ]);
   }, 120_000);
 });
 
@@ -182,30 +271,33 @@ describe('schema changes from PostgreSQL: PostgreSQL -> PostgreSQL and PostgreSQ
   const kafka: Kafka = createKafka({ brokers: getSandbox().kafka.brokers, clientId: 'ferry-e2e-schema-pg' });
   let src: pg.Client;
   let writes: pg.Client;
+  let renames: pg.Client;
   let my: mysql.Connection;
-  let toPg: RunningPipeline;
-  let toMy: RunningPipeline;
+  let toPg: LaggingRoute;
+  let toMy: LaggingRoute;
 
   beforeAll(async () => {
     src = await pgFerry();
     writes = await pgFerry();
+    renames = await pgFerry();
     my = await mariadb();
     await src.query(`CREATE SCHEMA "${schema}"`);
     await src.query(`SET search_path = "${schema}"`);
     await writes.query(`SET search_path = "${schema}"`);
+    await renames.query(`SET search_path = "${schema}"`);
     await src.query(
       'CREATE TABLE sc (id int PRIMARY KEY, v varchar(20) NOT NULL, n int, old_name varchar(20), gone int)',
     );
     await src.query(`INSERT INTO sc VALUES ${SEED_SC}`);
     await src.query('CREATE TABLE rn (id int PRIMARY KEY, v varchar(30))');
     await src.query(`INSERT INTO rn VALUES ${SEED_RN}`);
-    toPg = startRoute('sc-p2p', {
+    toPg = startLaggingRoute('sc-p2p', {
       source: 'postgres',
       sourceNamespace: schema,
       sink: 'postgres',
       targetNamespace: tgtSchema,
     });
-    toMy = startRoute('sc-p2m', { source: 'postgres', sourceNamespace: schema, sink: 'mysql' });
+    toMy = startLaggingRoute('sc-p2m', { source: 'postgres', sourceNamespace: schema, sink: 'mysql' });
     await until(
       'both snapshots',
       async () =>
@@ -213,14 +305,14 @@ describe('schema changes from PostgreSQL: PostgreSQL -> PostgreSQL and PostgreSQ
       60_000,
       [toPg, toMy],
     );
-    // The snapshots applied first: events of a renamed table's old topic that a sink applies only
-    // after events of its new topic are a documented limit (docs/schema-changes.md).
-    await Promise.all([waitForConvergence(toPg, kafka), waitForConvergence(toMy, kafka)]);
     await changeSchemas(
       (q) => src.query(q),
       (q) => writes.query(q),
+      (q) => renames.query(q),
       POSTGRES,
     );
+    toPg.startSink();
+    toMy.startSink();
   }, 180_000);
 
   afterAll(async () => {
@@ -229,7 +321,7 @@ describe('schema changes from PostgreSQL: PostgreSQL -> PostgreSQL and PostgreSQ
       await dropPgSlot(r.config).catch(() => undefined);
       await deletePipelineTopics(kafka, r.config.name);
     }
-    await Promise.all([src?.end(), writes?.end()]);
+    await Promise.all([src?.end(), writes?.end(), renames?.end()]);
     const admin = await pgSuper();
     await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
     await admin.query(`DROP SCHEMA IF EXISTS "${tgtSchema}" CASCADE`).catch(() => undefined);
@@ -242,6 +334,7 @@ describe('schema changes from PostgreSQL: PostgreSQL -> PostgreSQL and PostgreSQ
     const { report } = await waitForConvergence(toPg, kafka, { timeoutMs: 90_000 });
     expect(report.equal, JSON.stringify(summary(report))).toBe(true);
     expect(tableReport(report, `${schema}.rn2`).sourceRows).toBe(12);
+    expect(tableReport(report, `${schema}.rn`).targetRows).toBe(2);
     const admin = await pgSuper();
     try {
       const rows = await admin.query(`SELECT * FROM "${tgtSchema}".sc WHERE id = 15`);

@@ -66,6 +66,15 @@ export class FakeKafka implements SourceTransport {
     this.sends.push(messages);
   }
 
+  /** Records per partition stand for its end offset. */
+  async partitionEnds(topic: string): Promise<Map<number, bigint>> {
+    const t = this.topics.get(topic);
+    const ends = new Map<number, bigint>();
+    if (!t) return ends;
+    for (let p = 0; p < t.partitions; p++) ends.set(p, BigInt(t.records.filter((r) => r.partition === p).length));
+    return ends;
+  }
+
   async readTopic(topic: string): Promise<ReadRecord[]> {
     if (this.adminGate) await this.adminGate;
     return [...(this.topics.get(topic)?.records ?? [])];

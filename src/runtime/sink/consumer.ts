@@ -8,6 +8,7 @@
  */
 import type { Admin, Consumer, EachBatchPayload } from 'kafkajs';
 import type { Logger } from '../../api/index.js';
+import { parseRenameMarker } from '../../event/rename-marker.js';
 import type { ChunkBatcher } from './batcher.js';
 import type { InRecord } from './decode.js';
 import { FencedError, StaleError, StoppedError } from './errors.js';
@@ -16,6 +17,7 @@ import type { SinkLag } from './metrics.js';
 import type { SinkRuntimeOptions } from './options.js';
 import { tpKey } from './partition-state.js';
 import type { PartitionStates } from './partitions.js';
+import type { RenameBarriers } from './rename-barrier.js';
 import type { WithRetry } from './retry.js';
 
 /** What the consumer needs of the runtime's lifecycle. */
@@ -54,12 +56,17 @@ export interface SinkConsumerDeps
   states: PartitionStates;
   batcher: ChunkBatcher;
   lag: SinkLag;
+  renames: RenameBarriers;
 }
+
+/** How long a partition held at a rename marker waits before it looks again, ms. */
+const RENAME_HOLD_MS = 250;
 
 export class SinkConsumer {
   private readonly d: SinkConsumerDeps;
   private consumer: Consumer | null = null;
   private dead = false;
+  private topics: string[] = [];
 
   constructor(deps: SinkConsumerDeps) {
     this.d = deps;
@@ -73,6 +80,7 @@ export class SinkConsumer {
     const { d } = this;
     const { control, logger } = d;
     d.states.useTopics(topics);
+    this.topics = topics;
     const meta = await d.withRetry('reading topic metadata', () => d.admin().fetchTopicMetadata({ topics }));
     let partitions = 0;
     for (const t of meta.topics) {
@@ -150,10 +158,23 @@ export class SinkConsumer {
   }
 
   private async eachBatch(p: EachBatchPayload): Promise<void> {
+    if (!(await this.applyBatch(p))) return;
+    // Held at a rename marker: look again a little later (outside the batcher, which need not wait for it).
+    await this.d.control.pause(RENAME_HOLD_MS);
+    await p.heartbeat().catch(() => undefined);
+  }
+
+  /**
+   * Applies a fetched batch of a partition; returns true when the partition is held at a rename
+   * marker (rename-barrier.ts): the records before it are applied, the partition is sought back
+   * to the marker.
+   */
+  private async applyBatch(p: EachBatchPayload): Promise<boolean> {
     const { batch } = p;
     const { control, states, batcher } = this.d;
     const done = () => control.stopping() || control.failed();
-    if (done()) return;
+    // A batch fetched before a seek of its partition (a rename hold): fetched again from there.
+    if (done() || p.isStale()) return false;
     batcher.enter();
     const tp = tpKey(batch.topic, batch.partition);
     try {
@@ -161,12 +182,12 @@ export class SinkConsumer {
         await states.load();
       } catch (err) {
         if (!(err instanceof StoppedError)) control.fail(err);
-        return;
+        return false;
       }
       this.d.lag.observeHighWatermark(tp, batch.highWatermark);
       const seek = (topic: string, partition: number, offset: string) =>
         this.consumer?.seek({ topic, partition, offset });
-      if (!states.isValidated(tp) && !states.validate(batch, tp, seek)) return;
+      if (!states.isValidated(tp) && !states.validate(batch, tp, seek)) return false;
       const start = states.startOf(tp);
       const records: InRecord[] = [];
       let lastSkipped: string | null = null;
@@ -185,8 +206,16 @@ export class SinkConsumer {
         });
       }
       if (lastSkipped !== null) p.resolveOffset(lastSkipped);
+      let held: InRecord | undefined;
+      try {
+        held = await this.renameHold(records, p.heartbeat);
+      } catch (err) {
+        if (!(err instanceof StoppedError)) control.fail(err);
+        return false;
+      }
+      if (held) records.length = records.indexOf(held);
       for (let i = 0; i < records.length; i += this.d.batchSize) {
-        if (!p.isRunning() || p.isStale() || done()) return;
+        if (!p.isRunning() || p.isStale() || done()) return false;
         const chunk = records.slice(i, i + this.d.batchSize);
         try {
           await batcher.submit(tp, chunk, p.heartbeat);
@@ -195,16 +224,28 @@ export class SinkConsumer {
           else if (!(err instanceof FencedError || err instanceof StoppedError || control.failed())) {
             this.d.logger.warn('a batch was not applied; it will be fetched again', { error: (err as Error).message });
           }
-          return;
+          return false;
         }
         const last = chunk[chunk.length - 1]!.offset;
         p.resolveOffset(last);
         await this.commitKafka(p, batch.topic, batch.partition, (BigInt(last) + 1n).toString());
         await p.heartbeat();
       }
+      if (!held || !p.isRunning() || p.isStale() || done()) return false;
+      seek(batch.topic, batch.partition, held.offset);
+      return true;
     } finally {
       batcher.leave();
     }
+  }
+
+  /** The first rename marker among the records whose old topic is not applied up to the rename yet. */
+  private async renameHold(records: InRecord[], heartbeat: () => Promise<void>): Promise<InRecord | undefined> {
+    for (const r of records) {
+      const marker = parseRenameMarker(r.value);
+      if (marker && !(await this.d.renames.passed(marker, this.topics, heartbeat))) return r;
+    }
+    return undefined;
   }
 
   /** Kafka group offsets, for lag tools only (the target holds the real ones). */

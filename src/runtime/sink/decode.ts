@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { FerryError, type KnownRenames, type Row, type TableSchema, UNCHANGED } from '../../api/index.js';
 import { parseEnvelope } from '../../event/envelope.js';
+import { parseRenameMarker } from '../../event/rename-marker.js';
 import { DebeziumSchemas, debeziumTable } from './debezium.js';
 import type { SinkEvent } from './reduce.js';
 import type { SchemaCache } from './schemas.js';
@@ -106,6 +107,8 @@ export class RecordDecoder {
 
   async decode(record: InRecord): Promise<Decoded> {
     if (record.value === null) return { kind: 'skip' };
+    // A rename marker (the consumer holds the partition at it until the old topic is applied).
+    if (parseRenameMarker(record.value)) return { kind: 'skip' };
     let text: string;
     try {
       text = utf8.decode(record.value);

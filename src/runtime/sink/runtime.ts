@@ -29,6 +29,7 @@ import { FencedError, StoppedError } from './errors.js';
 import { SinkLag } from './metrics.js';
 import { checkSinkRuntimeOptions, type SinkRuntimeOptions } from './options.js';
 import { PartitionStates } from './partitions.js';
+import { RenameBarriers } from './rename-barrier.js';
 import { createWithRetry, type WithRetry } from './retry.js';
 import { SchemaCache } from './schemas.js';
 
@@ -118,6 +119,7 @@ export class SinkRuntime {
       states,
       batcher: this.batcher,
       lag: this.lag,
+      renames: new RenameBarriers({ connector, admin, withRetry, logger }),
     });
   }
 

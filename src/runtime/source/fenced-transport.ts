@@ -59,6 +59,7 @@ export function fencedTransport(inner: SourceTransport, term: LeaderTerm): Sourc
     partitionCount: (t) => inner.partitionCount(t),
     readTopic: (t) => inner.readTopic(t),
     ...(inner.endOffset ? { endOffset: (t: string) => inner.endOffset!(t) } : {}),
+    ...(inner.partitionEnds ? { partitionEnds: (t: string) => inner.partitionEnds!(t) } : {}),
     async send(messages: OutMessage[]) {
       await ensure('publishing');
       const stores = messages.filter((m) => m.topic === topic).length;

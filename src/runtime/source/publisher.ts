@@ -1,7 +1,8 @@
 import type { ChangeEvent, Logger, SourcePosition, StoredSourceOffset, TableSchema } from '../../api/index.js';
-import { FerryError } from '../../api/index.js';
+import { FerryError, tableName } from '../../api/index.js';
 import type { BoundedQueue } from '../../api/queue.js';
 import { encodeEnvelope, keyJson } from '../../event/envelope.js';
+import { encodeRenameMarker } from '../../event/rename-marker.js';
 import type { OutMessage } from '../../kafka/producer.js';
 import { dataTopic, schemasTopic, transactionsTopic } from '../../kafka/topics.js';
 import type { FerryMetrics } from '../../metrics/metrics.js';
@@ -47,6 +48,8 @@ export interface PublisherOptions {
   onStored(offset: StoredSourceOffset): void;
   /** After Kafka acknowledged events. */
   onPublished(events: ChangeEvent[]): void;
+  /** A table schema goes out with the next send (for the schema history a reconnecting stream reads). */
+  onSchemaPublished?(schema: TableSchema): void;
   acknowledge?(position: SourcePosition): Promise<void>;
 }
 
@@ -78,6 +81,8 @@ export class SourcePublisher {
   private pending: Pending | null = null;
   private readonly schemaVersions = new Set<string>();
   private readonly knownTopics = new Set<string>();
+  /** Table renames (`from\u0000to`) this process published rename markers for. */
+  private readonly renamesMarked = new Set<string>();
 
   constructor(opts: PublisherOptions) {
     this.o = opts;
@@ -100,6 +105,11 @@ export class SourcePublisher {
       }
       let segment = this.newSegment();
       for (const item of items) {
+        // Rename markers carry the old topic's end offsets: everything before them must be in Kafka first.
+        if (this.needsRenameMarkers(item) && segment.messages.length > 0) {
+          await this.send(segment);
+          segment = this.newSegment();
+        }
         await this.add(segment, item);
         if (segment.cut || segment.barrier || segment.bytes >= this.o.maxBatchBytes) {
           await this.send(segment);
@@ -147,9 +157,51 @@ export class SourcePublisher {
     }
   }
 
+  /** A schema of a renamed table whose rename has no markers from this process yet. */
+  private needsRenameMarkers(item: QueueItem): boolean {
+    return item.kind === 'schema' && this.renameWithoutMarkers(item.schema);
+  }
+
+  private renameWithoutMarkers(schema: TableSchema): boolean {
+    if (!this.o.transport.partitionEnds) return false;
+    const from = schema.renamedFrom;
+    if (!from || (from.db === schema.db && from.table === schema.table)) return false;
+    return !this.renamesMarked.has(`${tableName(from)}\u0000${tableName(schema)}`);
+  }
+
+  /**
+   * Rename markers (src/event/rename-marker.ts): one into every partition of the new topic, with
+   * the old topic's end offsets now that every event before the rename is acknowledged.
+   */
+  private async addRenameMarkers(seg: Segment, schema: TableSchema, id: string): Promise<void> {
+    const from = schema.renamedFrom!;
+    this.renamesMarked.add(`${tableName(from)}\u0000${tableName(schema)}`);
+    const fromTopic = dataTopic(this.o.pipeline, from.db, from.table);
+    const topic = dataTopic(this.o.pipeline, schema.db, schema.table);
+    let ends = new Map<number, bigint>();
+    await this.withRetry(async () => {
+      ends = await this.o.transport.partitionEnds!(fromTopic);
+    });
+    if (ends.size === 0) return;
+    const value = encodeRenameMarker({
+      id,
+      fromTopic,
+      ends: Object.fromEntries([...ends].map(([p, e]) => [String(p), e.toString()])),
+    });
+    const n = await this.o.transport.partitionCount(topic);
+    for (let p = 0; p < n; p++) seg.messages.push({ topic, key: null, value, partition: p });
+    seg.bytes += n * value.length;
+    this.o.logger.debug('published rename markers', { from: tableName(from), to: tableName(schema) });
+  }
+
   private async addSchema(seg: Segment, schema: TableSchema): Promise<void> {
+    // Checked before the topic of a new name is made (and before the schema counts as published).
+    const marks = this.renameWithoutMarkers(schema);
     await this.ensureTopic(dataTopic(this.o.pipeline, schema.db, schema.table));
     const key = `${schema.db}.${schema.table}@${schema.version}`;
+    if (marks) await this.addRenameMarkers(seg, schema, key);
+    // A table that appears under a name renamed away from is another table: its own renames get markers again.
+    for (const r of this.renamesMarked) if (r.startsWith(`${tableName(schema)}\u0000`)) this.renamesMarked.delete(r);
     // Published by this process already (a version that needs a backfill is published again with
     // it, so that a restart still finds the decision: backfill-history.ts).
     const seen = schema.backfill && schema.backfill.length > 0 ? `${key}#backfill` : key;
@@ -158,6 +210,7 @@ export class SourcePublisher {
     this.schemaVersions.add(key);
     const value = JSON.stringify(schema);
     seg.messages.push({ topic: schemasTopic(this.o.pipeline), key, value, partition: 0 });
+    this.o.onSchemaPublished?.(schema);
     seg.cut = true;
     seg.bytes += key.length + value.length;
   }

@@ -13,6 +13,7 @@ import { abortable, backoffDelay, sleep } from '../retry.js';
 import { type QueueItem, queueItemBytes, type SourceProgress } from './items.js';
 import { type ResolvedSourceOptions, resolveSourceOptions, type SourceRuntimeOptions } from './options.js';
 import { SourcePublisher } from './publisher.js';
+import { readSchemaHistory } from './schema-history.js';
 import { readSnapshot } from './snapshot.js';
 import type { SnapshotEngine } from './snapshot-engine.js';
 import { streamWithSnapshots } from './snapshot-run.js';
@@ -49,6 +50,8 @@ export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
   private running: Promise<void> | null = null;
   private publishing: Promise<void> | null = null;
   private fatal: unknown = null;
+  /** The published table schemas, read at start, and those published since (SourceContext.schemaHistory). */
+  private schemaHistory: TableSchema[] | null = null;
 
   constructor(opts: SourceRuntimeOptions) {
     super();
@@ -142,7 +145,14 @@ export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
   private ctx(): SourceContext {
     const { pipeline, filter } = this.o;
     const warn: SourceContext['warn'] = (code, message, fields) => this.status.warn(this.log, code, message, fields);
-    return { pipeline, logger: this.log, filter, signal: this.abort.signal, warn };
+    return {
+      pipeline,
+      logger: this.log,
+      filter,
+      signal: this.abort.signal,
+      warn,
+      ...(this.schemaHistory ? { schemaHistory: [...this.schemaHistory] } : {}),
+    };
   }
 
   private async main(): Promise<void> {
@@ -186,6 +196,7 @@ export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
     await this.startup.preflight(stored);
     if (this.stopping) return;
     if (this.opts.resnapshot) await this.startup.forgetOffset();
+    this.schemaHistory = await this.untilStopped(readSchemaHistory(this.transport, this.o.pipeline, this.log));
     const tables = await this.untilStopped(connector.discover(this.ctx()));
     await this.startup.createTopics(tables, publisher);
     this.publishing = publisher.run().catch((err: unknown) => this.fail(err, false));
@@ -368,6 +379,7 @@ export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
         this.emit('stored', offset);
       },
       onPublished: (events) => this.status.published(events),
+      onSchemaPublished: (schema) => this.schemaHistory?.push(schema),
       ...(connector.acknowledge ? { acknowledge: (p) => connector.acknowledge!(p) } : {}),
     });
   }

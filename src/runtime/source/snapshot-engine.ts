@@ -216,7 +216,14 @@ export class SnapshotEngine {
 
   private noteSchema(schema: TableSchema, added: string[] | undefined): void {
     const name = tableName(schema);
-    const backfill = [...new Set([...(added ?? []), ...this.readded(schema)])];
+    // Another table under the name of a renamed one (docs/schema-changes.md): read it as a new table.
+    const prev = this.schemas.get(name);
+    const reborn =
+      prev !== undefined &&
+      prev.incarnation !== schema.incarnation &&
+      !schema.renamedFrom &&
+      this.work.captured.has(name);
+    const backfill = reborn ? [] : [...new Set([...(added ?? []), ...this.readded(schema)])];
     this.schemas.set(name, schema);
     this.remember(schema);
     for (const chunk of this.chunks.values()) {
@@ -229,6 +236,11 @@ export class SnapshotEngine {
         table: name,
         columns: backfill,
       });
+      this.work.restart(name);
+      this.wake();
+    }
+    if (reborn) {
+      this.o.logger.info('a new table has the name of a renamed one: snapshotting it', { table: name });
       this.work.restart(name);
       this.wake();
     }

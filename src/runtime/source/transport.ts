@@ -18,6 +18,8 @@ export interface SourceTransport {
   readTopic(topic: string): Promise<ReadRecord[]>;
   /** End offset of partition 0 of a topic (0 when the topic does not exist). */
   endOffset?(topic: string): Promise<bigint>;
+  /** End offset of every partition of a topic (empty when it does not exist; rename barriers, docs/schema-changes.md). */
+  partitionEnds?(topic: string): Promise<Map<number, bigint>>;
   close(): Promise<void>;
 }
 
@@ -57,6 +59,11 @@ export function createKafkaTransport(kafka: Kafka, opts: { compression?: 'none' 
       await (await getProducer()).send(messages);
     },
     readTopic: (topic) => readTopicToEnd(kafka, topic),
+    partitionEnds: (topic) =>
+      withAdmin(kafka, async (admin) => {
+        if (!(await admin.listTopics()).includes(topic)) return new Map<number, bigint>();
+        return endOffsets(admin, topic);
+      }),
     endOffset: (topic) =>
       withAdmin(kafka, async (admin) => {
         if (!(await admin.listTopics()).includes(topic)) return 0n;
