@@ -7,8 +7,9 @@
  * applies nothing of a new-topic partition past its marker until the offsets stored for every
  * partition of the old topic (in the target) have reached those ends.
  *
- * The marker's value is a JSON object that is not an event envelope; its key is null. Sinks of
- * ferry skip it; other readers of the topic see one such record per partition and rename.
+ * The marker's value is a JSON object that is not an event envelope; its key names the rename
+ * (renameMarkerKey), so that a compacted data topic accepts it too. Sinks of ferry skip it; other
+ * readers of the topic see one such record per partition and rename.
  */
 
 export interface RenameMarker {
@@ -22,6 +23,11 @@ export interface RenameMarker {
 
 const TAG = 'ferry_rename_barrier';
 const PREFIX = Buffer.from(`{"${TAG}":`);
+
+/** The record key of a rename's markers: not a row key (no table has this column), never null. */
+export function renameMarkerKey(id: string): string {
+  return JSON.stringify({ [TAG]: id });
+}
 
 export function encodeRenameMarker(marker: RenameMarker): string {
   return JSON.stringify({ [TAG]: 1, id: marker.id, from_topic: marker.fromTopic, ends: marker.ends });

@@ -93,6 +93,8 @@ describe('SourceRuntime: RENAME TABLE while the sink lags', () => {
         fromTopic: 'p.app.a',
         ends,
       });
+      // Keyed (a compacted topic refuses records without a key), by a key no row has.
+      expect(r.key).toBe(`{"ferry_rename_barrier":"app.b@${b.version}"}`);
     }
     // Every marker precedes the first event of b in its partition.
     const firstEvent = records.findIndex((r) => !parseRenameMarker(Buffer.from(r.value!)));

@@ -2,7 +2,7 @@ import type { ChangeEvent, Logger, SourcePosition, StoredSourceOffset, TableSche
 import { FerryError, tableName } from '../../api/index.js';
 import type { BoundedQueue } from '../../api/queue.js';
 import { encodeEnvelope, keyJson } from '../../event/envelope.js';
-import { encodeRenameMarker } from '../../event/rename-marker.js';
+import { encodeRenameMarker, renameMarkerKey } from '../../event/rename-marker.js';
 import type { OutMessage } from '../../kafka/producer.js';
 import { dataTopic, schemasTopic, transactionsTopic } from '../../kafka/topics.js';
 import type { FerryMetrics } from '../../metrics/metrics.js';
@@ -189,7 +189,8 @@ export class SourcePublisher {
       ends: Object.fromEntries([...ends].map(([p, e]) => [String(p), e.toString()])),
     });
     const n = await this.o.transport.partitionCount(topic);
-    for (let p = 0; p < n; p++) seg.messages.push({ topic, key: null, value, partition: p });
+    const key = renameMarkerKey(id);
+    for (let p = 0; p < n; p++) seg.messages.push({ topic, key, value, partition: p });
     seg.bytes += n * value.length;
     this.o.logger.debug('published rename markers', { from: tableName(from), to: tableName(schema) });
   }
