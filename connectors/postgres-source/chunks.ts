@@ -52,33 +52,54 @@ export async function openPgChunkReader(opts: ResolvedOptions, logger: Logger): 
       const { text, values } = req.keys
         ? keysQuery(req.table, req.keys)
         : chunkQuery(req.table, req.afterKey, req.limit);
+      const what = `reading a snapshot chunk of ${tableName(req.table)}`;
+      let result: ChunkResult;
       try {
         await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
         const snap = await client.query<{ s: string }>('SELECT pg_current_snapshot()::text AS s');
         const res = await client.query<(string | null)[]>({ text, values, rowMode: 'array' });
         await client.query('COMMIT');
+        result = {
+          rows: res.rows.map((r) => toRow(req.table.columns, r)),
+          runningTx: runningXids(snap.rows[0]?.s ?? ''),
+        };
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        if (errorCode(err) !== '42P01' || (await tableExists(client, req.table))) throw chunkReadError(err, what);
+        // Renamed or dropped (while the source was stopped, or ahead of the stream): nothing is
+        // left under this name, so the chunk is empty and the table's snapshot ends. A renamed
+        // table is captured, and read, under its new name (the same oid).
+        logger.warn('a table to snapshot no longer exists under this name; ending its snapshot', {
+          table: tableName(req.table),
+        });
+        result = { rows: [] };
+      }
+      try {
         // The watermark's commit is flushed at once (whatever the server's synchronous_commit), so
         // the stream carries it now rather than at the next WAL writer round (up to 200 ms later).
         await client.query('BEGIN');
         await client.query('SET LOCAL synchronous_commit = on');
         await client.query('SELECT pg_logical_emit_message(true, $1::text, $2::text)', [WATERMARK_PREFIX, req.id]);
         await client.query('COMMIT');
-        return {
-          rows: res.rows.map((r) => toRow(req.table.columns, r)),
-          runningTx: runningXids(snap.rows[0]?.s ?? ''),
-        };
+        return result;
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
-        throw chunkReadError(err, `reading a snapshot chunk of ${tableName(req.table)}`);
+        throw chunkReadError(err, what);
       }
     },
     async keyBounds(table: TableSchema, parts: number): Promise<JsonValue[][]> {
       const key = integerKeyColumn(table);
       if (!key) return [];
       const id = quoteIdent(key.name);
-      const res = await client.query<{ lo: string | null; hi: string | null }>(
-        `SELECT min(${id})::text AS lo, max(${id})::text AS hi FROM ${qualified(table.db, table.table)}`,
-      );
+      const res = await client
+        .query<{ lo: string | null; hi: string | null }>(
+          `SELECT min(${id})::text AS lo, max(${id})::text AS hi FROM ${qualified(table.db, table.table)}`,
+        )
+        .catch(async (err: unknown) => {
+          // A table gone under this name is not split: its first chunk ends its snapshot.
+          if (errorCode(err) === '42P01' && !(await tableExists(client, table))) return { rows: [] };
+          throw chunkReadError(err, `reading the key range of ${tableName(table)}`);
+        });
       const { lo, hi } = res.rows[0] ?? { lo: null, hi: null };
       if (lo === null || hi === null) return [];
       return evenBounds(BigInt(lo), BigInt(hi), parts);
@@ -86,9 +107,15 @@ export async function openPgChunkReader(opts: ResolvedOptions, logger: Logger): 
     async maxKey(table: TableSchema): Promise<JsonValue[] | null> {
       const key = integerKeyColumn(table);
       if (!key) return null;
-      const res = await client.query<{ hi: string | null }>(
-        `SELECT max(${quoteIdent(key.name)})::text AS hi FROM ${qualified(table.db, table.table)}`,
-      );
+      const res = await client
+        .query<{ hi: string | null }>(
+          `SELECT max(${quoteIdent(key.name)})::text AS hi FROM ${qualified(table.db, table.table)}`,
+        )
+        .catch(async (err: unknown) => {
+          // A table gone under this name: read without an end, its first chunk ends its snapshot.
+          if (errorCode(err) === '42P01' && !(await tableExists(client, table))) return { rows: [] };
+          throw chunkReadError(err, `reading the highest key of ${tableName(table)}`);
+        });
       const hi = res.rows[0]?.hi ?? null;
       return hi === null ? null : [integerKey(BigInt(hi))];
     },
@@ -96,6 +123,19 @@ export async function openPgChunkReader(opts: ResolvedOptions, logger: Logger): 
       await client.end().catch(() => undefined);
     },
   };
+}
+
+/** Whether a table of that name exists now (an error of the lookup counts as yes: read again). */
+async function tableExists(client: pg.Client, table: TableId): Promise<boolean> {
+  try {
+    const res = await client.query(
+      `SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`,
+      [table.db, table.table],
+    );
+    return res.rows.length > 0;
+  } catch {
+    return true;
+  }
 }
 
 /**
