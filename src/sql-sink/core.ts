@@ -68,37 +68,44 @@ export class SqlSinkCore<C, Col extends TargetColumn, W extends WantedType, P> {
     if (schema.primaryKey.length === 0) throw noKeyError(schema);
     const { dialect, createTables } = this.o;
     this.renames.record(schema);
-    const { table, mapping } = await dialect.withDdlLock(`preparing table ${schema.db}.${schema.table}`, async (c) => {
-      // Events written before a RENAME TABLE / RENAME COLUMN go where the target now has their data.
-      let id: TableId = schema;
-      const renamed = this.renames.renamedTable(schema);
-      // (Once the renamed table is there, also when a new table has the old name meanwhile.)
-      if (renamed && (await dialect.describe(c, { ...schema, ...renamed }))) {
-        id = renamed;
-      } else if (!renamed && !schema.renamedFrom && createTables) {
-        // Another table under the name of a renamed one (its own versions): until the rename
-        // reached the target (a lagging sink), the target's table of that name is the renamed one.
-        const away = this.renames.renamedTable({ db: schema.db, table: schema.table });
-        const to = away ? { ...schema, ...away } : null;
-        if (to && (await dialect.describe(c, schema)) && !(await dialect.describe(c, to))) {
-          await dialect.renameTable(c, schema, to);
-          this.o.logger()?.info('renamed the target table (a new table has its old name)', {
-            from: `${schema.db}.${schema.table}`,
-            to: `${to.db}.${to.table}`,
-          });
-          this.tables.delete(tableKey(schema.db, schema.table));
-          // Events of the renamed table still on their way go there now.
-          const moved = await dialect.describe(c, to);
-          if (moved) this.tables.set(tableKey(to.db, to.table), moved);
+    const { table, mapping, fromGone } = await dialect.withDdlLock(
+      `preparing table ${schema.db}.${schema.table}`,
+      async (c) => {
+        // Events written before a RENAME TABLE / RENAME COLUMN go where the target now has their data.
+        let id: TableId = schema;
+        const renamed = this.renames.renamedTable(schema);
+        // (Once the renamed table is there, also when a new table has the old name meanwhile.)
+        if (renamed && (await dialect.describe(c, { ...schema, ...renamed }))) {
+          id = renamed;
+        } else if (!renamed && !schema.renamedFrom && createTables) {
+          // Another table under the name of a renamed one (its own versions): until the rename
+          // reached the target (a lagging sink), the target's table of that name is the renamed one.
+          const away = this.renames.renamedTable({ db: schema.db, table: schema.table });
+          const to = away ? { ...schema, ...away } : null;
+          if (to && (await dialect.describe(c, schema)) && !(await dialect.describe(c, to))) {
+            await dialect.renameTable(c, schema, to);
+            this.o.logger()?.info('renamed the target table (a new table has its old name)', {
+              from: `${schema.db}.${schema.table}`,
+              to: `${to.db}.${to.table}`,
+            });
+            this.tables.delete(tableKey(schema.db, schema.table));
+            // Events of the renamed table still on their way go there now.
+            const moved = await dialect.describe(c, to);
+            if (moved) this.tables.set(tableKey(to.db, to.table), moved);
+          }
         }
-      }
-      const before = await dialect.describe(c, { ...schema, ...id });
-      const mapping = this.renames.map(schema, id, (n) => before?.columns.has(n) ?? false);
-      const table = await prepareTable(dialect, c, mapping.schema, { createTables, logger: this.o.logger() });
-      return { table, mapping };
-    });
+        const before = await dialect.describe(c, { ...schema, ...id });
+        const mapping = this.renames.map(schema, id, (n) => before?.columns.has(n) ?? false);
+        const table = await prepareTable(dialect, c, mapping.schema, { createTables, logger: this.o.logger() });
+        // The old name's entry goes once no table has that name: a table created under it since
+        // (another table, moved out of the way above) keeps its own.
+        const from = schema.renamedFrom;
+        const fromGone = from ? !(await dialect.describe(c, { ...schema, db: from.db, table: from.table })) : false;
+        return { table, mapping, fromGone };
+      },
+    );
     this.tables.set(tableKey(mapping.schema.db, mapping.schema.table), table);
-    if (schema.renamedFrom) this.tables.delete(tableKey(schema.renamedFrom.db, schema.renamedFrom.table));
+    if (schema.renamedFrom && fromGone) this.tables.delete(tableKey(schema.renamedFrom.db, schema.renamedFrom.table));
     this.ensured.add(versionKey);
   }
 
