@@ -13,7 +13,7 @@ import { abortable, backoffDelay, sleep } from '../retry.js';
 import { type QueueItem, queueItemBytes, type SourceProgress } from './items.js';
 import { type ResolvedSourceOptions, resolveSourceOptions, type SourceRuntimeOptions } from './options.js';
 import { SourcePublisher } from './publisher.js';
-import { readSchemaHistory } from './schema-history.js';
+import { readSchemaHistory, reincarnatedTables } from './schema-history.js';
 import { readSnapshot } from './snapshot.js';
 import type { SnapshotEngine } from './snapshot-engine.js';
 import { streamWithSnapshots } from './snapshot-run.js';
@@ -198,12 +198,14 @@ export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
     if (this.opts.resnapshot) await this.startup.forgetOffset();
     this.schemaHistory = await this.untilStopped(readSchemaHistory(this.transport, this.o.pipeline, this.log));
     const tables = await this.untilStopped(connector.discover(this.ctx()));
+    // Judged on the history as read, before this start publishes the tables' schemas.
+    const reborn = stored ? reincarnatedTables(this.schemaHistory ?? [], tables) : [];
     await this.startup.createTopics(tables, publisher);
     this.publishing = publisher.run().catch((err: unknown) => this.fail(err, false));
     for (const schema of tables) await this.queue.put({ kind: 'schema', schema }, this.abort.signal);
 
     if (connector.openChunkReader) {
-      await this.streamWithSnapshots(tables, stored);
+      await this.streamWithSnapshots(tables, stored, reborn);
       return;
     }
     let from: SourcePosition | null = stored?.position ?? null;
@@ -218,7 +220,11 @@ export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
   }
 
   /** Watermarked snapshots beside the stream (snapshot-run.ts). */
-  private streamWithSnapshots(tables: TableSchema[], stored: StoredSourceOffset | null): Promise<void> {
+  private streamWithSnapshots(
+    tables: TableSchema[],
+    stored: StoredSourceOffset | null,
+    reborn: readonly string[],
+  ): Promise<void> {
     return streamWithSnapshots(
       {
         o: this.o,
@@ -235,6 +241,7 @@ export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
       },
       tables,
       stored,
+      reborn,
     );
   }
 

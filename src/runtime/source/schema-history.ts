@@ -3,7 +3,7 @@
  * (SourceContext.schemaHistory): connectors learn from it what was decided at log positions
  * before their start (docs/schema-changes.md). Best effort: null when it cannot be read.
  */
-import type { Logger, TableSchema } from '../../api/index.js';
+import { type Logger, type TableSchema, tableName } from '../../api/index.js';
 import { schemasTopic } from '../../kafka/topics.js';
 import type { SourceTransport } from './transport.js';
 
@@ -39,4 +39,23 @@ export async function readSchemaHistory(
     );
     return null;
   }
+}
+
+/**
+ * Tables (`db.table`) that are another table than the one last published under their name: the
+ * last schema of that name in `history` (read before this start published anything) has another
+ * incarnation (PostgreSQL: the oid), and the table is not a renamed one. A table dropped and
+ * created again, or created under the old name of a renamed table, while the source was stopped:
+ * its rows are in no stream the pipeline read, so it is snapshotted as a new table.
+ */
+export function reincarnatedTables(history: readonly TableSchema[], tables: readonly TableSchema[]): string[] {
+  const last = new Map<string, TableSchema>();
+  for (const s of history) last.set(tableName(s), s);
+  const out: string[] = [];
+  for (const t of tables) {
+    if (t.incarnation === undefined || t.renamedFrom) continue;
+    const before = last.get(tableName(t));
+    if (before?.incarnation !== undefined && before.incarnation !== t.incarnation) out.push(tableName(t));
+  }
+  return out;
 }

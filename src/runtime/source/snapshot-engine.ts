@@ -67,12 +67,25 @@ export class SnapshotEngine {
   }
 
   /** Tables known at the start (discover) and what the stored offset says (null: a new pipeline). */
-  init(tables: TableSchema[], stored: StoredSourceOffset | null, initialSnapshot: boolean): void {
+  init(
+    tables: TableSchema[],
+    stored: StoredSourceOffset | null,
+    initialSnapshot: boolean,
+    reborn: readonly string[] = [],
+  ): void {
     for (const t of tables) {
       this.schemas.set(tableName(t), t);
       this.remember(t);
     }
     this.work.init(tables, stored, initialSnapshot);
+    // Another table under a captured name since the stop: read it as a new table.
+    for (const name of reborn) {
+      if (!stored || !this.work.captured.has(name)) continue;
+      this.o.logger.info('a table under a captured name is another table than before the stop: snapshotting it', {
+        table: name,
+      });
+      this.work.restart(name);
+    }
   }
 
   /**

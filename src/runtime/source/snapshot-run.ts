@@ -36,6 +36,8 @@ export async function streamWithSnapshots(
   h: SnapshotHost,
   tables: TableSchema[],
   stored: StoredSourceOffset | null,
+  /** Captured names whose table is another one than before the stop (schema-history.ts reincarnatedTables). */
+  reborn: readonly string[] = [],
 ): Promise<void> {
   const connector = h.o.connector;
   // The readers and the request poller end with the stop, or as soon as the stream ended (a
@@ -62,7 +64,7 @@ export async function streamWithSnapshots(
     },
     onFatal: (err) => h.fail(err),
   });
-  engine.init(tables, stored, h.o.snapshot === 'initial');
+  engine.init(tables, stored, h.o.snapshot === 'initial', reborn);
   let from: SourcePosition;
   if (stored) {
     from = stored.position;
