@@ -16,6 +16,7 @@ import {
   type StoredSourceOffset,
   type TableSchema,
   tableName,
+  withVersion,
 } from '../../src/api/index.js';
 import { catalogSchema, readTables } from './catalog.js';
 import { openPgChunkReader } from './chunks.js';
@@ -29,6 +30,7 @@ import {
 import { pgError } from './errors.js';
 import { isLsn, parseLsn } from './lsn.js';
 import { runPreflight } from './preflight.js';
+import type { StartRename } from './renames.js';
 import { dropSlot } from './slot.js';
 import { openPgSnapshot } from './snapshot.js';
 import { AckState, streamChanges } from './stream.js';
@@ -51,6 +53,8 @@ export class PostgresSource implements SourceConnector {
   /** Schema versions handed to the runtime (discover, snapshot, stream), by `schema.table`. */
   private readonly known = new Map<string, string>();
   private readonly knownSchemas = new Map<string, TableSchema>();
+  /** Tables renamed while the source was stopped (oid -> the name published last), found at start. */
+  private readonly startRenames = new Map<number, StartRename>();
   private readonly ack = new AckState();
   private readonly closing = new AbortController();
 
@@ -101,7 +105,8 @@ export class PostgresSource implements SourceConnector {
     return this.withClient('discover', async (client) => {
       const schemas: TableSchema[] = [];
       for (const t of await readTables(client, ctx.filter)) {
-        schemas.push(await catalogSchema(client, t, ctx.filter, this.types));
+        const schema = await catalogSchema(client, t, ctx.filter, this.types);
+        schemas.push(renamedWhileStopped(schema, t.oid, ctx.schemaHistory, this.startRenames));
       }
       for (const s of schemas) {
         this.known.set(tableName(s), s.version);
@@ -144,6 +149,7 @@ export class PostgresSource implements SourceConnector {
         types: this.types,
         known: this.known,
         knownSchemas: this.knownSchemas,
+        startRenames: this.startRenames,
         ack: this.ack,
         signal,
       },
@@ -190,4 +196,24 @@ export async function dropPostgresSlot(options: PostgresSourceOptions, pipeline:
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+/**
+ * A table renamed while the source was stopped (docs/schema-changes.md): the schema history has
+ * its oid (the version's incarnation) under another name last. Its schema is marked renamed from
+ * that name, so the target renames the table instead of creating a new one.
+ */
+export function renamedWhileStopped(
+  schema: TableSchema,
+  oid: number,
+  history: readonly TableSchema[] | undefined,
+  found: Map<number, StartRename>,
+): TableSchema {
+  let last: TableSchema | undefined;
+  for (const h of history ?? []) if (h.incarnation === String(oid)) last = h;
+  if (!last || (last.db === schema.db && last.table === schema.table)) return schema;
+  const from = { db: last.db, table: last.table };
+  found.set(oid, { from, to: { db: schema.db, table: schema.table } });
+  const { version: _v, ...rest } = schema;
+  return withVersion({ ...rest, renamedFrom: from });
 }

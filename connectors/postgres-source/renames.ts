@@ -1,5 +1,11 @@
 import { type TableId, type TableSchema, withVersion } from '../../src/api/index.js';
 
+/** A table renamed while the source was stopped: published last as `from`, named `to` now. */
+export interface StartRename {
+  from: TableId;
+  to: TableId;
+}
+
 interface Seen {
   db: string;
   table: string;
@@ -22,6 +28,19 @@ export class RelationHistory {
   /** Per table: the renames seen so far (new column name -> old; the table's previous name). */
   private readonly carried = new Map<number, { columns: Map<string, string>; table?: TableId }>();
 
+  /** Table renames from before the stream, by oid (seedTableRenames). */
+  private readonly seeds = new Map<number, StartRename>();
+
+  /**
+   * Table renames from before the stream (renamed while the source was stopped, found at start by
+   * the oid in the schema history): table `oid` was published last as `from` and is `to` now. The
+   * first Relation of the table under `to` carries the rename; one under the old name (a replay of
+   * changes from before the rename) does not.
+   */
+  seedTableRenames(renames: ReadonlyMap<number, StartRename>): void {
+    for (const [oid, r] of renames) this.seeds.set(oid, r);
+  }
+
   /** `schema` (from a Relation of table `oid`) with rename marks; `attnums` by column name. */
   mark(oid: number, schema: TableSchema, attnums: Map<string, number>): TableSchema {
     const held = this.held.get(oid);
@@ -35,12 +54,18 @@ export class RelationHistory {
     const prev = this.seen.get(oid);
     const columns = schema.columns.map((c) => ({ name: c.name, attnum: attnums.get(c.name) }));
     this.seen.set(oid, { db: schema.db, table: schema.table, columns });
-    if (!prev) return schema;
+    const seed = prev ? undefined : this.seeds.get(oid);
+    if (seed && seed.to.db === schema.db && seed.to.table === schema.table) {
+      const carried = this.carried.get(oid) ?? { columns: new Map<string, string>() };
+      carried.table = seed.from;
+      this.carried.set(oid, carried);
+    }
+    if (!prev && !this.carried.get(oid)?.table) return schema;
     const now = new Set(columns.map((c) => c.name));
-    const before = new Set(prev.columns.map((c) => c.name));
+    const before = new Set((prev?.columns ?? []).map((c) => c.name));
     const renamedFrom = new Map<string, string>();
     columns.forEach((c, i) => {
-      if (before.has(c.name)) return;
+      if (!prev || before.has(c.name)) return;
       const byAttnum = c.attnum === undefined ? undefined : prev.columns.find((p) => p.attnum === c.attnum);
       const byPlace = prev.columns[i];
       const old =
@@ -54,17 +79,23 @@ export class RelationHistory {
     const carried = this.carried.get(oid) ?? { columns: new Map<string, string>() };
     this.carried.set(oid, carried);
     for (const [to, from] of renamedFrom) carried.columns.set(to, from);
-    if (prev.db !== schema.db || prev.table !== schema.table) carried.table = { db: prev.db, table: prev.table };
+    if (prev && (prev.db !== schema.db || prev.table !== schema.table))
+      carried.table = { db: prev.db, table: prev.table };
+    // A Relation under the old name (the stream replays changes from before the rename) is not renamed.
+    const table =
+      carried.table && (carried.table.db !== schema.db || carried.table.table !== schema.table)
+        ? carried.table
+        : undefined;
     // Every rename seen so far that still holds goes into this shape (the sink may apply an event
     // of a later version before the first one that carried it).
     const marks = new Map([...carried.columns].filter(([to, from]) => now.has(to) && !now.has(from)));
-    if (!carried.table && marks.size === 0) return schema;
+    if (!table && marks.size === 0) return schema;
     const { version: _v, ...rest } = schema;
     return {
       ...withVersion({
         ...rest,
         columns: schema.columns.map((c) => (marks.has(c.name) ? { ...c, renamedFrom: marks.get(c.name)! } : c)),
-        ...(carried.table ? { renamedFrom: carried.table } : {}),
+        ...(table ? { renamedFrom: table } : {}),
       }),
       ...(schema.sourceKind ? { sourceKind: schema.sourceKind } : {}),
     };

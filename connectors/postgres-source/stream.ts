@@ -31,7 +31,7 @@ import { Heartbeat } from './heartbeat.js';
 import { formatLsn, isLsn, parseLsn } from './lsn.js';
 import { TableWatch } from './new-tables.js';
 import { decodePgoutput, type PgMessage } from './pgoutput.js';
-import { RelationHistory } from './renames.js';
+import { RelationHistory, type StartRename } from './renames.js';
 import { connectReplication, createSlot, readSlot } from './slot.js';
 import { qualified, quoteIdent } from './sql.js';
 import type { PgTypeInfo } from './types.js';
@@ -95,6 +95,8 @@ export interface StreamEnv {
   known: Map<string, string>;
   /** The last schema published of each table (`schema.table`), to find the columns a change added. */
   knownSchemas?: Map<string, TableSchema>;
+  /** Tables renamed while the source was stopped (oid -> previous name), found at start. */
+  startRenames?: ReadonlyMap<number, StartRename>;
   ack: AckState;
   signal: AbortSignal;
 }
@@ -168,6 +170,7 @@ export async function* streamChanges(env: StreamEnv, from: SourcePosition): Asyn
     const start = await startPosition(env, catalog, from);
     if (start > env.ack.acked) env.ack.acked = start;
     const relations = new RelationHistory();
+    if (env.startRenames) relations.seedTableRenames(env.startRenames);
     /** Columns of the last resolved Relation that the catalog gives a default or a missing value. */
     let defaulted = new Set<string>();
     const decoder = new PgoutputDecoder({

@@ -86,17 +86,23 @@ function renamedWriter(exec: Exec): { updates(): number; stop(): Promise<number>
 /** A route whose source starts now and whose sink starts later (`startSink`), as one handle. */
 interface LaggingRoute extends RunningPipeline {
   startSink(): void;
+  stopSource(): Promise<void>;
+  startSource(): void;
 }
 
 function startLaggingRoute(prefix: string, spec: Omit<RouteSpec, 'name'>): LaggingRoute {
   // Small batches: the old topic's events take several batches, so a new-topic event could overtake them.
   const config: PipelineConfig = routeConfig({ name: uniqueName(prefix).replace(/_/g, '-'), batchSize: 50, ...spec });
-  const source = startPipeline(config, { source: true, sink: false });
+  let source = startPipeline(config, { source: true, sink: false });
   let sink: RunningPipeline | null = null;
   return {
     config,
-    pipeline: source.pipeline,
-    metrics: source.metrics,
+    get pipeline() {
+      return source.pipeline;
+    },
+    get metrics() {
+      return source.metrics;
+    },
     get done() {
       return Promise.all([source.done, sink?.done]).then(() => undefined);
     },
@@ -106,6 +112,10 @@ function startLaggingRoute(prefix: string, spec: Omit<RouteSpec, 'name'>): Laggi
     logs: () => [...source.logs(), ...(sink?.logs() ?? [])],
     startSink() {
       sink ??= startPipeline(config, { source: false, sink: true });
+    },
+    stopSource: () => source.stop(),
+    startSource() {
+      source = startPipeline(config, { source: true, sink: false });
     },
     async stop() {
       await Promise.all([source.stop(), sink?.stop()]);
@@ -311,6 +321,29 @@ describe('schema changes from PostgreSQL: PostgreSQL -> PostgreSQL and PostgreSQ
       (q) => renames.query(q),
       POSTGRES,
     );
+    // Regression "PostgreSQL: a table renamed while the source is stopped": the target renames it too
+    // (and no table stays under the old name). The renamed table's snapshot finishes first (a
+    // snapshot of a table renamed while it waits is not the point here); the table re-created under
+    // rn may not be captured yet when the source stops: then the start finds it under a captured
+    // name with another oid and snapshots it.
+    await until(
+      'snapshots of the renamed and the re-created table',
+      async () =>
+        [toPg, toMy].every((r) => {
+          const s = r.pipeline.sourceProgress()?.snapshot ?? [];
+          return (
+            s.some((t) => t.table.endsWith('.rn2')) &&
+            s.every((t) => t.done) &&
+            r.pipeline.sourceProgress()?.queueDepth === 0
+          );
+        }),
+      30_000,
+    );
+    await Promise.all([toPg.stopSource(), toMy.stopSource()]);
+    await src.query('ALTER TABLE rn2 RENAME TO rn3');
+    await src.query(`UPDATE rn3 SET v = 'renamed while stopped' WHERE id = 4`);
+    toPg.startSource();
+    toMy.startSource();
     toPg.startSink();
     toMy.startSink();
   }, 180_000);
@@ -330,24 +363,37 @@ describe('schema changes from PostgreSQL: PostgreSQL -> PostgreSQL and PostgreSQ
     await my?.end();
   });
 
-  it('PostgreSQL -> PostgreSQL: verify finds every table equal; old rows hold the default and the renamed column', async () => {
+  it('PostgreSQL -> PostgreSQL: verify finds every table equal; old rows hold the default and the renamed column; a table renamed while the source is stopped is renamed at the target', async () => {
     const { report } = await waitForConvergence(toPg, kafka, { timeoutMs: 90_000 });
     expect(report.equal, JSON.stringify(summary(report))).toBe(true);
-    expect(tableReport(report, `${schema}.rn2`).sourceRows).toBe(12);
+    expect(tableReport(report, `${schema}.rn3`).sourceRows).toBe(12);
+    expect(report.tables.some((t) => t.source === `${schema}.rn2`)).toBe(false);
     expect(tableReport(report, `${schema}.rn`).targetRows).toBe(2);
     const admin = await pgSuper();
     try {
       const rows = await admin.query(`SELECT * FROM "${tgtSchema}".sc WHERE id = 15`);
       expectUntouchedRow(rows.rows[0]);
+      // No table left under the renamed table's old name (rn is the table created under its first name).
+      const tables = await admin.query(
+        `SELECT table_name AS t FROM information_schema.tables WHERE table_schema = $1 AND table_name LIKE 'rn%' ORDER BY 1`,
+        [tgtSchema],
+      );
+      expect(tables.rows.map((r) => r.t)).toEqual(['rn', 'rn3']);
     } finally {
       await admin.end();
     }
   }, 120_000);
 
-  it('PostgreSQL -> MariaDB: verify finds every table equal; old rows hold the default and the renamed column', async () => {
+  it('PostgreSQL -> MariaDB: verify finds every table equal; old rows hold the default and the renamed column; a table renamed while the source is stopped is renamed at the target', async () => {
     const { report } = await waitForConvergence(toMy, kafka, { timeoutMs: 90_000 });
     expect(report.equal, JSON.stringify(summary(report))).toBe(true);
     const [rows] = await my.query(`SELECT * FROM \`${schema}\`.sc WHERE id = 15`);
+    const [tables] = await my.query(
+      `SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME LIKE 'rn%' ORDER BY 1`,
+      [schema],
+    );
+    // The table renamed while the source was stopped is renamed at the target too (no rn2 left).
+    expect((tables as Array<{ t: string }>).map((r) => r.t)).toEqual(['rn', 'rn3']);
     expectUntouchedRow((rows as Array<Record<string, unknown>>)[0]);
   }, 120_000);
 });

@@ -11,8 +11,10 @@ import { hintToInfo, sameType } from '../../connectors/mysql-source/table-regist
 import { quoteLiteral } from '../../connectors/postgres-sink/dialect.js';
 import { addColumnStatement as pgAddColumn, renameTableStatements } from '../../connectors/postgres-sink/sql.js';
 import { withDefault, withDefaultValue } from '../../connectors/postgres-source/defaults.js';
-import { RelationHistory } from '../../connectors/postgres-source/renames.js';
+import { renamedWhileStopped } from '../../connectors/postgres-source/index.js';
+import { RelationHistory, type StartRename } from '../../connectors/postgres-source/renames.js';
 import { type ColumnSchema, renamesOf, schemaVersion, type TableSchema, withVersion } from '../../src/api/index.js';
+import { reincarnatedTables } from '../../src/runtime/source/schema-history.js';
 import { mapChanges, RenameHistory } from '../../src/sql-sink/renames.js';
 
 const col = (name: string, extra: Partial<ColumnSchema> = {}): ColumnSchema => ({
@@ -231,6 +233,59 @@ describe('PostgreSQL renames from Relation messages and attribute numbers', () =
         ]),
       ).columns[1]!.renamedFrom,
     ).toBe(undefined);
+  });
+});
+
+describe('PostgreSQL: a table renamed, or created under a captured name, while the source is stopped', () => {
+  const pgTable = (name: string, oid: number, extra: Partial<TableSchema> = {}) =>
+    table(name, [col('id'), col('v')], { incarnation: String(oid), ...extra });
+
+  it('a captured table whose oid the schema history has under another name is a rename of it', () => {
+    const history = [pgTable('rn', 1), pgTable('rn2', 1, { renamedFrom: { db: 'd', table: 'rn' } }), pgTable('rn', 2)];
+    const found = new Map<number, StartRename>();
+    const rn3 = renamedWhileStopped(pgTable('rn3', 1), 1, history, found);
+    expect(rn3.renamedFrom).toEqual({ db: 'd', table: 'rn2' });
+    expect(rn3.version).not.toBe(pgTable('rn3', 1).version);
+    expect(found).toEqual(new Map([[1, { from: { db: 'd', table: 'rn2' }, to: { db: 'd', table: 'rn3' } }]]));
+    // Same name as published last, an oid never published, no history: not renamed.
+    expect(renamedWhileStopped(pgTable('rn', 2), 2, history, found).renamedFrom).toBeUndefined();
+    expect(renamedWhileStopped(pgTable('x', 9), 9, history, found).renamedFrom).toBeUndefined();
+    expect(renamedWhileStopped(pgTable('rn3', 1), 1, undefined, new Map()).renamedFrom).toBeUndefined();
+
+    // The stream marks the table's Relation under the new name only (a replayed one under the old name is not renamed).
+    const h = new RelationHistory();
+    h.seedTableRenames(found);
+    const ids = new Map([
+      ['id', 1],
+      ['v', 2],
+    ]);
+    expect(h.mark(1, pgTable('rn2', 1), ids).renamedFrom).toBeUndefined();
+    expect(h.mark(1, pgTable('rn3', 1), ids).renamedFrom).toEqual({ db: 'd', table: 'rn2' });
+    const first = new RelationHistory();
+    first.seedTableRenames(found);
+    expect(first.mark(1, pgTable('rn3', 1), ids).renamedFrom).toEqual({ db: 'd', table: 'rn2' });
+    // Renamed again while streaming, first seen after a reconnect: the start's rename is not its name before.
+    const later = new RelationHistory();
+    later.seedTableRenames(found);
+    expect(later.mark(1, pgTable('rn4', 1), ids).renamedFrom).toBeUndefined();
+  });
+
+  it('a table whose name was published last with another oid is another table (snapshotted at start)', () => {
+    const history = [
+      pgTable('rn', 1),
+      pgTable('rn2', 1, { renamedFrom: { db: 'd', table: 'rn' } }),
+      pgTable('keep', 5),
+    ];
+    const now = [
+      pgTable('rn', 2), // created under the renamed table's old name while stopped
+      pgTable('rn3', 1, { renamedFrom: { db: 'd', table: 'rn2' } }),
+      pgTable('keep', 5),
+      pgTable('fresh', 7),
+      table('nooid', [col('id')]),
+    ];
+    expect(reincarnatedTables(history, now)).toEqual(['d.rn']);
+    // Captured before the stop with this oid: the same table.
+    expect(reincarnatedTables([...history, pgTable('rn', 2)], now)).toEqual([]);
   });
 });
 

@@ -83,6 +83,8 @@ export class SourcePublisher {
   private readonly knownTopics = new Set<string>();
   /** Table renames (`from\u0000to`) this process published rename markers for. */
   private readonly renamesMarked = new Set<string>();
+  /** Renamed tables (`db.table`) whose markers go out right before their next event. */
+  private readonly markersDue = new Map<string, { schema: TableSchema; id: string }>();
 
   constructor(opts: PublisherOptions) {
     this.o = opts;
@@ -159,7 +161,7 @@ export class SourcePublisher {
 
   /** A schema of a renamed table whose rename has no markers from this process yet. */
   private needsRenameMarkers(item: QueueItem): boolean {
-    return item.kind === 'schema' && this.renameWithoutMarkers(item.schema);
+    return item.kind === 'event' && this.markersDue.has(`${item.event.db}.${item.event.table}`);
   }
 
   private renameWithoutMarkers(schema: TableSchema): boolean {
@@ -175,7 +177,6 @@ export class SourcePublisher {
    */
   private async addRenameMarkers(seg: Segment, schema: TableSchema, id: string): Promise<void> {
     const from = schema.renamedFrom!;
-    this.renamesMarked.add(`${tableName(from)}\u0000${tableName(schema)}`);
     const fromTopic = dataTopic(this.o.pipeline, from.db, from.table);
     const topic = dataTopic(this.o.pipeline, schema.db, schema.table);
     let ends = new Map<number, bigint>();
@@ -196,11 +197,15 @@ export class SourcePublisher {
   }
 
   private async addSchema(seg: Segment, schema: TableSchema): Promise<void> {
-    // Checked before the topic of a new name is made (and before the schema counts as published).
-    const marks = this.renameWithoutMarkers(schema);
     await this.ensureTopic(dataTopic(this.o.pipeline, schema.db, schema.table));
     const key = `${schema.db}.${schema.table}@${schema.version}`;
-    if (marks) await this.addRenameMarkers(seg, schema, key);
+    // The markers go out with the renamed table's first event: by then every event of the old
+    // table before the rename is published (a PostgreSQL table renamed while the source was
+    // stopped is announced at start, before the stream replays the old table's last events).
+    if (this.renameWithoutMarkers(schema)) {
+      this.renamesMarked.add(`${tableName(schema.renamedFrom!)}\u0000${tableName(schema)}`);
+      this.markersDue.set(tableName(schema), { schema, id: key });
+    }
     // A table that appears under a name renamed away from is another table: its own renames get markers again.
     for (const r of this.renamesMarked) if (r.startsWith(`${tableName(schema)}\u0000`)) this.renamesMarked.delete(r);
     // Published by this process already (a version that needs a backfill is published again with
@@ -226,6 +231,11 @@ export class SourcePublisher {
       );
     }
     const topic = dataTopic(this.o.pipeline, event.db, event.table);
+    const due = this.markersDue.get(`${event.db}.${event.table}`);
+    if (due) {
+      this.markersDue.delete(`${event.db}.${event.table}`);
+      await this.addRenameMarkers(seg, due.schema, due.id);
+    }
     const key = keyJson(event);
     const value = encodeEnvelope(event, this.o.pipeline);
     seg.events.push(event);
