@@ -10,9 +10,8 @@ import type { Admin, Consumer, EachBatchPayload } from 'kafkajs';
 import type { Logger } from '../../api/index.js';
 import { parseRenameMarker } from '../../event/rename-marker.js';
 import type { ChunkBatcher } from './batcher.js';
-import type { InRecord } from './decode.js';
+import { type InRecord, inRecord } from './decode.js';
 import { FencedError, StaleError, StoppedError } from './errors.js';
-import { headerEpoch } from './leader-epoch.js';
 import type { SinkLag } from './metrics.js';
 import type { SinkRuntimeOptions } from './options.js';
 import { tpKey } from './partition-state.js';
@@ -196,14 +195,7 @@ export class SinkConsumer {
           lastSkipped = m.offset;
           continue;
         }
-        records.push({
-          topic: batch.topic,
-          partition: batch.partition,
-          offset: m.offset,
-          key: m.key,
-          value: m.value,
-          epoch: headerEpoch(m.headers),
-        });
+        records.push(inRecord(batch.topic, batch.partition, m));
       }
       if (lastSkipped !== null) p.resolveOffset(lastSkipped);
       let held: InRecord | undefined;

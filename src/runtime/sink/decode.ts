@@ -6,10 +6,12 @@
  * Connection problems (reading the schemas topic) throw, so the batch is retried.
  */
 import { createHash } from 'node:crypto';
+import type { IHeaders } from 'kafkajs';
 import { FerryError, type KnownRenames, type Row, type TableSchema, UNCHANGED } from '../../api/index.js';
 import { parseEnvelope } from '../../event/envelope.js';
 import { parseRenameMarker } from '../../event/rename-marker.js';
 import { DebeziumSchemas, debeziumTable } from './debezium.js';
+import { headerEpoch } from './leader-epoch.js';
 import type { SinkEvent } from './reduce.js';
 import type { SchemaCache } from './schemas.js';
 
@@ -25,6 +27,15 @@ export interface InRecord {
   decoded?: Decoded;
   /** Already sent to the dead-letter topic. */
   dlqSent?: boolean;
+}
+
+/** A fetched Kafka message as an InRecord of its topic and partition. */
+export function inRecord(
+  topic: string,
+  partition: number,
+  m: { offset: string; key: Buffer | null; value: Buffer | null; headers?: IHeaders },
+): InRecord {
+  return { topic, partition, offset: m.offset, key: m.key, value: m.value, epoch: headerEpoch(m.headers) };
 }
 
 export type Decoded =

@@ -16,9 +16,9 @@ import { ensureTopics } from '../../../kafka/admin.js';
 import { createRecordProducer, type RecordProducer } from '../../../kafka/producer.js';
 import { singleActiveAssigner } from '../../../kafka/single-assigner.js';
 import { dlqTopic, isDataTopic, transactionsTopic } from '../../../kafka/topics.js';
-import { type InRecord, RecordDecoder } from '../decode.js';
+import { type InRecord, inRecord, RecordDecoder } from '../decode.js';
 import { FencedError, StoppedError } from '../errors.js';
-import { EpochTracker, headerEpoch, reportStale } from '../leader-epoch.js';
+import { EpochTracker, reportStale } from '../leader-epoch.js';
 import type { SinkRuntimeOptions } from '../options.js';
 import { createWithRetry, type WithRetry } from '../retry.js';
 import { SchemaCache } from '../schemas.js';
@@ -265,14 +265,7 @@ export class TransactionSinkRuntime {
     const gen = this.generation;
     const epochs = this.epochs;
     const isTx = batch.topic === this.txTopic;
-    const records: InRecord[] = batch.messages.map((m) => ({
-      topic: batch.topic,
-      partition: batch.partition,
-      offset: m.offset,
-      key: m.key,
-      value: m.value,
-      epoch: headerEpoch(m.headers),
-    }));
+    const records: InRecord[] = batch.messages.map((m) => inRecord(batch.topic, batch.partition, m));
     // A record of a former active source instance is skipped like a tombstone (an END like a BEGIN).
     const stale = epochs.judge(records);
     for (const r of records) {
