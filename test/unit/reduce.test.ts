@@ -104,6 +104,44 @@ describe('reduceEvents', () => {
     expect(schemasOf(out)).toEqual([v1, v2]);
   });
 
+  it('an image after a DROP COLUMN does not swallow the earlier image: the batch is cut there, in order', () => {
+    // v2 without `body` (dropped at the source; the target keeps the column).
+    const dropped: TableSchema = withVersion({ ...v1, columns: v1.columns.filter((col) => col.name !== 'body') });
+    const out = reduceEvents([
+      c({ id: 2, name: 'x', body: 'kept' }, v1),
+      u({ id: 1, name: 'a', body: 'last before the drop' }, null, v1),
+      d({ id: 3, name: 'z', body: 'b' }, v1),
+      u({ id: 1, name: 'read again' }, null, dropped),
+      u({ id: 2, name: 'y' }, null, dropped),
+    ]);
+    // One by one, row 1's `body` ends 'last before the drop' and row 2's 'kept': the images before
+    // the cut are applied first, then the ones after it.
+    expect(out).toEqual([
+      {
+        schema: v1,
+        truncate: false,
+        upserts: [
+          { id: 2, name: 'x', body: 'kept' },
+          { id: 1, name: 'a', body: 'last before the drop' },
+        ],
+        deletes: [{ id: 3 }],
+      },
+      {
+        schema: dropped,
+        truncate: false,
+        upserts: [
+          { id: 1, name: 'read again' },
+          { id: 2, name: 'y' },
+        ],
+        deletes: [],
+      },
+    ]);
+    // Without a dropped column in between, a later version still replaces the image in place.
+    expect(reduceEvents([c({ id: 1, name: 'a' }, v1), u({ id: 1, name: 'b', note: 'n' }, null, v2)])).toEqual([
+      { schema: v2, truncate: false, upserts: [{ id: 1, name: 'b', note: 'n' }], deletes: [] },
+    ]);
+  });
+
   it('keys compare by value, composite keys in key order', () => {
     const s = withVersion({ ...v1, primaryKey: ['id', 'name'] });
     const out = reduceEvents([

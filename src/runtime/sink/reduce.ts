@@ -12,6 +12,12 @@
  * A table whose events span schema versions yields one TableChanges per version (in order of
  * first appearance), each row under the version of its last event; deletes and the truncate go
  * to the first one.
+ *
+ * One exception keeps the result equal to applying the events one by one: when a row's image is
+ * followed by an image of a later version that lacks some of its columns (a DROP COLUMN between
+ * them; the target keeps the column), the earlier image alone would have written those columns.
+ * The table's reduction is then cut there: what came before is handed over first, as its own
+ * TableChanges, and the rest is reduced after it.
  */
 import {
   type Op,
@@ -71,10 +77,15 @@ function setEntry(state: TableState, key: string, entry: Entry): void {
 /** `changes`: also hand over every change unreduced (TableChanges.changes), for sinks that keep a change log. */
 export function reduceEvents(events: SinkEvent[], opts: { changes?: boolean } = {}): TableChanges[] {
   const tables = new Map<string, TableState>();
+  const out: TableChanges[] = [];
   for (const e of events) {
     const id = tableId(e.schema);
     let state = tables.get(id);
     if (!state) {
+      state = { truncate: false, changes: [], lastSchema: e.schema, keys: new Map() };
+      tables.set(id, state);
+    } else if (e.after && dropsColumnsOf(state, e)) {
+      out.push(...grouped(state, opts));
       state = { truncate: false, changes: [], lastSchema: e.schema, keys: new Map() };
       tables.set(id, state);
     }
@@ -115,33 +126,47 @@ export function reduceEvents(events: SinkEvent[], opts: { changes?: boolean } = 
     setEntry(state, key, { deleted: false, row, schema: e.schema });
   }
 
-  const out: TableChanges[] = [];
-  for (const state of tables.values()) {
-    const byVersion = new Map<string, TableChanges>();
-    const deletes: Row[] = [];
-    for (const entry of state.keys.values()) {
-      if (entry.deleted) {
-        deletes.push(entry.row);
-        continue;
-      }
-      let tc = byVersion.get(entry.schema.version);
-      if (!tc) {
-        tc = { schema: entry.schema, truncate: false, upserts: [], deletes: [] };
-        byVersion.set(entry.schema.version, tc);
-      }
-      tc.upserts.push(entry.row);
-    }
-    const list = [...byVersion.values()];
-    if (list.length === 0) {
-      if (!state.truncate && deletes.length === 0) continue;
-      list.push({ schema: state.lastSchema, truncate: false, upserts: [], deletes: [] });
-    }
-    list[0]!.truncate = state.truncate;
-    list[0]!.deletes = deletes;
-    if (opts.changes) list[0]!.changes = state.changes;
-    out.push(...list);
-  }
+  for (const state of tables.values()) out.push(...grouped(state, opts));
   return out;
+}
+
+/**
+ * Whether `e` is an image of a later version than the row's image held before it, lacking
+ * columns that image holds (values, not UNCHANGED markers).
+ */
+function dropsColumnsOf(state: TableState, e: SinkEvent): boolean {
+  const prev = state.keys.get(rowKey(e.schema, e.after!));
+  if (!prev || prev.deleted || prev.schema.version === e.schema.version) return false;
+  const names = new Set(e.schema.columns.map((c) => c.name));
+  for (const [col, v] of Object.entries(prev.row)) if (v !== UNCHANGED && !names.has(col)) return true;
+  return false;
+}
+
+/** A table's reduced state as TableChanges, one per schema version. */
+function grouped(state: TableState, opts: { changes?: boolean }): TableChanges[] {
+  const byVersion = new Map<string, TableChanges>();
+  const deletes: Row[] = [];
+  for (const entry of state.keys.values()) {
+    if (entry.deleted) {
+      deletes.push(entry.row);
+      continue;
+    }
+    let tc = byVersion.get(entry.schema.version);
+    if (!tc) {
+      tc = { schema: entry.schema, truncate: false, upserts: [], deletes: [] };
+      byVersion.set(entry.schema.version, tc);
+    }
+    tc.upserts.push(entry.row);
+  }
+  const list = [...byVersion.values()];
+  if (list.length === 0) {
+    if (!state.truncate && deletes.length === 0) return [];
+    list.push({ schema: state.lastSchema, truncate: false, upserts: [], deletes: [] });
+  }
+  list[0]!.truncate = state.truncate;
+  list[0]!.deletes = deletes;
+  if (opts.changes) list[0]!.changes = state.changes;
+  return list;
 }
 
 /** Schemas of the tables in a reduced batch, one per version, in apply order. */
