@@ -5,11 +5,10 @@
  * marker until the old topic's stored offsets reach those ends.
  */
 import { describe, expect, it } from 'vitest';
-import { captureAll, withVersion } from '../../src/api/index.js';
+import { withVersion } from '../../src/api/index.js';
 import { encodeRenameMarker, parseRenameMarker } from '../../src/event/rename-marker.js';
 import { renameMarkerPassed } from '../../src/runtime/sink/rename-barrier.js';
-import { SourceRuntime } from '../../src/runtime/source/runtime.js';
-import { change, FakeConnector, FakeKafka, silentLogger, table, waitFor } from './source-runtime.fakes.js';
+import { change, FakeConnector, FakeKafka, fakeSourceRuntime, table, waitFor } from './source-runtime.fakes.js';
 
 describe('rename markers', () => {
   it('round-trip, and no event envelope or tombstone is taken for one', () => {
@@ -58,19 +57,7 @@ describe('SourceRuntime: RENAME TABLE while the sink lags', () => {
     const b = withVersion({ ...shape, renamedFrom: { db: 'app', table: 'a' } });
     const kafka = new FakeKafka();
     const src = new FakeConnector([a]);
-    src.viewAt = 0;
-    const rt = new SourceRuntime({
-      pipeline: 'p',
-      connector: src,
-      transport: kafka,
-      filter: captureAll(),
-      logger: silentLogger,
-      reconnectMinMs: 5,
-      reconnectMaxMs: 20,
-      offsetDelayMs: 5,
-      snapshot: 'never',
-      partitions: 3,
-    });
+    const rt = fakeSourceRuntime(kafka, src, { snapshot: 'never', partitions: 3 });
     const running = rt.run();
     src.commit(change(a, 'c', 1, 'x'), change(a, 'u', 1, 'y'), change(a, 'c', 2, 'z'));
     src.append({ type: 'schema', schema: b });

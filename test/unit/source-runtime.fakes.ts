@@ -1,6 +1,7 @@
 import {
   type ChangeEvent,
   type CheckResult,
+  captureAll,
   FerryError,
   type JsonValue,
   type Logger,
@@ -17,6 +18,7 @@ import {
 import type { TopicSpec } from '../../src/kafka/admin.js';
 import type { OutMessage } from '../../src/kafka/producer.js';
 import type { ReadRecord } from '../../src/kafka/read-topic.js';
+import { SourceRuntime, type SourceRuntimeOptions } from '../../src/runtime/source/runtime.js';
 import type { SourceTransport } from '../../src/runtime/source/transport.js';
 
 /** In-memory Kafka for the source runtime: topics, acknowledged records, injectable failures. */
@@ -267,4 +269,24 @@ export async function waitFor(cond: () => boolean, timeoutMs = 5000): Promise<vo
     if (Date.now() - start > timeoutMs) throw new Error('waitFor timed out');
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/** A source runtime over the fakes with fast retries; the connector streams from the start of its log. */
+export function fakeSourceRuntime(
+  kafka: FakeKafka,
+  connector: FakeConnector,
+  extra: Partial<SourceRuntimeOptions> = {},
+): SourceRuntime {
+  connector.viewAt = 0; // snapshot 'never' streams from the start of the fake log
+  return new SourceRuntime({
+    pipeline: 'p',
+    connector,
+    transport: kafka,
+    filter: captureAll(),
+    logger: silentLogger,
+    reconnectMinMs: 5,
+    reconnectMaxMs: 20,
+    offsetDelayMs: 5,
+    ...extra,
+  });
 }

@@ -2,25 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { captureAll, FerryError } from '../../src/api/index.js';
 import { FerryMetrics } from '../../src/metrics/metrics.js';
 import { SourceRuntime, type SourceRuntimeOptions } from '../../src/runtime/source/runtime.js';
-import { change, FakeConnector, FakeKafka, silentLogger, table, waitFor } from './source-runtime.fakes.js';
+import { change, FakeConnector, FakeKafka, fakeSourceRuntime, table, waitFor } from './source-runtime.fakes.js';
 
 const T = table('t');
 const TOPIC = 'p.app.t';
 
-function runtime(kafka: FakeKafka, connector: FakeConnector, extra: Partial<SourceRuntimeOptions> = {}) {
-  connector.viewAt = 0; // snapshot 'never' streams from the start of the fake log
-  return new SourceRuntime({
-    pipeline: 'p',
-    connector,
-    transport: kafka,
-    filter: captureAll(),
-    logger: silentLogger,
-    reconnectMinMs: 5,
-    reconnectMaxMs: 20,
-    offsetDelayMs: 5,
-    ...extra,
-  });
-}
+const runtime = fakeSourceRuntime;
 
 function storedOffsets(kafka: FakeKafka) {
   return (kafka.topics.get('p.__offsets')?.records ?? []).map((r) => JSON.parse(r.value!));
