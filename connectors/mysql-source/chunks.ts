@@ -55,7 +55,7 @@ export async function openMysqlChunkReader(cfg: MysqlSourceConfig, placements: P
     async readChunk(req: ChunkRequest): Promise<ChunkResult> {
       const { sql, params } = req.keys
         ? keysQuery(req.table, req.keys)
-        : chunkQuery(req.table, req.afterKey, req.limit);
+        : chunkQuery(req.table, req.afterKey, req.limit, req.until);
       try {
         await conn.query('START TRANSACTION WITH CONSISTENT SNAPSHOT');
         const at = mariadb ? await snapshotPosition(conn) : null;
