@@ -17,6 +17,7 @@
  *
  * Run: npm run bench:run -- [rows=200000] [rowBytes=200] [changes=100000] [latencySeconds=20]
  * FERRY_BENCH_FERRY_JS runs another build's bin/ferry.js (an A/B comparison in one sitting).
+ * FERRY_BENCH_SNAPSHOT_TRANSPORT=direct takes the snapshot through the direct lane (source.snapshotTransport).
  * FERRY_BENCH_NODE_ARGS adds Node flags to the ferry process (e.g. "--cpu-prof --cpu-prof-dir=DIR").
  * Sandbox: .ferry/bench-sandbox (or FERRY_BENCH_SANDBOX_DIR), left running.
  * Prints a results table and one line `BENCH_JSON {...}`.
@@ -217,7 +218,13 @@ async function main(): Promise<void> {
   const configObject = {
     name,
     kafka: { brokers: info.kafka.brokers },
-    source: { kind: 'mysql', url: `${info.mysql.url}/${SRC}`, tables: [`${SRC}.items`], snapshot: 'initial' },
+    source: {
+      kind: 'mysql',
+      url: `${info.mysql.url}/${SRC}`,
+      tables: [`${SRC}.items`],
+      snapshot: 'initial',
+      snapshotTransport: process.env['FERRY_BENCH_SNAPSHOT_TRANSPORT'] ?? 'kafka',
+    },
     sink: { kind: 'postgres', url: info.postgres.url, schema: TARGET },
     metrics: { enabled: false },
     log: { level: 'warn', format: 'json' },

@@ -133,6 +133,7 @@ export function crossFieldIssues(input: unknown): ConfigIssue[] {
       onlyFor(sink, ['schema'], 'sink', 'postgres', sinkKind, 'a mysql sink uses sink.database', issues);
     }
   }
+  if (source?.['snapshotTransport'] === 'direct') directLaneIssues(source, sink, sinkKind, issues);
   const metadata = source?.['transactions'] ?? SOURCE_TRANSACTIONS_DEFAULT;
   if (sink?.['consistency'] === 'transaction' && metadata === false) {
     issues.push({
@@ -143,4 +144,20 @@ export function crossFieldIssues(input: unknown): ConfigIssue[] {
     });
   }
   return issues;
+}
+
+/** `source.snapshotTransport: direct` writes into one SQL target from the source process, row by row consistency. */
+function directLaneIssues(
+  source: Record<string, unknown>,
+  sink: Record<string, unknown> | undefined,
+  sinkKind: DbKind | undefined,
+  issues: ConfigIssue[],
+): void {
+  const path = 'source.snapshotTransport';
+  const why = (what: string, fix: string) =>
+    issues.push({ path, message: `direct applies ${what}; ${fix}, or use snapshotTransport: kafka` });
+  if (sinkKind === 'redis') why('to postgres and mysql sinks', 'use a SQL sink');
+  if (sink && Array.isArray(sink['shards'])) why('to a sink without shards', 'remove sink.shards');
+  if (sink?.['consistency'] === 'transaction') why('with sink.consistency: row', 'set consistency: row');
+  if (source['failover'] === true) why('without source.failover', 'remove source.failover');
 }

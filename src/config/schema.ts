@@ -136,6 +136,15 @@ const sourceSchema = z.strictObject({
       'one reader at a time).',
     example: 4,
   }),
+  snapshotTransport: field(z.enum(['kafka', 'direct']).default('kafka'), {
+    description:
+      'How snapshot rows reach the target. `kafka`: published to the data topics like every change, so the ' +
+      'topics hold the whole table for any consumer. `direct`: the source process writes each chunk straight ' +
+      'into the target (sink.url) at its place in the stream, and only changes go through Kafka: a faster ' +
+      'initial copy for database moves (docs/snapshots.md#direct-lane). Needs a postgres or mysql sink without ' +
+      'shards, `sink.consistency: row`, and no `source.failover`.',
+    example: 'direct',
+  }),
   signalsIntervalMs: field(integer(100, 3_600_000).default(2000), {
     description: 'How often the running source looks for snapshot requests (`ferry snapshot`) in <name>.__signals, ms.',
     example: 5000,

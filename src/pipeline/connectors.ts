@@ -3,14 +3,21 @@ import type { RedisSinkOptions } from '../../connectors/redis-sink/index.js';
 import { SINK_CONNECTORS, SOURCE_CONNECTORS } from '../../connectors/registry.js';
 import {
   FerryError,
+  type Logger,
   type SinkConnector,
   type SinkConnectorDescriptor,
   type SourceConnector,
   type SourceConnectorDescriptor,
 } from '../api/index.js';
-import type { PipelineConfig, RedisSinkConfig, SinkConfig } from '../config/index.js';
+import {
+  type PipelineConfig,
+  type RedisSinkConfig,
+  type SinkConfig,
+  targetNamespaceOverride,
+} from '../config/index.js';
 import type { FerryMetrics } from '../metrics/metrics.js';
 import { ShardedSink } from '../runtime/sink/shards/sharded-sink.js';
+import { DirectLane } from '../runtime/source/direct-lane.js';
 import { ShardRouting } from '../sharding/index.js';
 
 function lookUp<D extends { kind: string }>(list: ReadonlyArray<D>, role: string, kind: string): D {
@@ -62,5 +69,18 @@ export function sinkConnectorFor(config: PipelineConfig, metrics?: FerryMetrics)
       tables: routing.tables,
     }),
     metrics,
+  });
+}
+
+/** The direct snapshot lane of `source.snapshotTransport: direct`: a connector of the pipeline's target. */
+export function directLaneFor(config: PipelineConfig, logger: Logger): DirectLane {
+  const override = targetNamespaceOverride(config);
+  return new DirectLane({
+    pipeline: config.name,
+    group: config.sink.group,
+    sourceConnector: config.source.kind === 'postgres' ? 'postgresql' : 'mysql',
+    connector: () => sinkConnectorFor(config),
+    ...(override ? { targetNamespace: override } : {}),
+    logger: logger.child({ role: 'source', component: 'direct-lane' }),
   });
 }

@@ -8,7 +8,7 @@ import type { TransactionSinkRuntime } from '../runtime/sink/transactions/runtim
 import type { SourceProgress } from '../runtime/source/items.js';
 import { FailoverSource } from '../runtime/source/leader.js';
 import { SourceRuntime } from '../runtime/source/runtime.js';
-import { sourceConnectorFor } from './connectors.js';
+import { directLaneFor, sourceConnectorFor } from './connectors.js';
 import { kafkaFor, sinkRuntimeFor } from './runtimes.js';
 import { type SinkFigures, SinkThread } from './sink-thread.js';
 import { checkTlsBeforeStart } from './tls-probe.js';
@@ -60,6 +60,7 @@ function sourceRuntimeOptions(config: PipelineConfig, opts: PipelineOptions) {
     metrics: opts.metrics,
     ...(opts.resnapshot ? { resnapshot: true } : {}),
     ...(opts.stopTimeoutMs ? { stopTimeoutMs: opts.stopTimeoutMs } : {}),
+    ...(config.source.snapshotTransport === 'direct' ? { directLane: directLaneFor(config, opts.logger) } : {}),
   };
 }
 

@@ -23,6 +23,10 @@ export interface SnapshotPipelineOptions {
   signalsIntervalMs?: number;
   partitions?: number;
   logLevel?: 'debug' | 'info' | 'warn';
+  /** source.snapshotTransport [kafka]. */
+  snapshotTransport?: 'kafka' | 'direct';
+  /** The target: the sandbox's PostgreSQL [default], or its MariaDB (`targetSchema` names the database: required). */
+  sink?: 'postgres' | 'mysql';
 }
 
 export interface SnapshotPipeline {
@@ -49,14 +53,24 @@ export function writeSnapshotPipeline(o: SnapshotPipelineOptions): SnapshotPipel
       snapshotParallelism: o.parallelism ?? 2,
       signalsIntervalMs: o.signalsIntervalMs ?? 300,
       heartbeatIntervalMs: 500,
+      ...(o.snapshotTransport ? { snapshotTransport: o.snapshotTransport } : {}),
     },
-    sink: {
-      kind: 'postgres',
-      url: `postgres://${s.postgres.user}:\${TARGET_PASSWORD}@${s.postgres.host}:${s.postgres.port}/${s.postgres.database}`,
-      batchSize: 1000,
-      lingerMs: 20,
-      ...(o.targetSchema ? { schema: o.targetSchema } : {}),
-    },
+    sink:
+      o.sink === 'mysql'
+        ? {
+            kind: 'mysql',
+            url: `mysql://${s.mysql.user}:\${TARGET_PASSWORD}@${s.mysql.host}:${s.mysql.port}/${o.targetSchema}`,
+            database: o.targetSchema,
+            batchSize: 1000,
+            lingerMs: 20,
+          }
+        : {
+            kind: 'postgres',
+            url: `postgres://${s.postgres.user}:\${TARGET_PASSWORD}@${s.postgres.host}:${s.postgres.port}/${s.postgres.database}`,
+            batchSize: 1000,
+            lingerMs: 20,
+            ...(o.targetSchema ? { schema: o.targetSchema } : {}),
+          },
     metrics: { listen: `127.0.0.1:${o.metricsPort}` },
     log: { level: o.logLevel ?? 'info', format: 'json' },
   };
@@ -64,7 +78,7 @@ export function writeSnapshotPipeline(o: SnapshotPipelineOptions): SnapshotPipel
   const file = writeConfig(dir, o.name, `${JSON.stringify(config, null, 2)}\n`);
   const env = {
     SOURCE_PASSWORD: o.source === 'mysql' ? s.mysql.password : s.postgres.password,
-    TARGET_PASSWORD: s.postgres.password,
+    TARGET_PASSWORD: o.sink === 'mysql' ? s.mysql.password : s.postgres.password,
   };
   return { file, dir, env };
 }

@@ -259,6 +259,33 @@ describe('bad configs are rejected with the path and the reason', () => {
     expect(configFromObject(c, { env: ENV }).sink.consistency).toBe('transaction');
   });
 
+  it('source.snapshotTransport: direct is refused with a redis sink, shards, transaction mode or failover, naming the fix', () => {
+    const err = configErrorOf((c) => {
+      c.source['snapshotTransport'] = 'direct';
+      c.source['failover'] = true;
+      c.sink['consistency'] = 'transaction';
+    });
+    expect(err.issues.map((i) => i.path)).toEqual(['source.snapshotTransport', 'source.snapshotTransport']);
+    expect(err.message).toContain('direct applies with sink.consistency: row; set consistency: row');
+    expect(err.message).toContain('remove source.failover, or use snapshotTransport: kafka');
+    const redis = configErrorOf((c) => {
+      c.source['snapshotTransport'] = 'direct';
+      c.sink = { kind: 'redis', url: 'redis://127.0.0.1:6379' };
+    });
+    expect(redis.message).toContain('direct applies to postgres and mysql sinks');
+  });
+
+  it('source.snapshotTransport defaults to kafka; direct is valid with a SQL sink', () => {
+    expect(configFromObject(base(), { env: ENV }).source.snapshotTransport).toBe('kafka');
+    const c = base();
+    c.source['snapshotTransport'] = 'direct';
+    expect(configFromObject(c, { env: ENV }).source.snapshotTransport).toBe('direct');
+    const bad = configErrorOf((x) => {
+      x.source['snapshotTransport'] = 's3';
+    });
+    expect(bad.issues.map((i) => i.path)).toEqual(['source.snapshotTransport']);
+  });
+
   it('a postgres URL without a database', () => {
     const err = configErrorOf((c) => {
       c.sink.url = 'postgres://ferry:pw@127.0.0.1:5432';

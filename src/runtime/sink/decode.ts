@@ -7,9 +7,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { IHeaders } from 'kafkajs';
-import { FerryError, type KnownRenames, type Row, type TableSchema, UNCHANGED } from '../../api/index.js';
+import { FerryError, type Row, type TableSchema, UNCHANGED } from '../../api/index.js';
 import { parseEnvelope } from '../../event/envelope.js';
 import { parseRenameMarker } from '../../event/rename-marker.js';
+import { sourceKindOf, targetSchema } from '../target-schema.js';
 import { DebeziumSchemas, debeziumTable } from './debezium.js';
 import { headerEpoch } from './leader-epoch.js';
 import type { SinkEvent } from './reduce.js';
@@ -67,22 +68,6 @@ export interface DecoderOptions {
   targetNamespace?: string;
 }
 
-function sourceKindOf(connector: unknown): 'mysql' | 'postgresql' | undefined {
-  if (connector === 'postgresql') return 'postgresql';
-  if (connector === 'mysql' || connector === 'mariadb') return 'mysql';
-  return undefined;
-}
-
-/** Renames with their tables in the target namespace, when one is configured. */
-function inNamespace(r: KnownRenames, ns: string | undefined): KnownRenames {
-  if (!ns) return r;
-  const at = (t: { table: string }) => ({ db: ns, table: t.table });
-  return {
-    columns: r.columns.map((c) => ({ ...c, table: at(c.table) })),
-    tables: (r.tables ?? []).map((t) => ({ ...t, from: at(t.from), to: at(t.to) })),
-  };
-}
-
 export class RecordDecoder {
   private readonly debezium = new DebeziumSchemas();
   private readonly resolved = new WeakMap<TableSchema, Map<string, TableSchema>>();
@@ -100,17 +85,7 @@ export class RecordDecoder {
     }
     let out = byKind.get(cacheKey);
     if (!out) {
-      out = {
-        ...schema,
-        ...(this.opts.targetNamespace
-          ? { db: this.opts.targetNamespace, origin: { db: schema.db, table: schema.table } }
-          : {}),
-        ...(this.opts.targetNamespace && schema.renamedFrom
-          ? { renamedFrom: { db: this.opts.targetNamespace, table: schema.renamedFrom.table } }
-          : {}),
-        knownRenames: inNamespace(this.opts.schemas.renames(), this.opts.targetNamespace),
-        ...(kind ? { sourceKind: kind } : {}),
-      };
+      out = targetSchema(schema, kind, this.opts.schemas.renames(), this.opts.targetNamespace);
       byKind.set(cacheKey, out);
     }
     return out;

@@ -2,6 +2,7 @@ import type { Kafka } from 'kafkajs';
 import type { Logger, SourceConnector, TableFilter } from '../../api/index.js';
 import { FerryError } from '../../api/index.js';
 import type { FerryMetrics } from '../../metrics/metrics.js';
+import type { DirectLoader } from './direct-lane.js';
 import type { SourceTransport } from './transport.js';
 
 export interface SourceRuntimeOptions {
@@ -59,6 +60,8 @@ export interface SourceRuntimeOptions {
   kafkaRetryTimeoutMs?: number;
   /** Longest wait between two attempts to publish to a failing Kafka, ms. Default 30 000. */
   kafkaRetryMaxDelayMs?: number;
+  /** `source.snapshotTransport: direct`: snapshot chunks are written into the target by this lane (direct-lane.ts). */
+  directLane?: DirectLoader;
 }
 
 export type ResolvedSourceOptions = Required<
@@ -73,6 +76,7 @@ export type ResolvedSourceOptions = Required<
     | 'compression'
     | 'kafkaRetryTimeoutMs'
     | 'kafkaRetryMaxDelayMs'
+    | 'directLane'
   >
 >;
 

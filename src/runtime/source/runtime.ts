@@ -238,6 +238,7 @@ export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
         untilStopped: (p) => this.untilStopped(p),
         fail: (err) => this.fail(err, true),
         streamFrom: (from, engine) => this.streamFrom(from, engine),
+        direct: this.opts.directLane,
       },
       tables,
       stored,

@@ -4,6 +4,7 @@ import type {
   JsonObject,
   JsonValue,
   Logger,
+  Row,
   SnapshotProgress,
   SourceItem,
   StoredSourceOffset,
@@ -12,6 +13,7 @@ import type {
 import { FerryError, tableName } from '../../api/index.js';
 import { abortable, backoffDelay, sleep } from '../retry.js';
 import { backfillKey, missedBackfills } from './backfill-history.js';
+import type { DirectLoader } from './direct-lane.js';
 import { type Chunk, keyOf, newChunk, snapshotEvent } from './snapshot-chunk.js';
 import { type Job, SnapshotJobs } from './snapshot-jobs.js';
 import { chunkLimit, RecentChanges, rowBytes } from './snapshot-window.js';
@@ -35,6 +37,10 @@ export interface SnapshotEngineOptions {
   onTableDone(table: string): void;
   /** A reader failed with an error that is not retriable: the source stops. */
   onFatal(err: unknown): void;
+  /** The direct lane (`source.snapshotTransport: direct`): chunks are written into the target, not published. */
+  direct?: DirectLoader;
+  /** Rows of a chunk written by the direct lane. */
+  onDirectRows?(table: string, rows: number): void;
 }
 
 /**
@@ -95,7 +101,10 @@ export class SnapshotEngine {
    * pipeline reads what it needs anyway).
    */
   seedHistory(schemas: readonly TableSchema[], resumed = true): void {
-    for (const s of schemas) this.remember(s);
+    for (const s of schemas) {
+      this.remember(s);
+      this.o.direct?.noteSchema(s);
+    }
     if (!resumed) return;
     const current = [...this.schemas.values()];
     for (const b of missedBackfills(schemas, current, this.work.backfilled)) {
@@ -239,6 +248,7 @@ export class SnapshotEngine {
     const backfill = reborn ? [] : [...new Set([...(added ?? []), ...this.readded(schema)])];
     this.schemas.set(name, schema);
     this.remember(schema);
+    this.o.direct?.noteSchema(schema);
     for (const chunk of this.chunks.values()) {
       if (chunk.table === name && chunk.schema.version !== schema.version) chunk.invalid = true;
     }
@@ -292,12 +302,28 @@ export class SnapshotEngine {
     const job = this.work.jobs.includes(chunk.job) && chunk.job.round === chunk.round ? chunk.job : undefined;
     const rows = result.rows;
     const more = !chunk.job.keys && rows.length >= chunk.limit;
-    const items: SourceItem[] = [];
-    const source: JsonObject = { connector: this.o.connectorKind };
+    const kept: Array<{ row: Row; key: Row }> = [];
     for (const row of rows) {
       const key = keyOf(chunk.schema, row);
-      if (skip.has(JSON.stringify(key))) continue;
-      items.push({ type: 'event', event: snapshotEvent(chunk.schema, row, key, source, this.startedAt) });
+      if (!skip.has(JSON.stringify(key))) kept.push({ row, key });
+    }
+    const items: SourceItem[] = [];
+    // The direct lane writes the chunk into the target here, before the stream moves past its
+    // watermark (direct-lane.ts); repairs and chunks it could not write go through Kafka.
+    const direct = this.o.direct && !chunk.job.keys ? this.o.direct : undefined;
+    if (
+      direct &&
+      (await direct.load(
+        chunk.schema,
+        kept.map((k) => k.row),
+      ))
+    ) {
+      this.o.onDirectRows?.(chunk.table, kept.length);
+    } else {
+      const source: JsonObject = { connector: this.o.connectorKind };
+      for (const { row, key } of kept) {
+        items.push({ type: 'event', event: snapshotEvent(chunk.schema, row, key, source, this.startedAt) });
+      }
     }
     if (job?.keys) {
       this.work.remove(job);

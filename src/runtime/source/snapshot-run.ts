@@ -1,6 +1,7 @@
 import type { Logger, SourceContext, SourcePosition, StoredSourceOffset, TableSchema } from '../../api/index.js';
 import type { BoundedQueue } from '../../api/queue.js';
 import { schemasTopic, signalsTopic } from '../../kafka/topics.js';
+import type { DirectLoader } from './direct-lane.js';
 import type { QueueItem } from './items.js';
 import type { ResolvedSourceOptions } from './options.js';
 import { SnapshotEngine } from './snapshot-engine.js';
@@ -23,6 +24,8 @@ export interface SnapshotHost {
   untilStopped<T>(p: Promise<T>): Promise<T>;
   /** A reader failed for good: the source stops (what is queued is still published). */
   fail(err: unknown): void;
+  /** `source.snapshotTransport: direct`. */
+  direct?: DirectLoader | undefined;
   streamFrom(from: SourcePosition, engine: SnapshotEngine): Promise<void>;
 }
 
@@ -63,6 +66,9 @@ export async function streamWithSnapshots(
       if (!engine.active) h.status.setPhase('stream');
     },
     onFatal: (err) => h.fail(err),
+    ...(h.direct
+      ? { direct: h.direct, onDirectRows: (table: string, rows: number) => h.status.loadedDirectly(table, rows) }
+      : {}),
   });
   engine.init(tables, stored, h.o.snapshot === 'initial', reborn);
   let from: SourcePosition;
@@ -101,6 +107,7 @@ export async function streamWithSnapshots(
     ended.abort();
     await engine.stopped();
     await polling;
+    await h.direct?.close();
   }
 }
 

@@ -91,6 +91,13 @@ export class SourceStatus {
     }
   }
 
+  /** Snapshot rows the direct lane wrote into the target (they are not published). */
+  loadedDirectly(table: string, rows: number): void {
+    this.metrics?.snapshotRows.inc({ table }, rows);
+    const t = this.tables.get(table);
+    if (t) t.rowsDone += rows;
+  }
+
   /** An event (or a commit) was read from the source: its commit time drives the lag gauge. */
   read(event: ChangeEvent | null, commitTsMs?: number): void {
     const ts = event?.tsMs ?? commitTsMs;
