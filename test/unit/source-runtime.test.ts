@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { captureAll, FerryError } from '../../src/api/index.js';
+import { FerryError } from '../../src/api/index.js';
 import { FerryMetrics } from '../../src/metrics/metrics.js';
-import { SourceRuntime, type SourceRuntimeOptions } from '../../src/runtime/source/runtime.js';
 import { change, FakeConnector, FakeKafka, fakeSourceRuntime, table, waitFor } from './source-runtime.fakes.js';
 
 const T = table('t');
