@@ -111,7 +111,43 @@ export function deleteFromStageStatement(schema: string, table: string, keyColum
 /** Streams rows (row-major texts, `width` each) into the staging table of that width, creating it when missing. */
 export async function copyIntoStage(c: pg.Client, width: number, rows: Array<Array<string | null>>): Promise<void> {
   await c.query(createStageStatement(width).text);
-  const stream = c.query(copyFrom(copyStageText(width)));
+  await copyRows(c, copyStageText(width), rows);
+}
+
+/** `COPY schema.table (columns) FROM STDIN`: rows straight into the target table (a snapshot load). */
+export function copyTableText(schema: string, table: string, columns: string[]): string {
+  return `COPY ${qualify(schema, table)} (${quoteList(columns)}) FROM STDIN`;
+}
+
+/**
+ * A snapshot load (TableChanges.load): the rows are copied straight into the target table, where
+ * the server parses each text with the column's type, exactly as the staged `text::type` casts
+ * do; a key that exists already fails the COPY (unique violation), and the savepoint lets the
+ * caller upsert instead. Returns false in that case.
+ */
+export async function copyIntoTable(
+  c: pg.Client,
+  schema: string,
+  table: string,
+  columns: string[],
+  rows: Array<Array<string | null>>,
+): Promise<boolean> {
+  await c.query('SAVEPOINT ferry_load');
+  try {
+    await copyRows(c, copyTableText(schema, table, columns), rows);
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== UNIQUE_VIOLATION) throw err;
+    await c.query('ROLLBACK TO SAVEPOINT ferry_load');
+    return false;
+  }
+  await c.query('RELEASE SAVEPOINT ferry_load');
+  return true;
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+async function copyRows(c: pg.Client, sql: string, rows: Array<Array<string | null>>): Promise<void> {
+  const stream = c.query(copyFrom(sql));
   const done = new Promise<void>((resolve, reject) => {
     stream.on('finish', resolve);
     stream.on('error', reject);

@@ -19,7 +19,7 @@ import type {
   TopicPartition,
   WantedType,
 } from '../../src/sql-sink/index.js';
-import { copyIntoStage, deleteFromStageStatement, upsertFromStageStatement } from './copy.js';
+import { copyIntoStage, copyIntoTable, deleteFromStageStatement, upsertFromStageStatement } from './copy.js';
 import {
   addColumnStatement,
   alterTypeStatement,
@@ -240,8 +240,13 @@ export class PostgresSinkDialect implements SqlSinkDialect<pg.Client, PgSinkColu
     schema: TableSchema,
     columns: BoundColumn<PgSinkColumn>[],
     rows: PgParam[][],
+    load = false,
   ): Promise<void> {
     const cols = castColumns(columns);
+    if (load && this.useCopy(rows.length)) {
+      const names = cols.map((col) => col.name);
+      if (await copyIntoTable(c, schema.db, schema.table, names, rows)) return;
+    }
     if (this.useCopy(rows.length)) {
       await copyIntoStage(c, cols.length, rows);
       await exec(c, upsertFromStageStatement(schema.db, schema.table, cols, schema.primaryKey));

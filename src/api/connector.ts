@@ -190,6 +190,12 @@ export interface TableChanges {
   /** Primary keys of rows to delete. */
   deletes: Row[];
   /**
+   * The upserts are a snapshot chunk of the direct lane (full rows, distinct keys, most of them
+   * not in the target yet): a sink may load them with a plain bulk insert and fall back to its
+   * upsert when a key exists.
+   */
+  load?: boolean;
+  /**
    * Every change of the table in the batch, in log order, before reduction (truncates included);
    * set on the table's first TableChanges only. For sinks that also keep a change log (Redis streams).
    */

@@ -204,7 +204,8 @@ export class SqlSinkCore<C, Col extends TargetColumn, W extends WantedType, P> {
       const columns = group.columns.map((column): BoundColumn<Col> => ({ column, target: target(column.name) }));
       const rows =
         group.columns.length < schema.columns.length ? await this.present(c, t, group.rows, batch, target) : group.rows;
-      if (rows.length > 0) await dialect.upsertRows(c, schema, columns, rowParams(rows, columns, toParam));
+      if (rows.length > 0)
+        await dialect.upsertRows(c, schema, columns, rowParams(rows, columns, toParam), changes.load === true);
     }
   }
 

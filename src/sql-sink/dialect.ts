@@ -96,6 +96,10 @@ export interface SqlSinkDialect<C, Col extends TargetColumn, W extends WantedTyp
   deleteRows(c: C, schema: TableSchema, key: BoundColumn<Col>[], keys: P[][]): Promise<void>;
   /** For each key (one parameter per key column), whether the target holds a row with it. */
   existingKeys(c: C, schema: TableSchema, key: BoundColumn<Col>[], keys: P[][]): Promise<boolean[]>;
-  /** Inserts or updates rows carrying exactly `columns` (`rows`: row by row). */
-  upsertRows(c: C, schema: TableSchema, columns: BoundColumn<Col>[], rows: P[][]): Promise<void>;
+  /**
+   * Inserts or updates rows carrying exactly `columns` (`rows`: row by row). `load`: the rows are
+   * a snapshot load whose keys are mostly not in the table yet (TableChanges.load); a dialect may
+   * try a plain bulk insert first, as long as the outcome is the upsert's.
+   */
+  upsertRows(c: C, schema: TableSchema, columns: BoundColumn<Col>[], rows: P[][], load?: boolean): Promise<void>;
 }

@@ -3,7 +3,9 @@
  * values applied through COPY into a staging table, and the same batch through the multi-row
  * unnest path into a second table; every cell read back equals the other path's cell and the
  * expected text. Deletes by key through the stage, and a second batch reusing the stage in one
- * transaction (two tables of the same width), leave exactly the expected rows.
+ * transaction (two tables of the same width), leave exactly the expected rows. A snapshot load
+ * (the direct lane's chunks) copied straight into the table stores the same cells, also when some
+ * keys are there already (it then upserts).
  */
 import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
@@ -174,6 +176,55 @@ describe('PostgreSQL sink COPY path', () => {
       expect(offsets.rows).toEqual([{ n: '700' }]);
     } finally {
       await viaCopy.close();
+      await viaUnnest.close();
+    }
+  });
+
+  it('a snapshot load (TableChanges.load) copies straight into the table cell for cell as the unnest path, and upserts whole when a key exists', async () => {
+    const pipeline = uniqueName('pgload');
+    const db = `${pipeline}_t`;
+    const target = pgTarget();
+    const sink = new PostgresSink({ ...target, copyThreshold: 1 });
+    const viaUnnest = new PostgresSink({ ...target, copyThreshold: 0, maxRowsPerStatement: 37 });
+    const ctx = { pipeline, group: `${pipeline}-g`, logger: quietLogger() };
+    await sink.start(ctx);
+    await viaUnnest.start({ ...ctx, group: `${pipeline}-g2` });
+    try {
+      const fresh = schemaOf(db, 'loaded');
+      const taken = schemaOf(db, 'loaded_over');
+      const ref = schemaOf(db, 'unnested');
+      for (const s of [fresh, taken]) await sink.ensureTable(s);
+      await viaUnnest.ensureTable(ref);
+      const rows = rowsOf(600);
+      await viaUnnest.apply({ tables: [{ schema: ref, truncate: false, upserts: rows, deletes: [] }], offsets: [] });
+      const expected = await cells(pgc, db, 'unnested');
+
+      await sink.apply({
+        tables: [{ schema: fresh, truncate: false, upserts: rows, deletes: [], load: true }],
+        offsets: [],
+      });
+      const loaded = await cells(pgc, db, 'loaded');
+      expect(loaded).toHaveLength(600);
+      for (let i = 0; i < loaded.length; i++) expect(loaded[i], `row ${i + 1}`).toEqual(expected[i]);
+
+      // Some keys are there already (older values): the plain COPY fails on them, and the
+      // whole chunk is upserted instead, in the same transaction.
+      const older = rows.filter((r) => Number(r['id']) % 50 === 0).map((r) => ({ ...r, t: 'older', flag: null }));
+      await sink.apply({ tables: [{ schema: taken, truncate: false, upserts: older, deletes: [] }], offsets: [] });
+      await sink.apply({
+        tables: [{ schema: taken, truncate: false, upserts: rows, deletes: [], load: true }],
+        offsets: [{ topic: `${pipeline}.x`, partition: 0, nextOffset: '9', truncateBarrier: null }],
+      });
+      const over = await cells(pgc, db, 'loaded_over');
+      expect(over).toHaveLength(600);
+      for (let i = 0; i < over.length; i++) expect(over[i], `row ${i + 1}`).toEqual(expected[i]);
+      const offsets = await pgc.query(
+        'SELECT next_offset::text AS n FROM ferry_offsets WHERE pipeline = $1 AND consumer_group = $2',
+        [pipeline, ctx.group],
+      );
+      expect(offsets.rows).toEqual([{ n: '9' }]);
+    } finally {
+      await sink.close();
       await viaUnnest.close();
     }
   });

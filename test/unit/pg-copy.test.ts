@@ -4,6 +4,7 @@ import {
   copyPieces,
   copyRow,
   copyStageText,
+  copyTableText,
   createStageStatement,
   deleteFromStageStatement,
   upsertFromStageStatement,
@@ -88,6 +89,12 @@ describe('COPY staging statements', () => {
       'CREATE TEMPORARY TABLE IF NOT EXISTS "ferry_stage_2" (c1 text, c2 text) ON COMMIT DELETE ROWS',
     );
     expect(copyStageText(2)).toBe('COPY "pg_temp"."ferry_stage_2" (c1, c2) FROM STDIN');
+  });
+
+  it('loads a snapshot chunk straight into the target table, names quoted', () => {
+    expect(copyTableText('my "db"', 'we ird', ['id', 'a"b'])).toBe(
+      'COPY "my ""db"""."we ird" ("id", "a""b") FROM STDIN',
+    );
   });
 
   it('upserts from the stage with casts and ON CONFLICT, emptying the stage', () => {

@@ -81,10 +81,16 @@ export class DirectLane implements DirectLoader {
     this.renames ??= renamesOf(this.versions.values());
     const target = targetSchema(schema, schema.sourceKind ?? this.kind, this.renames, this.o.targetNamespace);
     if (Date.now() < this.pausedUntil) return false;
+    const started = performance.now();
     try {
       const connector = await this.open();
       await connector.ensureTable(target);
-      await connector.apply({ tables: [{ schema: target, truncate: false, upserts: rows, deletes: [] }], offsets: [] });
+      await connector.apply({ tables: [{ schema: target, truncate: false, upserts: rows, deletes: [], load: true }], offsets: [] });
+      this.o.logger.debug('wrote a snapshot chunk into the target', {
+        table,
+        rows: rows.length,
+        ms: Math.round(performance.now() - started),
+      });
     } catch (err) {
       // Kafka carries the chunk instead: the sink applies it there, retries what is systemic and
       // dead-letters a row the target rejects for a data reason, as for any event.
