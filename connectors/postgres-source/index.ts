@@ -33,6 +33,7 @@ import { runPreflight } from './preflight.js';
 import type { StartRename } from './renames.js';
 import { dropSlot } from './slot.js';
 import { openPgSnapshot } from './snapshot.js';
+import { columnsRenamedWhileStopped, type StartColumnRenames } from './stopped-renames.js';
 import { AckState, streamChanges } from './stream.js';
 import type { PgTypeInfo } from './types.js';
 
@@ -55,6 +56,8 @@ export class PostgresSource implements SourceConnector {
   private readonly knownSchemas = new Map<string, TableSchema>();
   /** Tables renamed while the source was stopped (oid -> the name published last), found at start. */
   private readonly startRenames = new Map<number, StartRename>();
+  /** Columns renamed while the source was stopped (by table oid), found at start. */
+  private readonly startColumnRenames = new Map<number, StartColumnRenames>();
   private readonly ack = new AckState();
   private readonly closing = new AbortController();
 
@@ -106,7 +109,8 @@ export class PostgresSource implements SourceConnector {
       const schemas: TableSchema[] = [];
       for (const t of await readTables(client, ctx.filter)) {
         const schema = await catalogSchema(client, t, ctx.filter, this.types);
-        schemas.push(renamedWhileStopped(schema, t.oid, ctx.schemaHistory, this.startRenames));
+        const moved = renamedWhileStopped(schema, t.oid, ctx.schemaHistory, this.startRenames);
+        schemas.push(columnsRenamedWhileStopped(moved, t.oid, ctx.schemaHistory, this.startColumnRenames));
       }
       for (const s of schemas) {
         this.known.set(tableName(s), s.version);
@@ -150,6 +154,7 @@ export class PostgresSource implements SourceConnector {
         known: this.known,
         knownSchemas: this.knownSchemas,
         startRenames: this.startRenames,
+        startColumnRenames: this.startColumnRenames,
         ack: this.ack,
         signal,
       },
