@@ -4,7 +4,8 @@
  * through a temporary name, a chain, beside an added column, and in a table renamed too), rows
  * are written, the source starts again. The target's columns must be exactly the source's (no old
  * column kept like a dropped one), `ferry verify` equal, and the renamed columns' data kept on
- * both routes (PostgreSQL -> PostgreSQL and PostgreSQL -> MariaDB).
+ * both routes (PostgreSQL -> PostgreSQL and PostgreSQL -> MariaDB), also for a table with no row
+ * change after the start; no table is read again for a column rename (one row at most).
  */
 import type { Kafka } from 'kafkajs';
 import type mysql from 'mysql2/promise';
@@ -47,6 +48,7 @@ const SEED_RC = Array.from(
   (_, i) => `(${i + 1}, 'x${i + 1}', 'y${i + 1}', 'p${i + 1}', 'q${i + 1}', 'c${i + 1}', ${i})`,
 ).join(', ');
 const SEED_RT = Array.from({ length: ROWS }, (_, i) => `(${i + 1}, 'v${i + 1}', 'w${i + 1}')`).join(', ');
+const SEED_RS = Array.from({ length: ROWS }, (_, i) => `(${i + 1}, 's${i + 1}', 't${i + 1}')`).join(', ');
 
 /** The DDL and writes while the source is stopped: no row change between the renames and the start. */
 const WHILE_STOPPED = [
@@ -63,6 +65,10 @@ const WHILE_STOPPED = [
   // a column and its table renamed
   'ALTER TABLE rt RENAME COLUMN v TO v2',
   'ALTER TABLE rt RENAME TO rt2',
+  // a swap in a table that does not change after the start
+  'ALTER TABLE rs RENAME COLUMN s TO tmp',
+  'ALTER TABLE rs RENAME COLUMN t TO s',
+  'ALTER TABLE rs RENAME COLUMN tmp TO t',
 ];
 const AFTER_START = [
   `INSERT INTO rc (id, x, y, q, r, c_new, n, added) VALUES (100, 'new x', 'new y', 'new q', 'new r', 'new c', 1, 6)`,
@@ -114,6 +120,8 @@ describe('PostgreSQL: columns renamed while the source is stopped are renamed at
     await src.query(`INSERT INTO rc VALUES ${SEED_RC}`);
     await src.query('CREATE TABLE rt (id int PRIMARY KEY, v varchar(20), w varchar(20))');
     await src.query(`INSERT INTO rt VALUES ${SEED_RT}`);
+    await src.query('CREATE TABLE rs (id int PRIMARY KEY, s varchar(20), t varchar(20))');
+    await src.query(`INSERT INTO rs VALUES ${SEED_RS}`);
     toPg = startRoute('rcs-p2p', {
       source: 'postgres',
       sourceNamespace: schema,
@@ -148,9 +156,11 @@ describe('PostgreSQL: columns renamed while the source is stopped are renamed at
   it('PostgreSQL -> PostgreSQL: the target has exactly the source columns, verify is equal, renamed columns kept their data', async () => {
     const { report } = await waitForConvergence(toPg.source, kafka, { timeoutMs: 90_000 });
     expect(report.equal, JSON.stringify(summary(report))).toBe(true);
-    // The renamed table is read again under its new name (the count works); the other one is not.
-    expect(await rowsReadAgain(toPg, `${schema}.rt2`)).toBeGreaterThan(0);
-    expect(await rowsReadAgain(toPg, `${schema}.rc`)).toBe(0);
+    // The renamed table is read again under its new name (the count works); the others are not
+    // (one row at most, which carries the renames to the target).
+    expect(await rowsReadAgain(toPg, `${schema}.rt2`)).toBeGreaterThan(1);
+    expect(await rowsReadAgain(toPg, `${schema}.rc`)).toBeLessThanOrEqual(1);
+    expect(await rowsReadAgain(toPg, `${schema}.rs`)).toBeLessThanOrEqual(1);
     const admin = await pgSuper();
     try {
       const columns = async (table: string) =>
@@ -163,10 +173,13 @@ describe('PostgreSQL: columns renamed while the source is stopped are renamed at
       expect(await columns('rc')).toEqual(RC_COLUMNS);
       expect(await columns('rt2')).toEqual(RT_COLUMNS);
       expect(await columns('rt')).toEqual([]);
+      expect(await columns('rs')).toEqual(['id', 's', 't']);
       const rc = await admin.query(`SELECT * FROM "${tgtSchema}".rc WHERE id = 15`);
       expectKeptRow(rc.rows[0]);
       const rt = await admin.query(`SELECT * FROM "${tgtSchema}".rt2 WHERE id = 15`);
       expect(rt.rows[0]?.['v2']).toBe('v15');
+      const rs = await admin.query(`SELECT s, t FROM "${tgtSchema}".rs WHERE id = 15`);
+      expect(rs.rows[0]).toEqual({ s: 't15', t: 's15' });
     } finally {
       await admin.end();
     }
@@ -175,9 +188,11 @@ describe('PostgreSQL: columns renamed while the source is stopped are renamed at
   it('PostgreSQL -> MariaDB: the target has exactly the source columns, verify is equal, renamed columns kept their data', async () => {
     const { report } = await waitForConvergence(toMy.source, kafka, { timeoutMs: 90_000 });
     expect(report.equal, JSON.stringify(summary(report))).toBe(true);
-    // The renamed table is read again under its new name (the count works); the other one is not.
-    expect(await rowsReadAgain(toMy, `${schema}.rt2`)).toBeGreaterThan(0);
-    expect(await rowsReadAgain(toMy, `${schema}.rc`)).toBe(0);
+    // The renamed table is read again under its new name (the count works); the others are not
+    // (one row at most, which carries the renames to the target).
+    expect(await rowsReadAgain(toMy, `${schema}.rt2`)).toBeGreaterThan(1);
+    expect(await rowsReadAgain(toMy, `${schema}.rc`)).toBeLessThanOrEqual(1);
+    expect(await rowsReadAgain(toMy, `${schema}.rs`)).toBeLessThanOrEqual(1);
     const columns = async (table: string) => {
       const [rows] = await my.query(
         'SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY 1',
@@ -188,9 +203,12 @@ describe('PostgreSQL: columns renamed while the source is stopped are renamed at
     expect(await columns('rc')).toEqual(RC_COLUMNS);
     expect(await columns('rt2')).toEqual(RT_COLUMNS);
     expect(await columns('rt')).toEqual([]);
+    expect(await columns('rs')).toEqual(['id', 's', 't']);
     const [rc] = await my.query(`SELECT * FROM \`${schema}\`.rc WHERE id = 15`);
     expectKeptRow((rc as Array<Record<string, unknown>>)[0]);
     const [rt] = await my.query(`SELECT * FROM \`${schema}\`.rt2 WHERE id = 15`);
     expect((rt as Array<Record<string, unknown>>)[0]?.['v2']).toBe('v15');
+    const [rs] = await my.query(`SELECT s, t FROM \`${schema}\`.rs WHERE id = 15`);
+    expect({ ...(rs as Array<Record<string, unknown>>)[0] }).toEqual({ s: 't15', t: 's15' });
   }, 120_000);
 });
