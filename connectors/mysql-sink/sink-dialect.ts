@@ -11,6 +11,7 @@ import type {
   BarrierRow,
   BoundColumn,
   ColumnChange,
+  ColumnRename,
   ColumnTypeComparison,
   OffsetsTableRow,
   SqlSession,
@@ -32,7 +33,7 @@ import {
   modifyColumnStatement,
   primaryKeyStatement,
   readOffsetsStatement,
-  renameColumnStatement,
+  renameColumnsStatement,
   renameTableStatement,
   truncateStatement,
   upsertStatement,
@@ -159,8 +160,9 @@ export class MySqlSinkDialect implements SqlSinkDialect<Conn, MySqlTargetColumn,
     return toMySqlParam(column, column.default, { name: column.name, type: normalizeMysqlType(ddl), notNull: false });
   }
 
-  async renameColumn(c: Conn, schema: TableSchema, from: string, to: string): Promise<void> {
-    await c.query(renameColumnStatement(schema.db, schema.table, from, to).sql);
+  /** One ALTER TABLE with every RENAME COLUMN: MariaDB and MySQL apply them at once (a swap too). */
+  async renameColumns(c: Conn, schema: TableSchema, renames: ColumnRename[]): Promise<void> {
+    await c.query(renameColumnsStatement(schema.db, schema.table, renames).sql);
   }
 
   async renameTable(c: Conn, from: TableSchema, to: TableSchema): Promise<void> {

@@ -124,11 +124,14 @@ export function addColumnStatement(
   };
 }
 
-export function renameColumnStatement(db: string, table: string, from: string, to: string): MySqlStatement {
-  return {
-    sql: `ALTER TABLE ${qualify(db, table)} RENAME COLUMN ${quoteIdent(from)} TO ${quoteIdent(to)}`,
-    params: [],
-  };
+/** Renames columns in one statement: the renames apply at once, so names may be exchanged. */
+export function renameColumnsStatement(
+  db: string,
+  table: string,
+  renames: ReadonlyArray<{ from: string; to: string }>,
+): MySqlStatement {
+  const clauses = renames.map((r) => `RENAME COLUMN ${quoteIdent(r.from)} TO ${quoteIdent(r.to)}`);
+  return { sql: `ALTER TABLE ${qualify(db, table)} ${clauses.join(', ')}`, params: [] };
 }
 
 export function renameTableStatement(

@@ -7,17 +7,19 @@
  */
 import type pg from 'pg';
 import type { ColumnSchema, JsonValue, SinkContext, TableSchema } from '../../src/api/index.js';
-import type {
-  BarrierRow,
-  BoundColumn,
-  ColumnChange,
-  ColumnTypeComparison,
-  OffsetsTableRow,
-  SqlSession,
-  SqlSinkDialect,
-  TargetTable,
-  TopicPartition,
-  WantedType,
+import {
+  type BarrierRow,
+  type BoundColumn,
+  type ColumnChange,
+  type ColumnRename,
+  type ColumnTypeComparison,
+  type OffsetsTableRow,
+  renameSteps,
+  type SqlSession,
+  type SqlSinkDialect,
+  type TargetTable,
+  type TopicPartition,
+  type WantedType,
 } from '../../src/sql-sink/index.js';
 import { copyIntoStage, copyIntoTable, deleteFromStageStatement, upsertFromStageStatement } from './copy.js';
 import {
@@ -145,8 +147,16 @@ export class PostgresSinkDialect implements SqlSinkDialect<pg.Client, PgSinkColu
     });
   }
 
-  async renameColumn(c: pg.Client, schema: TableSchema, from: string, to: string): Promise<void> {
-    await exec(c, renameColumnStatement(schema.db, schema.table, from, to));
+  /** One RENAME COLUMN at a time, in the DDL transaction (withDdlLock), so the set applies at once. */
+  async renameColumns(
+    c: pg.Client,
+    schema: TableSchema,
+    renames: ColumnRename[],
+    existing: ReadonlySet<string>,
+  ): Promise<void> {
+    for (const r of renameSteps(renames, existing)) {
+      await exec(c, renameColumnStatement(schema.db, schema.table, r.from, r.to));
+    }
   }
 
   async renameTable(c: pg.Client, from: TableSchema, to: TableSchema): Promise<void> {

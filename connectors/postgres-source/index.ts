@@ -8,6 +8,7 @@ import {
   type CheckResult,
   type ChunkReader,
   FerryError,
+  type JsonValue,
   type SnapshotSession,
   type SourceConnector,
   type SourceContext,
@@ -32,7 +33,8 @@ import { isLsn, parseLsn } from './lsn.js';
 import { runPreflight } from './preflight.js';
 import type { StartRename } from './renames.js';
 import { dropSlot } from './slot.js';
-import { openPgSnapshot } from './snapshot.js';
+import { firstKey, openPgSnapshot } from './snapshot.js';
+import { columnsRenamedWhileStopped, type StartColumnRenames } from './stopped-renames.js';
 import { AckState, streamChanges } from './stream.js';
 import type { PgTypeInfo } from './types.js';
 
@@ -55,6 +57,10 @@ export class PostgresSource implements SourceConnector {
   private readonly knownSchemas = new Map<string, TableSchema>();
   /** Tables renamed while the source was stopped (oid -> the name published last), found at start. */
   private readonly startRenames = new Map<number, StartRename>();
+  /** Columns renamed while the source was stopped (by table oid), found at start. */
+  private readonly startColumnRenames = new Map<number, StartColumnRenames>();
+  /** Rows to read again at start (rowsToReadAtStart). */
+  private readonly startReads: Array<{ table: string; keys: JsonValue[][] }> = [];
   private readonly ack = new AckState();
   private readonly closing = new AbortController();
 
@@ -104,9 +110,17 @@ export class PostgresSource implements SourceConnector {
   async discover(ctx: SourceContext): Promise<TableSchema[]> {
     return this.withClient('discover', async (client) => {
       const schemas: TableSchema[] = [];
+      this.startReads.length = 0;
       for (const t of await readTables(client, ctx.filter)) {
         const schema = await catalogSchema(client, t, ctx.filter, this.types);
-        schemas.push(renamedWhileStopped(schema, t.oid, ctx.schemaHistory, this.startRenames));
+        const moved = renamedWhileStopped(schema, t.oid, ctx.schemaHistory, this.startRenames);
+        const marked = columnsRenamedWhileStopped(moved, t.oid, ctx.schemaHistory, this.startColumnRenames);
+        schemas.push(marked);
+        // A renamed table is read again anyway; otherwise one row carries the renames to the target.
+        if (marked !== moved && !marked.renamedFrom) {
+          const key = await firstKey(client, marked);
+          if (key) this.startReads.push({ table: tableName(marked), keys: [key] });
+        }
       }
       for (const s of schemas) {
         this.known.set(tableName(s), s.version);
@@ -114,6 +128,10 @@ export class PostgresSource implements SourceConnector {
       }
       return schemas;
     });
+  }
+
+  rowsToReadAtStart(): Array<{ table: string; keys: JsonValue[][] }> {
+    return [...this.startReads];
   }
 
   async openSnapshot(ctx: SourceContext): Promise<SnapshotSession> {
@@ -150,6 +168,7 @@ export class PostgresSource implements SourceConnector {
         known: this.known,
         knownSchemas: this.knownSchemas,
         startRenames: this.startRenames,
+        startColumnRenames: this.startColumnRenames,
         ack: this.ack,
         signal,
       },

@@ -1,4 +1,5 @@
 import { type TableId, type TableSchema, withVersion } from '../../src/api/index.js';
+import type { StartColumnRenames } from './stopped-renames.js';
 
 /** A table renamed while the source was stopped: published last as `from`, named `to` now. */
 export interface StartRename {
@@ -17,19 +18,26 @@ interface Seen {
  * Tells renames from drops and adds for the PostgreSQL source, which gets no DDL: only Relation
  * messages (the new shape) and the catalog (docs/schema-changes.md). A table keeps its oid across
  * RENAME; a column keeps its attribute number across RENAME COLUMN, while DROP + ADD gives a new
- * one. A column the catalog no longer knows by its old name (renamed again since, e.g. when the
- * stream replays older WAL) is matched by its place in the Relation when its attribute number
- * shows no column before it was ever dropped. The first schema after a rename carries the marks.
+ * one, so a column with the attribute number of a column of the previous Relation under another
+ * name was renamed, also where names were exchanged (a swap) or passed on (a chain). A column the
+ * catalog no longer knows by its old name (renamed again since, e.g. when the stream replays older
+ * WAL) is matched by its place in the Relation when its attribute number shows no column before
+ * it was ever dropped. The first schema after a rename carries the marks.
  */
 export class RelationHistory {
   private readonly seen = new Map<number, Seen>();
   /** A marked schema stays in use while the shape stays the same (the sink may apply a later event first). */
   private readonly held = new Map<number, { base: string; schema: TableSchema }>();
-  /** Per table: the renames seen so far (new column name -> old; the table's previous name). */
-  private readonly carried = new Map<number, { columns: Map<string, string>; table?: TableId }>();
+  /**
+   * Per table: the renames seen so far (new column name -> old name and the column's attribute
+   * number, where known; the table's previous name).
+   */
+  private readonly carried = new Map<number, { columns: Map<string, Carried>; table?: TableId }>();
 
   /** Table renames from before the stream, by oid (seedTableRenames). */
   private readonly seeds = new Map<number, StartRename>();
+  /** Column renames from before the stream, by oid (seedColumnRenames). */
+  private readonly columnSeeds = new Map<number, StartColumnRenames>();
 
   /**
    * Table renames from before the stream (renamed while the source was stopped, found at start by
@@ -39,6 +47,16 @@ export class RelationHistory {
    */
   seedTableRenames(renames: ReadonlyMap<number, StartRename>): void {
     for (const [oid, r] of renames) this.seeds.set(oid, r);
+  }
+
+  /**
+   * Column renames from before the stream (made while the source was stopped, found at start by
+   * attribute number, stopped-renames.ts): the first Relation of the table with the columns of the
+   * schema published at start carries them; one with other columns (a replay of changes from
+   * before the renames) does not.
+   */
+  seedColumnRenames(renames: ReadonlyMap<number, StartColumnRenames>): void {
+    for (const [oid, r] of renames) this.columnSeeds.set(oid, r);
   }
 
   /** `schema` (from a Relation of table `oid`) with rename marks; `attnums` by column name. */
@@ -56,27 +74,40 @@ export class RelationHistory {
     this.seen.set(oid, { db: schema.db, table: schema.table, columns });
     const seed = prev ? undefined : this.seeds.get(oid);
     if (seed && seed.to.db === schema.db && seed.to.table === schema.table) {
-      const carried = this.carried.get(oid) ?? { columns: new Map<string, string>() };
+      const carried = this.carried.get(oid) ?? { columns: new Map<string, Carried>() };
       carried.table = seed.from;
       this.carried.set(oid, carried);
     }
-    if (!prev && !this.carried.get(oid)?.table) return schema;
+    const columnSeed = this.columnSeeds.get(oid);
+    if (columnSeed && sameNames(columnSeed.columns, columns)) {
+      this.columnSeeds.delete(oid);
+      const carried = this.carried.get(oid) ?? { columns: new Map<string, Carried>() };
+      for (const [to, r] of columnSeed.renames) carried.columns.set(to, { from: r.from, attnum: r.attnum });
+      this.carried.set(oid, carried);
+    }
+    const carriedNow = this.carried.get(oid);
+    if (!prev && !carriedNow?.table && !carriedNow?.columns.size) return schema;
     const now = new Set(columns.map((c) => c.name));
     const before = new Set((prev?.columns ?? []).map((c) => c.name));
-    const renamedFrom = new Map<string, string>();
+    const renamedFrom = new Map<string, Carried>();
     columns.forEach((c, i) => {
-      if (!prev || before.has(c.name)) return;
+      if (!prev) return;
+      // The same attribute number is the same column, whatever names were exchanged meanwhile.
       const byAttnum = c.attnum === undefined ? undefined : prev.columns.find((p) => p.attnum === c.attnum);
+      if (byAttnum) {
+        if (byAttnum.name !== c.name) renamedFrom.set(c.name, { from: byAttnum.name, attnum: c.attnum });
+        return;
+      }
+      if (before.has(c.name)) return;
       const byPlace = prev.columns[i];
+      // Attribute number = place + 1 only when no earlier attribute was ever dropped.
       const old =
-        byAttnum ??
-        // Attribute number = place + 1 only when no earlier attribute was ever dropped.
-        (byPlace && byPlace.attnum === undefined && c.attnum === i + 1 && prev.columns.length === columns.length
+        byPlace && byPlace.attnum === undefined && c.attnum === i + 1 && prev.columns.length === columns.length
           ? byPlace
-          : undefined);
-      if (old && !now.has(old.name)) renamedFrom.set(c.name, old.name);
+          : undefined;
+      if (old && !now.has(old.name)) renamedFrom.set(c.name, { from: old.name, attnum: undefined });
     });
-    const carried = this.carried.get(oid) ?? { columns: new Map<string, string>() };
+    const carried = this.carried.get(oid) ?? { columns: new Map<string, Carried>() };
     this.carried.set(oid, carried);
     for (const [to, from] of renamedFrom) carried.columns.set(to, from);
     if (prev && (prev.db !== schema.db || prev.table !== schema.table))
@@ -87,8 +118,15 @@ export class RelationHistory {
         ? carried.table
         : undefined;
     // Every rename seen so far that still holds goes into this shape (the sink may apply an event
-    // of a later version before the first one that carried it).
-    const marks = new Map([...carried.columns].filter(([to, from]) => now.has(to) && !now.has(from)));
+    // of a later version before the first one that carried it). A rename holds while the column keeps its attribute number (names may have been exchanged);
+    // without one, while the new name is there and the old one is not.
+    const marks = new Map(
+      [...carried.columns]
+        .filter(([to, r]) =>
+          r.attnum === undefined ? now.has(to) && !now.has(r.from) : now.has(to) && attnums.get(to) === r.attnum,
+        )
+        .map(([to, r]) => [to, r.from]),
+    );
     if (!table && marks.size === 0) return schema;
     const { version: _v, ...rest } = schema;
     return {
@@ -100,4 +138,14 @@ export class RelationHistory {
       ...(schema.sourceKind ? { sourceKind: schema.sourceKind } : {}),
     };
   }
+}
+
+/** A column rename seen: the old name, and the column's attribute number where the catalog knew it. */
+interface Carried {
+  from: string;
+  attnum: number | undefined;
+}
+
+function sameNames(names: readonly string[], columns: ReadonlyArray<{ name: string }>): boolean {
+  return names.length === columns.length && names.every((n, i) => n === columns[i]!.name);
 }

@@ -219,3 +219,17 @@ export function toRow(columns: ColumnSchema[], values: (string | null)[]): Row {
   });
   return row;
 }
+
+/**
+ * The key of the table's first row (null: the table is empty). Read again at start, that row
+ * carries the version with the renames to the sink, which renames the target columns before it
+ * applies the row, also when the table does not change after the start.
+ */
+export async function firstKey(client: pg.Client, schema: TableSchema): Promise<JsonValue[] | null> {
+  const { text, values } = chunkQuery(schema, null, 1);
+  const res = await client.query<(string | null)[]>({ text, values, rowMode: 'array' });
+  const first = res.rows[0];
+  if (!first) return null;
+  const row = toRow(schema.columns, first);
+  return schema.primaryKey.map((k) => row[k] ?? null);
+}

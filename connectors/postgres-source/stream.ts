@@ -34,6 +34,7 @@ import { decodePgoutput, type PgMessage } from './pgoutput.js';
 import { RelationHistory, type StartRename } from './renames.js';
 import { connectReplication, createSlot, readSlot } from './slot.js';
 import { qualified, quoteIdent } from './sql.js';
+import type { StartColumnRenames } from './stopped-renames.js';
 import type { PgTypeInfo } from './types.js';
 
 type ReplicationPlugin = Parameters<LogicalReplicationService['subscribe']>[0];
@@ -97,6 +98,8 @@ export interface StreamEnv {
   knownSchemas?: Map<string, TableSchema>;
   /** Tables renamed while the source was stopped (oid -> previous name), found at start. */
   startRenames?: ReadonlyMap<number, StartRename>;
+  /** Columns renamed while the source was stopped (by table oid), found at start. */
+  startColumnRenames?: ReadonlyMap<number, StartColumnRenames>;
   ack: AckState;
   signal: AbortSignal;
 }
@@ -171,6 +174,7 @@ export async function* streamChanges(env: StreamEnv, from: SourcePosition): Asyn
     if (start > env.ack.acked) env.ack.acked = start;
     const relations = new RelationHistory();
     if (env.startRenames) relations.seedTableRenames(env.startRenames);
+    if (env.startColumnRenames) relations.seedColumnRenames(env.startColumnRenames);
     /** Columns of the last resolved Relation that the catalog gives a default or a missing value. */
     let defaulted = new Set<string>();
     const decoder = new PgoutputDecoder({

@@ -160,6 +160,13 @@ export interface SourceConnector {
   preflight(ctx: SourceContext, stored: StoredSourceOffset | null): Promise<CheckResult[]>;
   /** Captured tables and their current schemas. */
   discover(ctx: SourceContext): Promise<TableSchema[]>;
+  /**
+   * Rows to read again once the source resumes a stored position, known after discover(): each
+   * table's rows with these keys (canonical values, key order) are read and placed like a repair.
+   * PostgreSQL: one row of a table whose columns were renamed while the source was stopped, so the
+   * renamed version reaches the target without waiting for the table's next change.
+   */
+  rowsToReadAtStart?(): Array<{ table: string; keys: JsonValue[][] }>;
   /** Opens a consistent view with its exact log position (MariaDB consistent snapshot, PG exported snapshot). */
   openSnapshot(ctx: SourceContext): Promise<SnapshotSession>;
   /**

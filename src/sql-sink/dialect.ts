@@ -7,6 +7,7 @@
 import type { SinkContext } from '../api/connector.js';
 import type { JsonValue } from '../api/json.js';
 import type { ColumnSchema, TableSchema } from '../api/schema.js';
+import type { ColumnRename } from './column-renames.js';
 import type { BarrierRow, BoundColumn, OffsetsTableRow, TopicPartition } from './rows.js';
 
 /** A column of a target table, as the catalog describes it. */
@@ -64,8 +65,11 @@ export interface SqlSinkDialect<C, Col extends TargetColumn, W extends WantedTyp
    * NULL when the source column is NOT NULL); without one it is NULL-able.
    */
   addColumn(c: C, schema: TableSchema, column: ColumnSchema, wanted: W): Promise<void>;
-  /** RENAME COLUMN `from` TO `to` (data kept). */
-  renameColumn(c: C, schema: TableSchema, from: string, to: string): Promise<void>;
+  /**
+   * RENAME COLUMN `from` TO `to` for every rename, all at once (names may be exchanged or passed
+   * on: column-renames.ts), data kept; `existing`: the table's column names now.
+   */
+  renameColumns(c: C, schema: TableSchema, renames: ColumnRename[], existing: ReadonlySet<string>): Promise<void>;
   /** Renames the table `from` (db, table of the same target) to `to`'s name, data kept. */
   renameTable(c: C, from: TableSchema, to: TableSchema): Promise<void>;
   /** Changes a column; returns the type it was widened to (for the log). */

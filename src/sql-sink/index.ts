@@ -4,6 +4,7 @@
  * connectors import from here and from src/api, nothing else under src/.
  */
 
+export * from './column-renames.js';
 export * from './core.js';
 export * from './dialect.js';
 export * from './errors.js';

@@ -10,6 +10,7 @@
 import type { Logger } from '../api/connector.js';
 import { FerryError } from '../api/errors.js';
 import type { TableSchema } from '../api/schema.js';
+import { pendingColumnRenames } from './column-renames.js';
 import type { SqlSinkDialect, TargetColumn, TargetTable, WantedType } from './dialect.js';
 
 export interface PrepareTableOptions {
@@ -71,6 +72,22 @@ async function evolve<C, Col extends TargetColumn, W extends WantedType, P>(
   { createTables, logger }: PrepareTableOptions,
 ): Promise<void> {
   const name = nameOf(schema);
+  // Renames first: a renamed key column is in the key under its new name.
+  const renames = pendingColumnRenames(schema, [...current.columns.keys()]);
+  if (renames.length > 0) {
+    const list = renames.map((r) => `"${r.from}" to "${r.to}"`).join(', ');
+    if (!createTables) throw noDdl(schema, `column(s) ${list} were renamed at the source`);
+    await d.renameColumns(c, schema, renames, new Set(current.columns.keys()));
+    const to = new Map(renames.map((r) => [r.from, r.to]));
+    const renamed = [...current.columns].map(([n, col]): [string, Col] => {
+      const now = to.get(n);
+      return now === undefined ? [n, col] : [now, { ...col, name: now }];
+    });
+    current.columns.clear();
+    for (const [n, col] of renamed) current.columns.set(n, col);
+    current.primaryKey = current.primaryKey.map((k) => to.get(k) ?? k);
+    for (const r of renames) logger?.info('renamed a target column', { table: name, from: r.from, to: r.to });
+  }
   const pk = new Set(schema.primaryKey);
   const targetPk = new Set(current.primaryKey);
   if (targetPk.size !== pk.size || [...pk].some((k) => !targetPk.has(k))) {
@@ -80,18 +97,6 @@ async function evolve<C, Col extends TargetColumn, W extends WantedType, P>(
         `(${schema.primaryKey.join(', ')}); ferry cannot apply changes by key. Change the target key to match, or drop the target table to let ferry recreate it.`,
       { details: { table: name } },
     );
-  }
-  const own = new Set(schema.columns.map((col) => col.name));
-  for (const col of schema.columns) {
-    const from = col.renamedFrom;
-    if (from === undefined || current.columns.has(col.name) || own.has(from)) continue;
-    const old = current.columns.get(from);
-    if (!old) continue;
-    if (!createTables) throw noDdl(schema, `column "${from}" was renamed to "${col.name}" at the source`);
-    await d.renameColumn(c, schema, from, col.name);
-    current.columns.delete(from);
-    current.columns.set(col.name, { ...old, name: col.name });
-    logger?.info('renamed a target column', { table: name, from, to: col.name });
   }
   for (const col of schema.columns) {
     const wanted = d.columnType(schema, col);

@@ -185,7 +185,7 @@ describe('ADD COLUMN with a volatile default: PostgreSQL -> PostgreSQL', () => {
     }
   }, 150_000);
 
-  it('RENAME COLUMN while the source is stopped (seen as a drop and an add): the renamed column old rows are read again', async () => {
+  it('RENAME COLUMN while the source is stopped (found by attribute number): renamed at the target, data kept, no old column left', async () => {
     await route.stop();
     await src.query('ALTER TABLE rn RENAME COLUMN v TO w');
     route = startPipeline(route.config);
@@ -196,6 +196,11 @@ describe('ADD COLUMN with a volatile default: PostgreSQL -> PostgreSQL', () => {
     try {
       const tgt = await admin.query(`SELECT w FROM "${tgtSchema}".rn WHERE id = 7`);
       expect(tgt.rows[0]?.w).toBe('row 7');
+      const columns = await admin.query(
+        'SELECT column_name AS c FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY 1',
+        [tgtSchema, 'rn'],
+      );
+      expect(columns.rows.map((r) => r.c)).toEqual(['id', 'w']);
     } finally {
       await admin.end();
     }

@@ -91,6 +91,9 @@ export async function streamWithSnapshots(
     if (h.stopSignal.aborted) return;
   }
   await seedSchemaHistory(h, engine, stored !== null);
+  if (stored) {
+    for (const r of connector.rowsToReadAtStart?.() ?? []) engine.requestKeys(r.table, r.keys);
+  }
   h.status.setPhase(engine.active ? 'snapshot' : 'stream');
   engine.start();
   const polling = pollSignals({
