@@ -16,6 +16,8 @@
  *
  *   npm run bench:debezium -- [rows=1000000] [changes=200000] [rounds=1]
  *
+ * ferry runs twice: with the defaults, and with `source.snapshotTransport: direct` (the direct
+ * lane; FERRY_BENCH_DIRECT=0 leaves it out), each on its own copy of the source.
  * With FERRY_BENCH_BASELINE_JS=<another checkout>/bin/ferry.js (built), that build runs too, on a
  * third copy of the source, for a before/after of ferry in the same sitting.
  *
@@ -51,14 +53,16 @@ const nf = new Intl.NumberFormat('en-US');
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-type System = 'ferry' | 'baseline' | 'debezium';
+type System = 'ferry' | 'ferryDirect' | 'baseline' | 'debezium';
 const SRC: Record<System, string> = {
   ferry: 'bench_cmp_src_ferry',
+  ferryDirect: 'bench_cmp_src_fdirect',
   baseline: 'bench_cmp_src_base',
   debezium: 'bench_cmp_src_dbz',
 };
 const TGT: Record<System | 'direct', string> = {
   ferry: 'bench_cmp_ferry',
+  ferryDirect: 'bench_cmp_fdirect',
   baseline: 'bench_cmp_base',
   debezium: 'bench_cmp_dbz',
   direct: 'bench_cmp_direct',
@@ -66,12 +70,15 @@ const TGT: Record<System | 'direct', string> = {
 
 /** ferry builds to run: this one, and another one (`FERRY_BENCH_BASELINE_JS`, its bin/ferry.js) for a before/after in one sitting. */
 interface FerryBuild {
-  system: 'ferry' | 'baseline';
+  system: 'ferry' | 'ferryDirect' | 'baseline';
   label: string;
   bin: string;
 }
 const BUILDS: FerryBuild[] = [
   { system: 'ferry', label: 'ferry', bin: join(projectRoot(), 'bin', 'ferry.js') },
+  ...(process.env['FERRY_BENCH_DIRECT'] === '0'
+    ? []
+    : [{ system: 'ferryDirect' as const, label: 'ferry (direct lane)', bin: join(projectRoot(), 'bin', 'ferry.js') }]),
   ...(process.env['FERRY_BENCH_BASELINE_JS']
     ? [{ system: 'baseline' as const, label: 'ferry (baseline)', bin: process.env['FERRY_BENCH_BASELINE_JS'] }]
     : []),
@@ -201,7 +208,12 @@ function ferryConfigFile(info: SandboxInfo, dir: string, name: string, system: F
   const config = {
     name,
     kafka: { brokers: info.kafka.brokers },
-    source: { kind: 'mysql', url: info.mysql.url, tables: [`${SRC[system]}.items`] },
+    source: {
+      kind: 'mysql',
+      url: info.mysql.url,
+      tables: [`${SRC[system]}.items`],
+      ...(system === 'ferryDirect' ? { snapshotTransport: 'direct' } : {}),
+    },
     sink: { kind: 'postgres', url: info.postgres.url, schema: TGT[system] },
     log: { level: 'warn' },
   };
@@ -301,7 +313,7 @@ async function runFerryVerify(bin: string, configFile: string): Promise<boolean>
 }
 
 async function round(db: Databases, home: ConnectHome, n: number, dir: string): Promise<Measure[]> {
-  log(`== round ${n}: seeding ${nf.format(ROWS)} rows twice`);
+  log(`== round ${n}: seeding ${nf.format(ROWS)} rows into ${SOURCES.length} sources`);
   await seed(db);
   const stamp = Date.now().toString(36);
   const configs = BUILDS.map((b) => ferryConfigFile(db.info, dir, `bench-cmp-${b.system}-${stamp}`, b.system));

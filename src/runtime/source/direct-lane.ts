@@ -85,7 +85,10 @@ export class DirectLane implements DirectLoader {
     try {
       const connector = await this.open();
       await connector.ensureTable(target);
-      await connector.apply({ tables: [{ schema: target, truncate: false, upserts: rows, deletes: [], load: true }], offsets: [] });
+      await connector.apply({
+        tables: [{ schema: target, truncate: false, upserts: rows, deletes: [], load: true }],
+        offsets: [],
+      });
       this.o.logger.debug('wrote a snapshot chunk into the target', {
         table,
         rows: rows.length,

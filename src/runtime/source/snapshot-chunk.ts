@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ChangeEvent, ChunkResult, JsonObject, Row, TableSchema } from '../../api/index.js';
+import type { ChangeEvent, ChunkResult, JsonObject, Row, SourceItem, TableSchema } from '../../api/index.js';
 import type { Job } from './snapshot-jobs.js';
 
 /** A chunk whose view was (or is being) read and whose watermark the stream has not passed yet. */
@@ -72,4 +72,25 @@ export function snapshotEvent(schema: TableSchema, row: Row, key: Row, source: J
     snapshot: true,
     source: { ...source },
   };
+}
+
+/** The rows of a chunk with their keys, minus those whose keys (JSON) are in `skip`. */
+export function keptRows(schema: TableSchema, rows: Row[], skip: Set<string>): Array<{ row: Row; key: Row }> {
+  const kept: Array<{ row: Row; key: Row }> = [];
+  for (const row of rows) {
+    const key = keyOf(schema, row);
+    if (!skip.has(JSON.stringify(key))) kept.push({ row, key });
+  }
+  return kept;
+}
+
+/** A chunk's rows as snapshot events, in key order. */
+export function snapshotItems(
+  schema: TableSchema,
+  kept: Array<{ row: Row; key: Row }>,
+  connectorKind: string,
+  tsMs: number,
+): SourceItem[] {
+  const source: JsonObject = { connector: connectorKind };
+  return kept.map(({ row, key }) => ({ type: 'event', event: snapshotEvent(schema, row, key, source, tsMs) }));
 }

@@ -1,10 +1,8 @@
 import type {
   ChangeEvent,
   ChunkReader,
-  JsonObject,
   JsonValue,
   Logger,
-  Row,
   SnapshotProgress,
   SourceItem,
   StoredSourceOffset,
@@ -14,9 +12,10 @@ import { FerryError, tableName } from '../../api/index.js';
 import { abortable, backoffDelay, sleep } from '../retry.js';
 import { backfillKey, missedBackfills } from './backfill-history.js';
 import type { DirectLoader } from './direct-lane.js';
-import { type Chunk, keyOf, newChunk, snapshotEvent } from './snapshot-chunk.js';
+import { type Chunk, keptRows, newChunk, snapshotItems } from './snapshot-chunk.js';
+import { ColumnHistory } from './snapshot-columns.js';
 import { type Job, SnapshotJobs } from './snapshot-jobs.js';
-import { chunkLimit, RecentChanges, rowBytes } from './snapshot-window.js';
+import { chunkLimit, RecentChanges, rowBytes, streamedKeys } from './snapshot-window.js';
 
 export interface SnapshotEngineOptions {
   connectorKind: string;
@@ -60,7 +59,7 @@ export class SnapshotEngine {
   private readonly work: SnapshotJobs;
   private readonly schemas = new Map<string, TableSchema>();
   /** Per table: every column name a published version had (the schema history), see noteSchema. */
-  private readonly everHad = new Map<string, Set<string>>();
+  private readonly history = new ColumnHistory();
   private readonly chunks = new Map<string, Chunk>();
   private readonly recent = new RecentChanges(50_000);
   private readonly startedAt = Date.now();
@@ -81,7 +80,7 @@ export class SnapshotEngine {
   ): void {
     for (const t of tables) {
       this.schemas.set(tableName(t), t);
-      this.remember(t);
+      this.history.remember(t);
     }
     this.work.init(tables, stored, initialSnapshot);
     // Another table under a captured name since the stop: read it as a new table.
@@ -102,7 +101,7 @@ export class SnapshotEngine {
    */
   seedHistory(schemas: readonly TableSchema[], resumed = true): void {
     for (const s of schemas) {
-      this.remember(s);
+      this.history.remember(s);
       this.o.direct?.noteSchema(s);
     }
     if (!resumed) return;
@@ -117,29 +116,6 @@ export class SnapshotEngine {
       this.work.restart(b.table);
     }
     this.wake();
-  }
-
-  private remember(schema: TableSchema): void {
-    const name = tableName(schema);
-    const had = this.everHad.get(name) ?? new Set<string>();
-    for (const c of schema.columns) had.add(c.name);
-    this.everHad.set(name, had);
-  }
-
-  /**
-   * Columns a new version adds back under the name of a column the table had in an earlier
-   * version but not in the last one: the sink kept the dropped column with its old values
-   * (docs/schema-changes.md), so the rows already there must be read again.
-   */
-  private readded(schema: TableSchema): string[] {
-    const name = tableName(schema);
-    const prev = this.schemas.get(name);
-    const had = this.everHad.get(name);
-    if (!prev || !had) return [];
-    const last = new Set(prev.columns.map((c) => c.name));
-    return schema.columns
-      .filter((c) => !last.has(c.name) && c.renamedFrom === undefined && had.has(c.name))
-      .map((c) => c.name);
   }
 
   /** Whether any table is still to read. */
@@ -245,9 +221,9 @@ export class SnapshotEngine {
       prev.incarnation !== schema.incarnation &&
       !schema.renamedFrom &&
       this.work.captured.has(name);
-    const backfill = reborn ? [] : [...new Set([...(added ?? []), ...this.readded(schema)])];
+    const backfill = reborn ? [] : [...new Set([...(added ?? []), ...this.history.readded(schema, prev)])];
     this.schemas.set(name, schema);
-    this.remember(schema);
+    this.history.remember(schema);
     this.o.direct?.noteSchema(schema);
     for (const chunk of this.chunks.values()) {
       if (chunk.table === name && chunk.schema.version !== schema.version) chunk.invalid = true;
@@ -287,27 +263,16 @@ export class SnapshotEngine {
       chunk.settlePlaced('retry');
       return [];
     }
-    const skip = new Set(chunk.changed);
-    if (result.runningTx && result.runningTx.length > 0) {
-      // Transactions running when the view was taken may have been streamed before the chunk was
-      // requested: their rows come from the stream too. If the record of what was streamed then
-      // is gone, the chunk cannot be checked and is read again.
-      const from = this.recent.lookBackFrom(chunk.requestSeq);
-      if (!this.recent.covers(from)) {
-        chunk.settlePlaced('retry');
-        return [];
-      }
-      for (const key of this.recent.keysOf(chunk.table, new Set(result.runningTx), from)) skip.add(key);
+    const skip = streamedKeys(chunk, result, this.recent);
+    if (!skip) {
+      chunk.settlePlaced('retry');
+      return [];
     }
     const job = this.work.jobs.includes(chunk.job) && chunk.job.round === chunk.round ? chunk.job : undefined;
     const rows = result.rows;
     const more = !chunk.job.keys && rows.length >= chunk.limit;
-    const kept: Array<{ row: Row; key: Row }> = [];
-    for (const row of rows) {
-      const key = keyOf(chunk.schema, row);
-      if (!skip.has(JSON.stringify(key))) kept.push({ row, key });
-    }
-    const items: SourceItem[] = [];
+    const kept = keptRows(chunk.schema, rows, skip);
+    let items: SourceItem[] = [];
     // The direct lane writes the chunk into the target here, before the stream moves past its
     // watermark (direct-lane.ts); repairs and chunks it could not write go through Kafka.
     const direct = this.o.direct && !chunk.job.keys ? this.o.direct : undefined;
@@ -320,10 +285,7 @@ export class SnapshotEngine {
     ) {
       this.o.onDirectRows?.(chunk.table, kept.length);
     } else {
-      const source: JsonObject = { connector: this.o.connectorKind };
-      for (const { row, key } of kept) {
-        items.push({ type: 'event', event: snapshotEvent(chunk.schema, row, key, source, this.startedAt) });
-      }
+      items = snapshotItems(chunk.schema, kept, this.o.connectorKind, this.startedAt);
     }
     if (job?.keys) {
       this.work.remove(job);

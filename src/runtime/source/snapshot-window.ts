@@ -1,4 +1,5 @@
-import type { Row } from '../../api/index.js';
+import type { ChunkResult, Row } from '../../api/index.js';
+import type { Chunk } from './snapshot-chunk.js';
 
 /**
  * The last `capacity` row changes the stream passed on (table, key, transaction), so that a chunk
@@ -74,4 +75,20 @@ export function rowBytes(row: Row): number {
 export function chunkLimit(chunkSize: number, chunkBytes: number, avgRowBytes: number | null): number {
   if (avgRowBytes === null) return Math.max(1, Math.min(chunkSize, 256));
   return Math.max(1, Math.min(chunkSize, Math.floor(chunkBytes / Math.max(1, avgRowBytes))));
+}
+
+/**
+ * Keys (JSON) of a placed chunk whose rows come from the stream instead: those the stream changed
+ * since the chunk was requested, and those of transactions still running when its view was taken
+ * (they may have been streamed before the request). null: what was streamed then is no longer
+ * recorded, so the chunk cannot be checked and is read again.
+ */
+export function streamedKeys(chunk: Chunk, result: ChunkResult, recent: RecentChanges): Set<string> | null {
+  const skip = new Set(chunk.changed);
+  if (result.runningTx && result.runningTx.length > 0) {
+    const from = recent.lookBackFrom(chunk.requestSeq);
+    if (!recent.covers(from)) return null;
+    for (const key of recent.keysOf(chunk.table, new Set(result.runningTx), from)) skip.add(key);
+  }
+  return skip;
 }
