@@ -58,19 +58,73 @@ export async function endOffsets(admin: Admin, topic: string): Promise<Map<numbe
 }
 
 export async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = await connectAdmin(kafka);
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function connectAdmin(kafka: Kafka): Promise<Admin> {
   const admin = kafka.admin();
   try {
     await admin.connect();
   } catch (err) {
+    await admin.disconnect().catch(() => undefined);
     throw new FerryError(
       'FERRY_CONNECTION',
       `cannot reach Kafka: ${(err as Error).message}. Check kafka.brokers and that the broker is running.`,
       { cause: err, retriable: true },
     );
   }
-  try {
-    return await fn(admin);
-  } finally {
-    await admin.disconnect();
+  return admin;
+}
+
+/**
+ * One admin client kept connected for calls that repeat (the source's end-offset probe before
+ * every batch that stores a position): connecting a client per call costs a connection and a
+ * metadata round trip each time. A call that fails drops the client; the next call connects a
+ * new one.
+ */
+export class SharedAdmin {
+  private readonly kafka: Kafka;
+  private admin: Promise<Admin> | null = null;
+  private closed = false;
+
+  constructor(kafka: Kafka) {
+    this.kafka = kafka;
+  }
+
+  async use<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
+    if (this.closed) throw new FerryError('FERRY_CONNECTION', 'the Kafka admin client is closed', { retriable: true });
+    let p = this.admin;
+    if (!p) {
+      p = connectAdmin(this.kafka);
+      this.admin = p;
+    }
+    let admin: Admin;
+    try {
+      admin = await p;
+    } catch (err) {
+      if (this.admin === p) this.admin = null;
+      throw err;
+    }
+    try {
+      return await fn(admin);
+    } catch (err) {
+      if (this.admin === p) {
+        this.admin = null;
+        await admin.disconnect().catch(() => undefined);
+      }
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const p = this.admin;
+    this.admin = null;
+    if (p) await p.then((a) => a.disconnect()).catch(() => undefined);
   }
 }
