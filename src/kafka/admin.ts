@@ -84,12 +84,12 @@ async function connectAdmin(kafka: Kafka): Promise<Admin> {
 /**
  * One admin client kept connected for calls that repeat (the source's end-offset probe before
  * every batch that stores a position): connecting a client per call costs a connection and a
- * metadata round trip each time. A call that fails drops the client; the next call connects a
- * new one.
+ * metadata round trip each time. A call that fails retires the client: later calls connect a
+ * new one, and the retired one is disconnected once the calls still using it have ended.
  */
 export class SharedAdmin {
   private readonly kafka: Kafka;
-  private admin: Promise<Admin> | null = null;
+  private current: Lease | null = null;
   private closed = false;
 
   constructor(kafka: Kafka) {
@@ -98,33 +98,43 @@ export class SharedAdmin {
 
   async use<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
     if (this.closed) throw new FerryError('FERRY_CONNECTION', 'the Kafka admin client is closed', { retriable: true });
-    let p = this.admin;
-    if (!p) {
-      p = connectAdmin(this.kafka);
-      this.admin = p;
+    let lease = this.current;
+    if (!lease) {
+      lease = { admin: connectAdmin(this.kafka), users: 0, retired: false };
+      this.current = lease;
     }
-    let admin: Admin;
+    lease.users++;
     try {
-      admin = await p;
+      return await fn(await lease.admin);
     } catch (err) {
-      if (this.admin === p) this.admin = null;
+      lease.retired = true;
+      if (this.current === lease) this.current = null;
       throw err;
-    }
-    try {
-      return await fn(admin);
-    } catch (err) {
-      if (this.admin === p) {
-        this.admin = null;
-        await admin.disconnect().catch(() => undefined);
-      }
-      throw err;
+    } finally {
+      lease.users--;
+      if (lease.retired && lease.users === 0) disconnectLease(lease);
     }
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    const p = this.admin;
-    this.admin = null;
-    if (p) await p.then((a) => a.disconnect()).catch(() => undefined);
+    const lease = this.current;
+    this.current = null;
+    if (lease) {
+      lease.retired = true;
+      await lease.admin.then((a) => a.disconnect()).catch(() => undefined);
+    }
   }
+}
+
+interface Lease {
+  admin: Promise<Admin>;
+  /** Calls using the client now. */
+  users: number;
+  /** A call failed (or the owner closed): no new calls; disconnected when the last one ends. */
+  retired: boolean;
+}
+
+function disconnectLease(lease: Lease): void {
+  lease.admin.then((a) => a.disconnect()).catch(() => undefined);
 }

@@ -43,9 +43,32 @@ describe('SharedAdmin', () => {
         throw new Error('broker gone');
       }),
     ).rejects.toThrow('broker gone');
+    await Promise.resolve();
     expect(made[0]).toEqual({ connects: 1, disconnects: 1 });
     expect(await shared.use((a) => a.listTopics())).toEqual(['a']);
     expect(made).toHaveLength(2);
     expect(made[1]).toEqual({ connects: 1, disconnects: 0 });
+  });
+
+  it('keeps a client that another call is still using connected until that call ends', async () => {
+    const { kafka, made } = fakeKafka();
+    const shared = new SharedAdmin(kafka);
+    let release!: () => void;
+    const slow = shared.use(async (a) => {
+      await new Promise<void>((r) => {
+        release = r;
+      });
+      return a.listTopics();
+    });
+    await expect(
+      shared.use(async () => {
+        throw new Error('not there yet');
+      }),
+    ).rejects.toThrow('not there yet');
+    expect(made[0]).toEqual({ connects: 1, disconnects: 0 });
+    release();
+    expect(await slow).toEqual(['a']);
+    await new Promise((r) => setImmediate(r));
+    expect(made[0]).toEqual({ connects: 1, disconnects: 1 });
   });
 });
