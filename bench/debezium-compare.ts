@@ -316,7 +316,9 @@ async function round(db: Databases, home: ConnectHome, n: number, dir: string): 
   log(`== round ${n}: seeding ${nf.format(ROWS)} rows into ${SOURCES.length} sources`);
   await seed(db);
   const stamp = Date.now().toString(36);
-  const configs = BUILDS.map((b) => ferryConfigFile(db.info, dir, `bench-cmp-${b.system.toLowerCase()}-${stamp}`, b.system));
+  const configs = BUILDS.map((b) =>
+    ferryConfigFile(db.info, dir, `bench-cmp-${b.system.toLowerCase()}-${stamp}`, b.system),
+  );
   const [restPort] = await freePorts(1);
   const connect: ConnectRun = {
     dir: join(dir, `connect-${stamp}`),
