@@ -11,6 +11,7 @@
  * keys changed inside the chunk's window are left out of it, as on the Kafka lane.
  */
 import {
+  isFerryError,
   type KnownRenames,
   type Logger,
   type Row,
@@ -34,6 +35,9 @@ export interface DirectLoader {
   /** Closes the target connection (a later chunk opens it again). */
   close(): Promise<void>;
 }
+
+/** Attempts at a chunk before it goes through Kafka, when the target reports a transient conflict. */
+const DIRECT_ATTEMPTS = 3;
 
 export interface DirectLaneOptions {
   pipeline: string;
@@ -82,35 +86,44 @@ export class DirectLane implements DirectLoader {
     const target = targetSchema(schema, schema.sourceKind ?? this.kind, this.renames, this.o.targetNamespace);
     if (Date.now() < this.pausedUntil) return false;
     const started = performance.now();
-    try {
-      const connector = await this.open();
-      await connector.ensureTable(target);
-      await connector.apply({
-        tables: [{ schema: target, truncate: false, upserts: rows, deletes: [], load: true }],
-        offsets: [],
-      });
-      this.o.logger.debug('wrote a snapshot chunk into the target', {
-        table,
-        rows: rows.length,
-        ms: Math.round(performance.now() - started),
-      });
-    } catch (err) {
-      // Kafka carries the chunk instead: the sink applies it there, retries what is systemic and
-      // dead-letters a row the target rejects for a data reason, as for any event.
-      if (!this.fellBack.has(table)) {
-        this.fellBack.add(table);
-        this.o.logger.warn('a snapshot chunk could not be written into the target directly; it goes through Kafka', {
+    const batch = {
+      tables: [{ schema: target, truncate: false, upserts: rows, deletes: [], load: true }],
+      offsets: [],
+    };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const connector = await this.open();
+        await connector.ensureTable(target);
+        await connector.apply(batch);
+        this.o.logger.debug('wrote a snapshot chunk into the target', {
           table,
           rows: rows.length,
-          error: err instanceof Error ? err.message : String(err),
+          ms: Math.round(performance.now() - started),
         });
+        break;
+      } catch (err) {
+        // A transient conflict with the sink writing the same table (deadlock, lock wait) is
+        // tried again at once; a broken connection is opened again first.
+        const transient = isFerryError(err) && err.retriable;
+        if (transient && err.code === 'FERRY_CONNECTION') await this.reset();
+        if (transient && attempt < DIRECT_ATTEMPTS) continue;
+        // Kafka carries the chunk instead: the sink applies it there, retries what is systemic and
+        // dead-letters a row the target rejects for a data reason, as for any event.
+        if (!this.fellBack.has(table)) {
+          this.fellBack.add(table);
+          this.o.logger.warn('a snapshot chunk could not be written into the target directly; it goes through Kafka', {
+            table,
+            rows: rows.length,
+            error: err instanceof Error ? err.message : String(err),
+          });
+        }
+        // A row the target rejects says nothing of the next chunk; a connection that failed does.
+        if (!isDataError(err)) {
+          this.pausedUntil = Date.now() + (this.o.pauseAfterFailureMs ?? 10_000);
+          await this.reset();
+        }
+        return false;
       }
-      // A row the target rejects says nothing of the next chunk; a connection that failed does.
-      if (!isDataError(err)) {
-        this.pausedUntil = Date.now() + (this.o.pauseAfterFailureMs ?? 10_000);
-        await this.reset();
-      }
-      return false;
     }
     if (this.fellBack.delete(table)) this.o.logger.info('snapshot chunks are written directly again', { table });
     return true;
