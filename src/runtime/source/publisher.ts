@@ -140,7 +140,7 @@ export class SourcePublisher {
         await this.addEvent(seg, item.event);
         return;
       case 'schema':
-        await this.addSchema(seg, item.schema);
+        await this.addSchema(seg, item.schema, item.renamedHere === true);
         return;
       case 'offset':
         seg.checkpoint = item.acknowledge
@@ -162,10 +162,13 @@ export class SourcePublisher {
     }
   }
 
-  private async addSchema(seg: Segment, schema: TableSchema): Promise<void> {
+  private async addSchema(seg: Segment, schema: TableSchema, renamedHere: boolean): Promise<void> {
     await this.ensureTopic(dataTopic(this.o.pipeline, schema.db, schema.table));
     const key = `${schema.db}.${schema.table}@${schema.version}`;
     this.renames.noteSchema(schema, key);
+    // Yielded at the rename itself: its markers go out now (run() sent everything before it).
+    const due = renamedHere ? this.renames.takeDue(schema.db, schema.table) : undefined;
+    if (due) await this.addRenameMarkers(seg, due);
     // Published by this process already (a version that needs a backfill is published again with
     // it, so that a restart still finds the decision: backfill-history.ts).
     const seen = schema.backfill && schema.backfill.length > 0 ? `${key}#backfill` : key;
@@ -179,6 +182,13 @@ export class SourcePublisher {
     seg.bytes += key.length + value.length;
   }
 
+  private async addRenameMarkers(seg: Segment, due: { schema: TableSchema; id: string }): Promise<void> {
+    const markers = await this.renames.markers(due.schema, due.id);
+    seg.messages.push(...markers.messages);
+    seg.bytes += markers.bytes;
+    seg.cut = true;
+  }
+
   private async addEvent(seg: Segment, event: ChangeEvent): Promise<void> {
     const versionKey = `${event.db}.${event.table}@${event.schemaVersion}`;
     if (!this.schemaVersions.has(versionKey)) {
@@ -190,11 +200,7 @@ export class SourcePublisher {
     }
     const topic = dataTopic(this.o.pipeline, event.db, event.table);
     const due = this.renames.takeDue(event.db, event.table);
-    if (due) {
-      const markers = await this.renames.markers(due.schema, due.id);
-      seg.messages.push(...markers.messages);
-      seg.bytes += markers.bytes;
-    }
+    if (due) await this.addRenameMarkers(seg, due);
     const key = keyJson(event);
     const value = encodeEnvelope(event, this.o.pipeline);
     seg.events.push(event);

@@ -30,9 +30,10 @@ export class RenameMarkers {
 
   /** A schema goes out (`key`: its `db.table@version`): a rename without markers yet gets them due. */
   noteSchema(schema: TableSchema, key: string): void {
-    // The markers go out with the renamed table's first event: by then every event of the old
-    // table before the rename is published (a PostgreSQL table renamed while the source was
-    // stopped is announced at start, before the stream replays the old table's last events).
+    // The markers go out with the renamed table's first event, or with the schema itself when the
+    // connector yields it at the rename (renamedHere): by then every event of the old table before
+    // the rename is published (a PostgreSQL table renamed while the source was stopped is
+    // announced at start, before the stream replays the old table's last events).
     if (this.renameWithoutMarkers(schema)) {
       this.renamesMarked.add(`${tableName(schema.renamedFrom!)}\u0000${tableName(schema)}`);
       this.markersDue.set(tableName(schema), { schema, id: key });
@@ -43,6 +44,7 @@ export class RenameMarkers {
 
   /** Whether the item's markers must go out first (everything before them must be in Kafka then). */
   dueBefore(item: QueueItem): boolean {
+    if (item.kind === 'schema') return item.renamedHere === true && this.renameWithoutMarkers(item.schema);
     return item.kind === 'event' && this.markersDue.has(`${item.event.db}.${item.event.table}`);
   }
 
