@@ -41,11 +41,6 @@ export class SqlSinkCore<C, Col extends TargetColumn, W extends WantedType, P> {
   /** Schema versions prepared already. */
   private readonly ensured = new Set<string>();
   private readonly renames = new RenameHistory();
-  /**
-   * Target tables (by name) that this process knows hold another table than the one renamed away
-   * from their name (prepared for a version of the new table): never the old table's.
-   */
-  private readonly newUnderOldName = new Set<string>();
   /** Extra sessions of parallel apply, and those not applying now. */
   private readonly lanes = new Set<SqlSession<C>>();
   private readonly idleLanes: SqlSession<C>[] = [];
@@ -79,18 +74,14 @@ export class SqlSinkCore<C, Col extends TargetColumn, W extends WantedType, P> {
         // Events written before a RENAME TABLE / RENAME COLUMN go where the target now has their data.
         let id: TableId = schema;
         const renamed = this.renames.renamedTable(schema);
-        const dest = { ...schema, ...(renamed ?? {}) };
-        const away = createTables ? this.renames.movedAway(dest, schema.version) : null;
-        if (away) {
+        if (createTables) {
           // Another table had the name these events go to and was renamed away (a lagging sink:
           // RENAME TABLE a TO b then a new a; RENAME TABLE x TO z, y TO x): until that rename
           // reached the target, the target's table of that name is the one renamed away.
-          const to = { ...schema, ...away };
-          if (
-            !this.newUnderOldName.has(tableKey(dest.db, dest.table)) &&
-            (await dialect.describe(c, dest)) &&
-            !(await dialect.describe(c, to))
-          ) {
+          const dest = { ...schema, ...(renamed ?? {}) };
+          const away = this.renames.movedAway(dest, schema.version);
+          const to = away ? { ...schema, ...away } : null;
+          if (to && (await dialect.describe(c, dest)) && !(await dialect.describe(c, to))) {
             await dialect.renameTable(c, dest, to);
             this.o.logger()?.info('renamed the target table (another table has its old name)', {
               from: `${dest.db}.${dest.table}`,
@@ -102,31 +93,14 @@ export class SqlSinkCore<C, Col extends TargetColumn, W extends WantedType, P> {
             if (moved) this.tables.set(tableKey(to.db, to.table), moved);
           }
         }
-        // (Once the renamed table is there, also when a new table has the old name meanwhile; and
-        // when the target has neither, the table is created under its new name: the old one may
-        // be another table's by now, RENAME TABLE x TO z, y TO x.)
-        if (
-          renamed &&
-          ((await dialect.describe(c, { ...schema, ...renamed })) ||
-            this.newUnderOldName.has(tableKey(schema.db, schema.table)) ||
-            !(await dialect.describe(c, schema)))
-        ) {
-          id = renamed;
-        }
+        // (Once the renamed table is there, also when a new table has the old name meanwhile.)
+        if (renamed && (await dialect.describe(c, { ...schema, ...renamed }))) id = renamed;
         const before = await dialect.describe(c, { ...schema, ...id });
         const mapping = this.renames.map(schema, id, (n) => before?.columns.has(n) ?? false);
-        const from = schema.renamedFrom;
-        const table = await prepareTable(dialect, c, mapping.schema, {
-          createTables,
-          logger: this.o.logger(),
-          // A table of the old name known to be another one is not the one to rename.
-          renameFrom: !from || !this.newUnderOldName.has(tableKey(from.db, from.table)),
-        });
-        if (away && mapping.schema.db === dest.db && mapping.schema.table === dest.table) {
-          this.newUnderOldName.add(tableKey(dest.db, dest.table));
-        }
+        const table = await prepareTable(dialect, c, mapping.schema, { createTables, logger: this.o.logger() });
         // The old name's entry goes once no table has that name: a table created under it since
         // (another table, moved out of the way above) keeps its own.
+        const from = schema.renamedFrom;
         const fromGone = from ? !(await dialect.describe(c, { ...schema, db: from.db, table: from.table })) : false;
         return { table, mapping, fromGone };
       },

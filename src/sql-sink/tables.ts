@@ -15,8 +15,6 @@ import type { SqlSinkDialect, TargetColumn, TargetTable, WantedType } from './di
 export interface PrepareTableOptions {
   createTables: boolean;
   logger: Logger | null;
-  /** false: a renamed table's version does not rename the table of its old name (another table has it). */
-  renameFrom?: boolean;
 }
 
 const nameOf = (schema: TableSchema): string => `${schema.db}.${schema.table}`;
@@ -45,7 +43,7 @@ export async function prepareTable<C, Col extends TargetColumn, W extends Wanted
   o: PrepareTableOptions,
 ): Promise<TargetTable<Col>> {
   let current = await d.describe(c, schema);
-  if (!current && schema.renamedFrom && o.createTables && o.renameFrom !== false) {
+  if (!current && schema.renamedFrom && o.createTables) {
     const from = { ...schema, db: schema.renamedFrom.db, table: schema.renamedFrom.table };
     if (await d.describe(c, from)) {
       await d.renameTable(c, from, schema);
