@@ -88,4 +88,76 @@ describe('SourceRuntime: RENAME TABLE while the sink lags', () => {
     expect(firstEvent).toBe(3);
     expect(records.length).toBe(5);
   });
+
+  const renamedB = () => {
+    const { version: _v, ...shape } = table('b');
+    return withVersion({ ...shape, renamedFrom: { db: 'app', table: 'a' } });
+  };
+  const markersOf = (kafka: FakeKafka) =>
+    (kafka.topics.get('p.app.b')?.records ?? []).filter((r) => parseRenameMarker(r.value === null ? null : r.value));
+  const storedAt = (kafka: FakeKafka, i: number) =>
+    kafka.sends.findIndex((batch) =>
+      batch.some((m) => m.topic === 'p.__offsets' && JSON.parse(String(m.value)).position?.i === i),
+    );
+
+  // Regression "MySQL: the renamed table's schema and markers went out only with its first row change".
+  it('publishes the markers with a schema yielded at the rename, with no event of the renamed table, before the position after the rename is stored', async () => {
+    const a = table('a');
+    const b = renamedB();
+    const kafka = new FakeKafka();
+    const src = new FakeConnector([a]);
+    const rt = fakeSourceRuntime(kafka, src, { snapshot: 'never', partitions: 2 });
+    const running = rt.run();
+    src.commit(change(a, 'c', 1, 'x'), change(a, 'c', 2, 'y'), change(a, 'c', 3, 'z'));
+    src.append({ type: 'schema', schema: b, renamedHere: true });
+    src.append({ type: 'checkpoint', position: { i: 6 } });
+    await waitFor(() => rt.storedOffset()?.position['i'] === 6);
+    await rt.stop();
+    await running;
+    const old = kafka.topics.get('p.app.a')!.records;
+    const ends = {
+      '0': String(old.filter((r) => r.partition === 0).length),
+      '1': String(old.filter((r) => r.partition === 1).length),
+    };
+    const markers = markersOf(kafka);
+    expect(markers.map((r) => r.partition).sort()).toEqual([0, 1]);
+    for (const r of markers) expect(parseRenameMarker(r.value)?.ends).toEqual(ends);
+    const markerSend = kafka.sends.findIndex((batch) => batch.some((m) => m.topic === 'p.app.b'));
+    expect(markerSend).toBeGreaterThan(kafka.sends.findIndex((batch) => batch.some((m) => m.topic === 'p.app.a')));
+    expect(markerSend).toBeLessThan(storedAt(kafka, 6));
+  });
+
+  // Regression "the markers were never sent when the source stopped between the RENAME and the renamed table's first event".
+  it('a source stopped before Kafka acknowledged them stores no position past the rename, and publishes them on the next start', async () => {
+    const a = table('a');
+    const b = renamedB();
+    const kafka = new FakeKafka();
+    const src = new FakeConnector([a]);
+    const first = fakeSourceRuntime(kafka, src, { snapshot: 'never', partitions: 2, stopTimeoutMs: 2000 });
+    const running = first.run().catch(() => undefined);
+    src.commit(change(a, 'c', 1, 'x'), change(a, 'c', 2, 'y'));
+    await waitFor(() => first.storedOffset()?.position['i'] === 3);
+    kafka.failRetriable = Number.POSITIVE_INFINITY;
+    const calls = kafka.sendCalls;
+    src.append({ type: 'schema', schema: b, renamedHere: true });
+    src.append({ type: 'checkpoint', position: { i: 5 } });
+    await waitFor(() => kafka.sendCalls > calls);
+    await first.stop().catch(() => undefined);
+    await running;
+    expect(first.storedOffset()?.position['i']).toBe(3);
+    expect(markersOf(kafka)).toHaveLength(0);
+
+    kafka.failRetriable = 0;
+    const again = fakeSourceRuntime(kafka, src, { snapshot: 'never', partitions: 2 });
+    const running2 = again.run();
+    await waitFor(() => again.storedOffset()?.position['i'] === 5);
+    await again.stop();
+    await running2;
+    expect(
+      markersOf(kafka)
+        .map((r) => r.partition)
+        .sort(),
+    ).toEqual([0, 1]);
+    expect(kafka.sends.findIndex((batch) => batch.some((m) => m.topic === 'p.app.b'))).toBeLessThan(storedAt(kafka, 5));
+  });
 });

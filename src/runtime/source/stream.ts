@@ -216,6 +216,7 @@ function toQueueItems(item: SourceItem, o: StreamLoopOptions): QueueItem[] {
         {
           kind: 'schema',
           schema: item.backfill && item.backfill.length > 0 ? { ...item.schema, backfill: item.backfill } : item.schema,
+          ...(item.renamedHere ? { renamedHere: true as const } : {}),
         },
       ];
     case 'checkpoint': {
