@@ -25,7 +25,7 @@ import {
   sum,
 } from '../helpers/cli.js';
 import { deadLetterCount, dropPgSlot, readDeadLetters } from '../helpers/e2e.js';
-import { events, readEnvelopes, sandboxKafka } from '../helpers/kafka.js';
+import { events, readEnvelopes, sandboxKafka, storedOffset } from '../helpers/kafka.js';
 import { mysqlRoot, pgFerry, pgSuper, uniqueName } from '../helpers/sandbox.js';
 import { type SnapshotPipeline, statusJson, withLog, writeSnapshotPipeline } from '../helpers/snapshot-pipeline.js';
 
@@ -211,8 +211,8 @@ describe.each([
       targetSchema: app.targetSchema,
       sink: app.sink,
       metricsPort: port,
-      // Small chunks: the copy takes dozens of them, so the kill below lands in its middle.
-      chunkSize: 100,
+      // Tiny chunks: the copy takes hundreds of them, so the kill below lands in its middle.
+      chunkSize: 20,
       parallelism: 1,
       snapshotTransport: 'direct',
     });
@@ -231,7 +231,7 @@ describe.each([
         'the direct copy to be under way',
         async () => {
           rows = await metric(port, 'ferry_snapshot_rows_total').catch(() => 0);
-          return rows >= 200;
+          return rows >= 100;
         },
         120_000,
         20,
@@ -240,6 +240,8 @@ describe.each([
     });
     await ferry.stop('SIGKILL');
     expect(copied).toBeLessThan(ROWS);
+    // The stored progress says the copy is unfinished: the restart has rows left to write.
+    expect((await storedOffset(kafka, name))?.phase).toBe('snapshot');
     ferry = startFerry(['run', '-c', p.file, '--no-progress'], p.env);
     running.push(ferry);
     await withLog(ferry, () =>
