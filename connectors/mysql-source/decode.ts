@@ -149,24 +149,18 @@ export class BinlogDecoder {
     }
   }
 
-  /**
-   * After a DDL statement and the schema re-read: new schema versions, then the versions of the
-   * tables it renamed (`renamed`, TableRegistry.renamedAtDdl, announced already), then its
-   * checkpoint.
-   */
+  /** After a DDL statement and the schema re-read: new schema versions, then its checkpoint. */
   afterDdl(
     ev: { nextPosition: number; timestamp: number },
     changed: TableSchema[],
     backfills?: Map<TableSchema, string[]>,
-    renamed: SourceItem[] = [],
   ): SourceItem[] {
     for (const schema of changed) this.o.registry.announce(schema);
     const items: SourceItem[] = changed.map((schema) => {
       const backfill = backfills?.get(schema);
       return backfill ? { type: 'schema', schema, backfill } : { type: 'schema', schema };
     });
-    items.push(...renamed);
-    if (items.length > 0 && this.txn) this.txn.captured = true;
+    if (changed.length > 0 && this.txn) this.txn.captured = true;
     return [...items, ...this.commit(ev.nextPosition, ev.timestamp)];
   }
 

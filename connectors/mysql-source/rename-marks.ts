@@ -40,8 +40,6 @@ export class RenameMarks {
   private readonly incarnations = new Map<string, string>();
   /** The last shape of each table in binlog order. */
   private readonly last = new Map<string, TableSchema>();
-  /** Tables whose last shape is a seed (information_schema as read), not one of a row event. */
-  private readonly seeded = new Set<string>();
   /**
    * Per table: the entry its events use while their shape stays the same. A marked schema stays in
    * use for every event of that shape, not only the first: the sink may apply a later event (from
@@ -63,10 +61,8 @@ export class RenameMarks {
     for (const t of renames.tables) {
       this.incarnations.delete(lc(t.to));
       this.incarnations.set(lc(t.from), at);
-      // Events of either name from now on are of another table than the shape held for it.
-      for (const name of [...this.held.keys()]) {
-        if (name.toLowerCase() === lc(t.from) || name.toLowerCase() === lc(t.to)) this.held.delete(name);
-      }
+      // Events of the old name from now on are of another table: not the shape held for the old one.
+      for (const name of [...this.held.keys()]) if (name.toLowerCase() === lc(t.from)) this.held.delete(name);
     }
   }
 
@@ -93,95 +89,19 @@ export class RenameMarks {
       if (incarnation === null) this.incarnations.delete(name);
       else this.incarnations.set(name, incarnation);
     }
-    // A table renamed before `start` keeps its marks in later versions, as in the process that
-    // read the RENAME: the sink must not take it for a new table.
-    const lastOf = new Map<string, TableSchema>();
-    for (const s of history) lastOf.set(nameOf(s), s);
-    for (const [name, s] of lastOf) {
-      if (!s.renamedFrom || s.renamedAt === undefined || (start !== undefined && !atOrBefore(s.renamedAt, start))) {
-        continue;
-      }
-      const columns = new Map<string, string>();
-      for (const c of s.columns) if (c.renamedFrom !== undefined) columns.set(c.name, c.renamedFrom);
-      this.carried.set(name, { columns, table: s.renamedFrom, at: s.renamedAt });
-    }
   }
 
-  /**
-   * `schema` with the marks of a rename it carries (a renamed table), else with the incarnation of
-   * its name if a RENAME freed that name (else as it is).
-   */
+  /** `schema` with the incarnation of its name, if a RENAME freed that name (else as it is). */
   incarnate(schema: TableSchema): TableSchema {
-    if (this.carried.get(nameOf(schema))?.table && !schema.renamedFrom) return this.withMarks(schema);
     const incarnation = this.incarnations.get(lc(schema));
     if (incarnation === undefined || schema.renamedFrom || schema.incarnation !== undefined) return schema;
     const { version: _v, ...rest } = schema;
     return withVersion({ ...rest, incarnation });
   }
 
-  /**
-   * The version of `now` (a table as information_schema shows it) renamed from `from` by a RENAME
-   * just noted, judged at the RENAME itself, where the stream is: the shape the old table's last row
-   * event had (else `now`'s) under the new name, with `renamedFrom`,
-   * `renamedAt` and the column marks it carries. The pending rename is taken: the renamed table's
-   * row events keep these marks (docs/schema-changes.md). Null when no such rename is pending, or
-   * when the old name is itself the target of a rename of this statement not judged yet (a swap
-   * through a third name, judged at the row events as before).
-   */
-  renamedNow(from: TableId, now: TableSchema): TableSchema | null {
-    const at = this.tables.findIndex((r) => lc(r.from) === lc(from) && lc(r.to) === lc(now));
-    const pending = this.tables[at];
-    if (!pending) return null;
-    const fromName = nameOf(pending.from);
-    // Information_schema read before (a seed) may show another table under the old name, when the
-    // binlog is read again after a table was created under it: the renamed table as read is closer.
-    let old = this.seeded.has(fromName) ? undefined : this.last.get(fromName);
-    if (!old) {
-      if (this.tables.slice(0, at).some((r) => lc(r.to) === lc(from))) return null;
-      old = relabel(now, pending.from);
-      this.last.set(fromName, old);
-    }
-    this.held.delete(nameOf(now));
-    const renamed = this.marked({ schema: relabel(old, now), info: [] }).schema;
-    // Column renames still pending for the old name are the renamed table's now.
-    for (let i = 0; i < this.columns.length; i++) {
-      const c = this.columns[i]!;
-      if (lc(c.table) === lc(from)) this.columns[i] = { ...c, table: { db: now.db, table: now.table } };
-    }
-    return renamed;
-  }
-
-  /**
-   * `schema` with the marks of its table as they stand (the table rename it carries, its carried
-   * column renames and those pending that it shows), without judging it as a row event's shape.
-   */
-  withMarks(schema: TableSchema): TableSchema {
-    const name = nameOf(schema);
-    const carried = this.carried.get(name);
-    const prev = this.last.get(name);
-    const names = new Set(schema.columns.map((c) => c.name));
-    const marks = new Map([...(carried?.columns ?? [])].filter(([to, from]) => names.has(to) && !names.has(from)));
-    for (const r of this.columns) {
-      if (lc(r.table) !== name.toLowerCase() || !prev) continue;
-      const was = prev.columns.some((c) => c.name === r.from);
-      if (was && names.has(r.to) && !names.has(r.from) && !prev.columns.some((c) => c.name === r.to)) {
-        marks.set(r.to, r.from);
-      }
-    }
-    const { version: _v, incarnation: _i, renamedFrom: _f, renamedAt: _a, ...rest } = schema;
-    return withVersion({
-      ...rest,
-      columns: schema.columns.map((c) => (marks.has(c.name) ? { ...c, renamedFrom: marks.get(c.name)! } : c)),
-      ...(carried?.table ? { renamedFrom: carried.table } : {}),
-      ...(carried?.table && carried.at !== undefined ? { renamedAt: carried.at } : {}),
-    });
-  }
-
   /** A shape to compare the next event of a table with, when none was seen yet. */
   seed(schema: TableSchema): void {
-    if (this.last.has(nameOf(schema))) return;
-    this.last.set(nameOf(schema), schema);
-    this.seeded.add(nameOf(schema));
+    if (!this.last.has(nameOf(schema))) this.last.set(nameOf(schema), schema);
   }
 
   /** `entry`, the shape of a row event, with the marks pending renames explain. */
@@ -208,7 +128,6 @@ export class RenameMarks {
       prev = this.last.get(nameOf(t.from));
     }
     this.last.set(name, schema);
-    this.seeded.delete(name);
     if (renamedFrom) {
       this.last.delete(nameOf(renamedFrom));
       this.drop(this.tables, (r) => nameOf(r.from) === nameOf(renamedFrom!));
@@ -267,15 +186,4 @@ export class RenameMarks {
   private drop<T>(list: T[], match: (x: T) => boolean): void {
     for (let i = list.length - 1; i >= 0; i--) if (match(list[i]!)) list.splice(i, 1);
   }
-}
-
-/** `schema`, unmarked, under the name of `to`. */
-function relabel(schema: TableSchema, to: TableId): TableSchema {
-  const { version: _v, incarnation: _i, renamedFrom: _f, renamedAt: _a, ...rest } = schema;
-  return withVersion({
-    ...rest,
-    db: to.db,
-    table: to.table,
-    columns: rest.columns.map(({ renamedFrom: _r, ...c }) => c),
-  });
 }

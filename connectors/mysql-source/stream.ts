@@ -6,7 +6,6 @@ import {
   type SourceItem,
   type SourcePosition,
   type TableSchema,
-  tableName,
 } from '../../src/api/index.js';
 import { backfillColumns, previousSchema } from './backfill.js';
 import { readBinlog } from './binlog.js';
@@ -85,28 +84,12 @@ export async function* streamMysql(
           const read = relevant ? await readAfterDdl(conn, ctx, registry.all(), ev.query, renames) : null;
           registry.noteRenames(renames, `${decoder.position().file}:${ev.nextPosition}`);
           const before = new Map(registry.all().map((t) => [`${t.schema.db}.${t.schema.table}`, t.schema]));
-          let changed = read ? registry.replace(read.tables, read.problems) : [];
+          const changed = read ? registry.replace(read.tables, read.problems) : [];
           const backfills = new Map<TableSchema, string[]>();
           for (const s of changed) {
             const now = read?.tables.find((t) => t.schema === s);
             const cols = now ? backfillColumns(previousSchema(before, s, renames), now, renames) : [];
             if (cols.length > 0) backfills.set(s, cols);
-          }
-          // The renamed tables' versions go out here, at the RENAME, with its markers (not with
-          // their first row change): a table created under an old name afterwards comes after them.
-          const renamed: SourceItem[] = [];
-          for (const r of read ? registry.renamedAtDdl(renames) : []) {
-            const plain = changed.find((s) => `${s.db}.${s.table}` === r.table);
-            changed = changed.filter((s) => s !== plain);
-            const backfill = plain ? backfills.get(plain) : undefined;
-            renamed.push({ type: 'schema', schema: r.renamed, renamedHere: true });
-            const last = r.now ?? r.renamed;
-            if (r.now || backfill) renamed.push({ type: 'schema', schema: last, ...(backfill ? { backfill } : {}) });
-            ctx.logger.info('table renamed', {
-              from: tableName(r.renamed.renamedFrom!),
-              table: r.table,
-              ddl: ev.query,
-            });
           }
           for (const s of changed) {
             ctx.logger.info('table schema changed', { table: `${s.db}.${s.table}`, version: s.version, ddl: ev.query });
@@ -118,7 +101,7 @@ export async function* streamMysql(
               table,
             });
           }
-          yield* decoder.afterDdl(ev, changed, backfills, renamed);
+          yield* decoder.afterDdl(ev, changed, backfills);
         }
       }
     } finally {

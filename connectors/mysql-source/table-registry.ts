@@ -1,4 +1,4 @@
-import { FerryError, isTableCaptured, type TableFilter, type TableSchema } from '../../src/api/index.js';
+import { FerryError, type TableFilter, type TableSchema } from '../../src/api/index.js';
 import type { DdlRenames } from './ddl-renames.js';
 import { RenameMarks } from './rename-marks.js';
 import { buildTableSchema, type CapturedTable, type TableProblem } from './schema.js';
@@ -61,31 +61,6 @@ export class TableRegistry {
   /** The renames of a DDL statement just read at `at` (`file:pos`; applied to the next row events, see RenameMarks). */
   noteRenames(renames: DdlRenames, at?: string): void {
     this.marks.note(renames, at);
-  }
-
-  /**
-   * The versions of the tables that a RENAME just noted (and read by replace()) renamed, judged at
-   * the RENAME itself, in statement order (docs/schema-changes.md): per captured table renamed from
-   * a captured one and found by the read, `renamed`, its version renamed from the old name with the
-   * shape the old table had there (RenameMarks.renamedNow), and `now`, the table as read, with the
-   * same marks, when its shape differs (an ALTER … RENAME that changed columns too, or a later DDL
-   * the read shows already). Each is marked as published.
-   */
-  renamedAtDdl(renames: DdlRenames): Array<{ table: string; renamed: TableSchema; now?: TableSchema }> {
-    const out: Array<{ table: string; renamed: TableSchema; now?: TableSchema }> = [];
-    for (const r of renames.tables) {
-      if (!isTableCaptured(this.filter, r.from) || !isTableCaptured(this.filter, r.to)) continue;
-      const entry = this.get(r.to.db, r.to.table);
-      if (!entry) continue;
-      const renamed = this.marks.renamedNow(r.from, entry.schema);
-      if (!renamed) continue;
-      this.announce(renamed);
-      const now = this.marks.withMarks(entry.schema);
-      const differs = now.version !== renamed.version;
-      if (differs) this.announce(now);
-      out.push({ table: `${entry.schema.db}.${entry.schema.table}`, renamed, ...(differs ? { now } : {}) });
-    }
-    return out;
   }
 
   /** What the schema history says of table names freed by a RENAME before `start` (RenameMarks). */

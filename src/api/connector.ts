@@ -64,14 +64,7 @@ export interface SnapshotSession {
  */
 export type SourceItem =
   | { type: 'event'; event: ChangeEvent }
-  /**
-   * `renamedHere`: a renamed table's version (renamedFrom) yielded at the rename itself, in stream
-   * order (MySQL/MariaDB: at the RENAME's query event): every event of the old table before the
-   * rename was yielded before it. Its rename markers go out with it, not with the renamed table's
-   * first event (docs/schema-changes.md#rename-table-and-a-lagging-sink); a checkpoint after it is
-   * stored only once Kafka acknowledged both.
-   */
-  | { type: 'schema'; schema: TableSchema; backfill?: string[]; renamedHere?: true }
+  | { type: 'schema'; schema: TableSchema; backfill?: string[] }
   | { type: 'checkpoint'; position: SourcePosition; commitTsMs?: number }
   /**
    * The high watermark of snapshot chunk `id` (ChunkReader.readChunk): every change committed

@@ -133,10 +133,9 @@ export interface KnownRenames {
   /**
    * RENAME TABLE: `versions` are the schema versions published under the old name before the
    * rename; only events of those versions belong to the renamed table (a table created later
-   * under the old name is its own table). `version`: the renamed table's version that announced
-   * the rename (a later rename of the new name takes the table along only if it follows it).
+   * under the old name is its own table).
    */
-  tables?: Array<{ from: TableId; to: TableId; versions: string[]; version?: string }>;
+  tables?: Array<{ from: TableId; to: TableId; versions: string[] }>;
 }
 
 /**
@@ -159,7 +158,7 @@ export function renamesOf(schemas: Iterable<TableSchema>): KnownRenames {
     if (from && (from.db !== s.db || from.table !== s.table)) {
       const versions = [...(versionsOf.get(tableName(from)) ?? [])];
       add(JSON.stringify(['t', from, to]), () =>
-        out.tables!.push({ from: { db: from.db, table: from.table }, to, versions, version: s.version }),
+        out.tables!.push({ from: { db: from.db, table: from.table }, to, versions }),
       );
     }
     const own = versionsOf.get(tableName(s)) ?? [];

@@ -74,27 +74,26 @@ export class SqlSinkCore<C, Col extends TargetColumn, W extends WantedType, P> {
         // Events written before a RENAME TABLE / RENAME COLUMN go where the target now has their data.
         let id: TableId = schema;
         const renamed = this.renames.renamedTable(schema);
-        if (createTables) {
-          // Another table had the name these events go to and was renamed away (a lagging sink:
-          // RENAME TABLE a TO b then a new a; RENAME TABLE x TO z, y TO x): until that rename
-          // reached the target, the target's table of that name is the one renamed away.
-          const dest = { ...schema, ...(renamed ?? {}) };
-          const away = this.renames.movedAway(dest, schema.version);
+        // (Once the renamed table is there, also when a new table has the old name meanwhile.)
+        if (renamed && (await dialect.describe(c, { ...schema, ...renamed }))) {
+          id = renamed;
+        } else if (!renamed && !schema.renamedFrom && createTables) {
+          // Another table under the name of a renamed one (its own versions): until the rename
+          // reached the target (a lagging sink), the target's table of that name is the renamed one.
+          const away = this.renames.renamedTable({ db: schema.db, table: schema.table });
           const to = away ? { ...schema, ...away } : null;
-          if (to && (await dialect.describe(c, dest)) && !(await dialect.describe(c, to))) {
-            await dialect.renameTable(c, dest, to);
-            this.o.logger()?.info('renamed the target table (another table has its old name)', {
-              from: `${dest.db}.${dest.table}`,
+          if (to && (await dialect.describe(c, schema)) && !(await dialect.describe(c, to))) {
+            await dialect.renameTable(c, schema, to);
+            this.o.logger()?.info('renamed the target table (a new table has its old name)', {
+              from: `${schema.db}.${schema.table}`,
               to: `${to.db}.${to.table}`,
             });
-            this.tables.delete(tableKey(dest.db, dest.table));
+            this.tables.delete(tableKey(schema.db, schema.table));
             // Events of the renamed table still on their way go there now.
             const moved = await dialect.describe(c, to);
             if (moved) this.tables.set(tableKey(to.db, to.table), moved);
           }
         }
-        // (Once the renamed table is there, also when a new table has the old name meanwhile.)
-        if (renamed && (await dialect.describe(c, { ...schema, ...renamed }))) id = renamed;
         const before = await dialect.describe(c, { ...schema, ...id });
         const mapping = this.renames.map(schema, id, (n) => before?.columns.has(n) ?? false);
         const table = await prepareTable(dialect, c, mapping.schema, { createTables, logger: this.o.logger() });

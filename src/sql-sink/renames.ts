@@ -28,7 +28,7 @@ export class RenameHistory {
    * Old table -> the table it was renamed to; `versions`: the schema versions of the old table
    * (from the schema history), undefined when only this process saw the rename (any version).
    */
-  private readonly tables = new Map<string, { to: TableId; versions?: Set<string>; version?: string }>();
+  private readonly tables = new Map<string, { to: TableId; versions?: Set<string> }>();
   /** Per table (current name): old column name -> new name. */
   private readonly columns = new Map<string, Map<string, string>>();
 
@@ -37,24 +37,19 @@ export class RenameHistory {
     for (const c of schema.knownRenames?.columns ?? []) this.recordColumn(c.table, c.from, c.to);
     for (const t of schema.knownRenames?.tables ?? []) {
       // No version known under the old name (none published before the rename): any version moves.
-      this.recordTable(t.from, t.to, t.versions.length > 0 ? new Set(t.versions) : undefined, t.version);
+      this.recordTable(t.from, t.to, t.versions.length > 0 ? new Set(t.versions) : undefined);
     }
-    if (schema.renamedFrom && !this.tables.has(idKey(schema.renamedFrom)))
-      this.recordTable(schema.renamedFrom, schema, undefined, schema.version);
+    if (schema.renamedFrom && !this.tables.has(idKey(schema.renamedFrom))) this.recordTable(schema.renamedFrom, schema);
     for (const col of schema.columns) {
       if (col.renamedFrom !== undefined) this.recordColumn(schema, col.renamedFrom, col.name);
     }
   }
 
-  private recordTable(from: TableId, to: TableId, versions?: Set<string>, version?: string): void {
+  private recordTable(from: TableId, to: TableId, versions?: Set<string>): void {
     const fromKey = idKey(from);
     const key = idKey(to);
     if (fromKey === key) return;
-    this.tables.set(fromKey, {
-      to: { db: to.db, table: to.table },
-      ...(versions ? { versions } : {}),
-      ...(version === undefined ? {} : { version }),
-    });
+    this.tables.set(fromKey, { to: { db: to.db, table: to.table }, ...(versions ? { versions } : {}) });
     const old = this.columns.get(fromKey);
     if (old) this.columns.set(key, new Map([...old, ...(this.columns.get(key) ?? [])]));
   }
@@ -79,26 +74,13 @@ export class RenameHistory {
     const first = this.tables.get(idKey(t));
     if (!first) return null;
     if (first.versions && t.version !== undefined && !first.versions.has(t.version)) return null;
-    let cur = first;
+    let cur = first.to;
     for (let i = 0; i < 100; i++) {
-      const next = this.tables.get(idKey(cur.to));
-      // A later rename of the new name takes the table along only if it renamed that table (its
-      // versions hold the one that announced the rename), not another one given the name after.
-      if (!next || (next.versions && cur.version !== undefined && !next.versions.has(cur.version))) return cur.to;
-      cur = next;
+      const next = this.tables.get(idKey(cur));
+      if (!next) return cur;
+      cur = next.to;
     }
-    return cur.to;
-  }
-
-  /**
-   * Where the table that had the name `t` went by a RENAME TABLE, when events of `version` belong
-   * to another table under that name (not a version published under it before the rename); else
-   * null. Only known from the schema history (knownRenames).
-   */
-  movedAway(t: TableId, version: string): TableId | null {
-    const e = this.tables.get(idKey(t));
-    if (!e?.versions || e.versions.has(version)) return null;
-    return this.renamedTable({ db: t.db, table: t.table });
+    return cur;
   }
 
   /**

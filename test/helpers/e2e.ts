@@ -37,8 +37,6 @@ export interface RouteSpec {
   metaDatabase?: string;
   partitions?: number;
   batchSize?: number;
-  /** sink.consistency (default row). */
-  consistency?: 'row' | 'transaction';
 }
 
 function withPath(url: string, path: string): string {
@@ -69,7 +67,6 @@ export function routeConfig(spec: RouteSpec): PipelineConfig {
         url: sinkUrl,
         batchSize: spec.batchSize ?? 500,
         lingerMs: 20,
-        ...(spec.consistency ? { consistency: spec.consistency } : {}),
         maxRetries: 0,
         ...(spec.targetNamespace ? { [spec.sink === 'postgres' ? 'schema' : 'database']: spec.targetNamespace } : {}),
       },
@@ -343,44 +340,4 @@ export async function dropPgSlot(config: PipelineConfig): Promise<void> {
   } finally {
     await db.end();
   }
-}
-
-/** A route whose source starts now and whose sink starts later (`startSink`), as one handle. */
-export interface LaggingRoute extends RunningPipeline {
-  startSink(): void;
-  stopSource(): Promise<void>;
-  startSource(): void;
-}
-
-export function startLaggingRoute(prefix: string, spec: Omit<RouteSpec, 'name'>): LaggingRoute {
-  // Small batches: the old topic's events take several batches, so a new-topic event could overtake them.
-  const config: PipelineConfig = routeConfig({ name: uniqueName(prefix).replace(/_/g, '-'), batchSize: 50, ...spec });
-  let source = startPipeline(config, { source: true, sink: false });
-  let sink: RunningPipeline | null = null;
-  return {
-    config,
-    get pipeline() {
-      return source.pipeline;
-    },
-    get metrics() {
-      return source.metrics;
-    },
-    get done() {
-      return Promise.all([source.done, sink?.done]).then(() => undefined);
-    },
-    get failure() {
-      return source.failure ?? sink?.failure ?? null;
-    },
-    logs: () => [...source.logs(), ...(sink?.logs() ?? [])],
-    startSink() {
-      sink ??= startPipeline(config, { source: false, sink: true });
-    },
-    stopSource: () => source.stop(),
-    startSource() {
-      source = startPipeline(config, { source: true, sink: false });
-    },
-    async stop() {
-      await Promise.all([source.stop(), sink?.stop()]);
-    },
-  };
 }

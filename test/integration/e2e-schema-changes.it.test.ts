@@ -14,12 +14,15 @@ import type { Kafka } from 'kafkajs';
 import type mysql from 'mysql2/promise';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PipelineConfig } from '../../src/config/index.js';
 import { createKafka } from '../../src/kafka/client.js';
 import {
   deletePipelineTopics,
   dropPgSlot,
-  type LaggingRoute,
-  startLaggingRoute,
+  type RouteSpec,
+  type RunningPipeline,
+  routeConfig,
+  startPipeline,
   summary,
   tableReport,
   until,
@@ -76,6 +79,46 @@ function renamedWriter(exec: Exec): { updates(): number; stop(): Promise<number>
     async stop() {
       await done;
       return n;
+    },
+  };
+}
+
+/** A route whose source starts now and whose sink starts later (`startSink`), as one handle. */
+interface LaggingRoute extends RunningPipeline {
+  startSink(): void;
+  stopSource(): Promise<void>;
+  startSource(): void;
+}
+
+function startLaggingRoute(prefix: string, spec: Omit<RouteSpec, 'name'>): LaggingRoute {
+  // Small batches: the old topic's events take several batches, so a new-topic event could overtake them.
+  const config: PipelineConfig = routeConfig({ name: uniqueName(prefix).replace(/_/g, '-'), batchSize: 50, ...spec });
+  let source = startPipeline(config, { source: true, sink: false });
+  let sink: RunningPipeline | null = null;
+  return {
+    config,
+    get pipeline() {
+      return source.pipeline;
+    },
+    get metrics() {
+      return source.metrics;
+    },
+    get done() {
+      return Promise.all([source.done, sink?.done]).then(() => undefined);
+    },
+    get failure() {
+      return source.failure ?? sink?.failure ?? null;
+    },
+    logs: () => [...source.logs(), ...(sink?.logs() ?? [])],
+    startSink() {
+      sink ??= startPipeline(config, { source: false, sink: true });
+    },
+    stopSource: () => source.stop(),
+    startSource() {
+      source = startPipeline(config, { source: true, sink: false });
+    },
+    async stop() {
+      await Promise.all([source.stop(), sink?.stop()]);
     },
   };
 }

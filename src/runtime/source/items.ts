@@ -7,8 +7,7 @@ import type { TransactionRecord } from './transactions.js';
  */
 export type QueueItem =
   | { kind: 'event'; event: ChangeEvent }
-  /** `renamedHere`: the rename's markers go out with this schema (SourceItem). */
-  | { kind: 'schema'; schema: TableSchema; renamedHere?: true }
+  | { kind: 'schema'; schema: TableSchema }
   /**
    * A position to store once Kafka acknowledged every item before it. `acknowledge` is handed
    * to connector.acknowledge() after the offset was stored (stream checkpoints).

@@ -1,14 +1,14 @@
 import type { ChangeEvent, Logger, SourcePosition, StoredSourceOffset, TableSchema } from '../../api/index.js';
-import { FerryError } from '../../api/index.js';
+import { FerryError, tableName } from '../../api/index.js';
 import type { BoundedQueue } from '../../api/queue.js';
 import { encodeEnvelope, keyJson } from '../../event/envelope.js';
+import { encodeRenameMarker, renameMarkerKey } from '../../event/rename-marker.js';
 import type { OutMessage } from '../../kafka/producer.js';
 import { dataTopic, schemasTopic, transactionsTopic } from '../../kafka/topics.js';
 import type { FerryMetrics } from '../../metrics/metrics.js';
 import { sourceOffsetMessage } from '../../offsets/source-offsets.js';
 import { abortable, everyMs, isRetriable, retry } from '../retry.js';
 import type { QueueItem } from './items.js';
-import { RenameMarkers } from './rename-markers.js';
 import type { SourceTransport } from './transport.js';
 
 export interface PublisherOptions {
@@ -81,16 +81,13 @@ export class SourcePublisher {
   private pending: Pending | null = null;
   private readonly schemaVersions = new Set<string>();
   private readonly knownTopics = new Set<string>();
-  private readonly renames: RenameMarkers;
+  /** Table renames (`from\u0000to`) this process published rename markers for. */
+  private readonly renamesMarked = new Set<string>();
+  /** Renamed tables (`db.table`) whose markers go out right before their next event. */
+  private readonly markersDue = new Map<string, { schema: TableSchema; id: string }>();
 
   constructor(opts: PublisherOptions) {
     this.o = opts;
-    this.renames = new RenameMarkers({
-      pipeline: opts.pipeline,
-      transport: opts.transport,
-      logger: opts.logger,
-      withRetry: (fn) => this.withRetry(fn),
-    });
   }
 
   /** Topics that exist already (created by the runtime at start). */
@@ -112,7 +109,7 @@ export class SourcePublisher {
       let segment = this.newSegment();
       for (const item of items) {
         // Rename markers carry the old topic's end offsets: everything before them must be in Kafka first.
-        if (this.renames.dueBefore(item) && segment.messages.length > 0) {
+        if (this.needsRenameMarkers(item) && segment.messages.length > 0) {
           await this.send(segment);
           segment = this.newSegment();
         }
@@ -172,7 +169,7 @@ export class SourcePublisher {
         await this.addEvent(seg, item.event);
         return;
       case 'schema':
-        await this.addSchema(seg, item.schema, item.renamedHere === true);
+        await this.addSchema(seg, item.schema);
         return;
       case 'offset':
         seg.checkpoint = item.acknowledge
@@ -194,13 +191,55 @@ export class SourcePublisher {
     }
   }
 
-  private async addSchema(seg: Segment, schema: TableSchema, renamedHere: boolean): Promise<void> {
+  /** A schema of a renamed table whose rename has no markers from this process yet. */
+  private needsRenameMarkers(item: QueueItem): boolean {
+    return item.kind === 'event' && this.markersDue.has(`${item.event.db}.${item.event.table}`);
+  }
+
+  private renameWithoutMarkers(schema: TableSchema): boolean {
+    if (!this.o.transport.partitionEnds) return false;
+    const from = schema.renamedFrom;
+    if (!from || (from.db === schema.db && from.table === schema.table)) return false;
+    return !this.renamesMarked.has(`${tableName(from)}\u0000${tableName(schema)}`);
+  }
+
+  /**
+   * Rename markers (src/event/rename-marker.ts): one into every partition of the new topic, with
+   * the old topic's end offsets now that every event before the rename is acknowledged.
+   */
+  private async addRenameMarkers(seg: Segment, schema: TableSchema, id: string): Promise<void> {
+    const from = schema.renamedFrom!;
+    const fromTopic = dataTopic(this.o.pipeline, from.db, from.table);
+    const topic = dataTopic(this.o.pipeline, schema.db, schema.table);
+    let ends = new Map<number, bigint>();
+    await this.withRetry(async () => {
+      ends = await this.o.transport.partitionEnds!(fromTopic);
+    });
+    if (ends.size === 0) return;
+    const value = encodeRenameMarker({
+      id,
+      fromTopic,
+      ends: Object.fromEntries([...ends].map(([p, e]) => [String(p), e.toString()])),
+    });
+    const n = await this.o.transport.partitionCount(topic);
+    const key = renameMarkerKey(id);
+    for (let p = 0; p < n; p++) seg.messages.push({ topic, key, value, partition: p });
+    seg.bytes += n * value.length;
+    this.o.logger.debug('published rename markers', { from: tableName(from), to: tableName(schema) });
+  }
+
+  private async addSchema(seg: Segment, schema: TableSchema): Promise<void> {
     await this.ensureTopic(dataTopic(this.o.pipeline, schema.db, schema.table));
     const key = `${schema.db}.${schema.table}@${schema.version}`;
-    this.renames.noteSchema(schema, key);
-    // Yielded at the rename itself: its markers go out now (run() sent everything before it).
-    const due = renamedHere ? this.renames.takeDue(schema.db, schema.table) : undefined;
-    if (due) await this.addRenameMarkers(seg, due);
+    // The markers go out with the renamed table's first event: by then every event of the old
+    // table before the rename is published (a PostgreSQL table renamed while the source was
+    // stopped is announced at start, before the stream replays the old table's last events).
+    if (this.renameWithoutMarkers(schema)) {
+      this.renamesMarked.add(`${tableName(schema.renamedFrom!)}\u0000${tableName(schema)}`);
+      this.markersDue.set(tableName(schema), { schema, id: key });
+    }
+    // A table that appears under a name renamed away from is another table: its own renames get markers again.
+    for (const r of this.renamesMarked) if (r.startsWith(`${tableName(schema)}\u0000`)) this.renamesMarked.delete(r);
     // Published by this process already (a version that needs a backfill is published again with
     // it, so that a restart still finds the decision: backfill-history.ts).
     const seen = schema.backfill && schema.backfill.length > 0 ? `${key}#backfill` : key;
@@ -214,13 +253,6 @@ export class SourcePublisher {
     seg.bytes += key.length + value.length;
   }
 
-  private async addRenameMarkers(seg: Segment, due: { schema: TableSchema; id: string }): Promise<void> {
-    const markers = await this.renames.markers(due.schema, due.id);
-    seg.messages.push(...markers.messages);
-    seg.bytes += markers.bytes;
-    seg.cut = true;
-  }
-
   private async addEvent(seg: Segment, event: ChangeEvent): Promise<void> {
     const versionKey = `${event.db}.${event.table}@${event.schemaVersion}`;
     if (!this.schemaVersions.has(versionKey)) {
@@ -231,8 +263,11 @@ export class SourcePublisher {
       );
     }
     const topic = dataTopic(this.o.pipeline, event.db, event.table);
-    const due = this.renames.takeDue(event.db, event.table);
-    if (due) await this.addRenameMarkers(seg, due);
+    const due = this.markersDue.get(`${event.db}.${event.table}`);
+    if (due) {
+      this.markersDue.delete(`${event.db}.${event.table}`);
+      await this.addRenameMarkers(seg, due.schema, due.id);
+    }
     const key = keyJson(event);
     const value = encodeEnvelope(event, this.o.pipeline);
     seg.events.push(event);

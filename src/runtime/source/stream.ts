@@ -216,7 +216,6 @@ function toQueueItems(item: SourceItem, o: StreamLoopOptions): QueueItem[] {
         {
           kind: 'schema',
           schema: item.backfill && item.backfill.length > 0 ? { ...item.schema, backfill: item.backfill } : item.schema,
-          ...(item.renamedHere ? { renamedHere: true as const } : {}),
         },
       ];
     case 'checkpoint': {
