@@ -19,7 +19,6 @@
  * FERRY_BENCH_FERRY_JS runs another build's bin/ferry.js (an A/B comparison in one sitting).
  * FERRY_BENCH_SNAPSHOT_TRANSPORT=direct takes the snapshot through the direct lane (source.snapshotTransport).
  * FERRY_BENCH_NODE_ARGS adds Node flags to the ferry process (e.g. "--cpu-prof --cpu-prof-dir=DIR").
- * FERRY_BENCH_KAFKA adds settings to the config's kafka section (JSON, e.g. '{"consumerMaxBytes": 8388608}').
  * Sandbox: .ferry/bench-sandbox (or FERRY_BENCH_SANDBOX_DIR), left running.
  * Prints a results table and one line `BENCH_JSON {...}`.
  */
@@ -116,13 +115,7 @@ class FerryProcess {
     const nodeArgs = (process.env['FERRY_BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
     this.child = spawn(
       process.execPath,
-      [
-        ...nodeArgs,
-        process.env['FERRY_BENCH_FERRY_JS'] ?? join(projectRoot(), 'bin', 'ferry.js'),
-        'run',
-        '-c',
-        configFile,
-      ],
+      [...nodeArgs, join(projectRoot(), 'bin', 'ferry.js'), 'run', '-c', configFile],
       {
         stdio: ['ignore', 'ignore', 'pipe'],
       },
@@ -224,7 +217,7 @@ async function main(): Promise<void> {
 
   const configObject = {
     name,
-    kafka: { brokers: info.kafka.brokers, ...JSON.parse(process.env['FERRY_BENCH_KAFKA'] ?? '{}') },
+    kafka: { brokers: info.kafka.brokers },
     source: {
       kind: 'mysql',
       url: `${info.mysql.url}/${SRC}`,

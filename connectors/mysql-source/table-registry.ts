@@ -24,8 +24,6 @@ export class TableRegistry {
   private readonly tables = new Map<string, CapturedTable>();
   private readonly problems = new Map<string, TableProblem>();
   private readonly derived = new Map<string, CapturedTable>();
-  /** Per table details: the shape (shapeKey) of table maps found to match them last. */
-  private readonly sameShapes = new WeakMap<InfoColumn[], string>();
   private readonly announced = new Set<string>();
   private gone: string[] = [];
   private readonly marks = new RenameMarks();
@@ -101,11 +99,7 @@ export class TableRegistry {
     // details it had before, for the columns that still match.
     const current = this.tables.get(name) ?? this.lastKnown.get(name);
     let entry: CapturedTable;
-    // Every transaction's table map repeats the columns: a shape already compared with these
-    // details is not compared again.
-    const shape = current ? shapeKey(columns) : '';
-    if (current && (this.sameShapes.get(current.info) === shape || sameShape(current.info, columns))) {
-      this.sameShapes.set(current.info, shape);
+    if (current && sameShape(current.info, columns)) {
       entry = current;
     } else {
       entry = this.derive(db, table, columns, binlogKey, current);
@@ -154,13 +148,6 @@ export class TableRegistry {
 
 function versionKey(s: TableSchema): string {
   return `${s.db}.${s.table}@${s.version}`;
-}
-
-/** The column names and types of a table map as one string. */
-function shapeKey(columns: ColumnHint[]): string {
-  let key = '';
-  for (const c of columns) key += `${c.name}\u0000${c.type}\u0001`;
-  return key;
 }
 
 /** Same column names in the same order, each of a type that decodes the same way. */

@@ -50,20 +50,6 @@ function member(name: string, value: unknown): string {
   return json === undefined ? '' : `,${JSON.stringify(name)}:${json}`;
 }
 
-/** `prefix` (`,"name":`) and the value's JSON; nothing for values JSON.stringify leaves out. */
-function known(prefix: string, value: unknown): string {
-  const json = JSON.stringify(value) as string | undefined;
-  return json === undefined ? '' : prefix + json;
-}
-
-/** The pipeline's `,"name":…` member, kept for the next event (one pipeline per process half). */
-let lastPipeline: { pipeline: string; member: string } | null = null;
-
-function pipelineMember(pipeline: string): string {
-  if (lastPipeline?.pipeline !== pipeline) lastPipeline = { pipeline, member: member('name', pipeline) };
-  return lastPipeline.member;
-}
-
 /**
  * The Kafka value of an event as JSON text: byte for byte `JSON.stringify(toEnvelope(...))`,
  * written in one pass without building the envelope and source objects first.
@@ -74,13 +60,13 @@ export function encodeEnvelope(event: ChangeEvent, pipeline: string, now = Date.
   let general = event.before === undefined || (tx && tx.id === undefined);
   if (!general) for (const k in src) if (OWN_SOURCE_FIELDS.has(k)) general = true;
   if (general) return JSON.stringify(toEnvelope(event, pipeline, now));
-  let out = `{"before":${JSON.stringify(event.before)}${known(',"after":', event.after)}`;
-  out += `,"source":{"version":"${FERRY_VERSION}"${known(',"connector":', src['connector'] ?? 'ferry')}${pipelineMember(pipeline)}`;
-  out += `${known(',"ts_ms":', event.tsMs)}${known(',"snapshot":', event.snapshot)}${known(',"db":', event.db)}${known(',"table":', event.table)}`;
+  let out = `{"before":${JSON.stringify(event.before)}${member('after', event.after)}`;
+  out += `,"source":{"version":"${FERRY_VERSION}"${member('connector', src['connector'] ?? 'ferry')}${member('name', pipeline)}`;
+  out += `${member('ts_ms', event.tsMs)}${member('snapshot', event.snapshot)}${member('db', event.db)}${member('table', event.table)}`;
   for (const k in src) if (k !== 'connector') out += member(k, src[k]);
-  out += `${known(',"schema_version":', event.schemaVersion)}}${known(',"op":', event.op)},"ts_ms":${JSON.stringify(now)}`;
+  out += `${member('schema_version', event.schemaVersion)}}${member('op', event.op)},"ts_ms":${JSON.stringify(now)}`;
   if (tx) {
-    out += `,"transaction":{"id":${JSON.stringify(tx.id)}${known(',"total_order":', tx.totalOrder)}${known(',"data_collection_order":', tx.dataCollectionOrder)}}`;
+    out += `,"transaction":{"id":${JSON.stringify(tx.id)}${member('total_order', tx.totalOrder)}${member('data_collection_order', tx.dataCollectionOrder)}}`;
   }
   return `${out}}`;
 }

@@ -58,83 +58,19 @@ export async function endOffsets(admin: Admin, topic: string): Promise<Map<numbe
 }
 
 export async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = await connectAdmin(kafka);
-  try {
-    return await fn(admin);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-async function connectAdmin(kafka: Kafka): Promise<Admin> {
   const admin = kafka.admin();
   try {
     await admin.connect();
   } catch (err) {
-    await admin.disconnect().catch(() => undefined);
     throw new FerryError(
       'FERRY_CONNECTION',
       `cannot reach Kafka: ${(err as Error).message}. Check kafka.brokers and that the broker is running.`,
       { cause: err, retriable: true },
     );
   }
-  return admin;
-}
-
-/**
- * One admin client kept connected for calls that repeat (the source's end-offset probe before
- * every batch that stores a position): connecting a client per call costs a connection and a
- * metadata round trip each time. A call that fails retires the client: later calls connect a
- * new one, and the retired one is disconnected once the calls still using it have ended.
- */
-export class SharedAdmin {
-  private readonly kafka: Kafka;
-  private current: Lease | null = null;
-  private closed = false;
-
-  constructor(kafka: Kafka) {
-    this.kafka = kafka;
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect();
   }
-
-  async use<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
-    if (this.closed) throw new FerryError('FERRY_CONNECTION', 'the Kafka admin client is closed', { retriable: true });
-    let lease = this.current;
-    if (!lease) {
-      lease = { admin: connectAdmin(this.kafka), users: 0, retired: false };
-      this.current = lease;
-    }
-    lease.users++;
-    try {
-      return await fn(await lease.admin);
-    } catch (err) {
-      lease.retired = true;
-      if (this.current === lease) this.current = null;
-      throw err;
-    } finally {
-      lease.users--;
-      if (lease.retired && lease.users === 0) disconnectLease(lease);
-    }
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    const lease = this.current;
-    this.current = null;
-    if (lease) {
-      lease.retired = true;
-      await lease.admin.then((a) => a.disconnect()).catch(() => undefined);
-    }
-  }
-}
-
-interface Lease {
-  admin: Promise<Admin>;
-  /** Calls using the client now. */
-  users: number;
-  /** A call failed (or the owner closed): no new calls; disconnected when the last one ends. */
-  retired: boolean;
-}
-
-function disconnectLease(lease: Lease): void {
-  lease.admin.then((a) => a.disconnect()).catch(() => undefined);
 }

@@ -1,6 +1,5 @@
-import { CompressionTypes, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import { CompressionTypes, type Kafka, Partitioners, type Producer } from 'kafkajs';
 import { FerryError } from '../api/errors.js';
-import { keyHashPartitioner } from './partitioner.js';
 
 export interface OutMessage {
   topic: string;
@@ -34,7 +33,7 @@ export async function createRecordProducer(
     allowAutoTopicCreation: false,
     // Murmur2 key hashing, as the Java client does: a key lands on the same partition whichever
     // client produced it (docs/delivery.md).
-    createPartitioner: keyHashPartitioner,
+    createPartitioner: Partitioners.DefaultPartitioner,
     idempotent: false,
     maxInFlightRequests: 1,
     retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 10_000 },
@@ -44,23 +43,29 @@ export async function createRecordProducer(
   return {
     async send(messages) {
       if (messages.length === 0) return;
-      // kafkajs' own message objects, built once per message and grouped by topic.
-      const byTopic = new Map<string, Message[]>();
+      const byTopic = new Map<string, OutMessage[]>();
       for (const m of messages) {
         let list = byTopic.get(m.topic);
         if (!list) {
           list = [];
           byTopic.set(m.topic, list);
         }
-        const out: Message = { key: m.key, value: m.value };
-        if (m.headers) out.headers = m.headers;
-        if (m.partition !== undefined) out.partition = m.partition;
-        list.push(out);
+        list.push(m);
       }
-      const topicMessages: TopicMessages[] = [];
-      for (const [topic, list] of byTopic) topicMessages.push({ topic, messages: list });
       try {
-        await producer.sendBatch({ acks: -1, compression, topicMessages });
+        await producer.sendBatch({
+          acks: -1,
+          compression,
+          topicMessages: [...byTopic].map(([topic, list]) => ({
+            topic,
+            messages: list.map((m) => ({
+              key: m.key,
+              value: m.value,
+              ...(m.headers ? { headers: m.headers } : {}),
+              ...(m.partition === undefined ? {} : { partition: m.partition }),
+            })),
+          })),
+        });
       } catch (err) {
         if (isTooLarge(err)) {
           const biggest = Math.max(...messages.map((m) => (m.value?.length ?? 0) + (m.key?.length ?? 0)));

@@ -57,23 +57,6 @@ describe('SourceRuntime: streaming', () => {
     expect(src.closed).toBe(true);
   });
 
-  it('sends the items of a transaction that arrive while it waits in one request', async () => {
-    const kafka = new FakeKafka();
-    const src = new FakeConnector([T]);
-    const rt = runtime(kafka, src, { snapshot: 'never' });
-    const running = rt.run();
-    src.commit(change(T, 'c', 1));
-    await waitFor(() => rt.storedOffset()?.position['i'] === 2);
-    const before = kafka.sends.length;
-    src.commit(change(T, 'c', 2), change(T, 'c', 3), change(T, 'c', 4));
-    await waitFor(() => kafka.envelopes(TOPIC).length === 4);
-    await rt.stop();
-    await running;
-    // The reader puts the events one by one; the publisher, woken by the first, sends all three together.
-    const first = kafka.sends.slice(before).find((batch) => batch.some((m) => m.topic === TOPIC))!;
-    expect(first.filter((m) => m.topic === TOPIC).map((m) => m.key)).toEqual(['{"id":2}', '{"id":3}', '{"id":4}']);
-  });
-
   it('stores a position only after Kafka acknowledged every event before it', async () => {
     const kafka = new FakeKafka();
     kafka.sendDelayMs = 2;

@@ -93,10 +93,8 @@ export class SinkConsumer {
       heartbeatInterval: d.heartbeatIntervalMs ?? 3000,
       rebalanceTimeout: Math.max(60_000, d.sessionTimeoutMs ?? 30_000),
       allowAutoTopicCreation: false,
-      // A fetch returns as soon as there is a record (minBytes 1): waiting for more to gather
-      // only adds latency when changes trickle in; when they pour in, fetches are full anyway.
       maxWaitTimeInMs: Math.max(10, d.lingerMs),
-      minBytes: 1,
+      minBytes: 64 * 1024,
       maxBytesPerPartition: d.fetchMaxBytesPerPartition ?? 4 * 1024 * 1024,
       maxBytes: d.fetchMaxBytes ?? 32 * 1024 * 1024,
       retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },

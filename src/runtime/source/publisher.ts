@@ -98,8 +98,7 @@ export class SourcePublisher {
   async run(): Promise<void> {
     const { queue } = this.o;
     for (;;) {
-      let items = await queue.take(this.o.maxBatchEvents, this.pending ? this.o.offsetDelayMs : undefined);
-      if (items && this.unfinished(items)) items = await this.finishTransaction(items);
+      const items = await queue.take(this.o.maxBatchEvents, this.pending ? this.o.offsetDelayMs : undefined);
       this.setDepth();
       if (items === null) break;
       if (items.length === 0) {
@@ -122,37 +121,6 @@ export class SourcePublisher {
       await this.send(segment);
     }
     await this.flushOffset();
-  }
-
-  /** Woken by the first items of a transaction (or chunk) before its position came: the rest follows at once. */
-  private unfinished(items: QueueItem[]): boolean {
-    const last = items[items.length - 1];
-    const { queue } = this.o;
-    return (
-      last !== undefined &&
-      last.kind !== 'offset' &&
-      last.kind !== 'barrier' &&
-      items.length < this.o.maxBatchEvents &&
-      queue.size === 0 &&
-      !queue.done
-    );
-  }
-
-  /**
-   * The reader puts a transaction's items one by one (BEGIN, the events, END, the position):
-   * one turn of the event loop lets it put the rest, which is taken up to the position, so that
-   * the transaction goes out in one request instead of one request per item.
-   */
-  private async finishTransaction(items: QueueItem[]): Promise<QueueItem[]> {
-    const { queue } = this.o;
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    while (queue.size > 0 && items.length < this.o.maxBatchEvents) {
-      const next = (await queue.take(1))?.[0];
-      if (next === undefined) break;
-      items.push(next);
-      if (next.kind === 'offset' || next.kind === 'barrier') break;
-    }
-    return items;
   }
 
   private newSegment(): Segment {

@@ -108,11 +108,6 @@ export async function streamWithReconnect(o: StreamLoopOptions): Promise<void> {
           let stopped = false;
           for (const it of items) {
             for (const item of toQueueItems(it, o)) {
-              // Room in the queue: appended at once, without a promise and abort listener per item.
-              if (!o.stopSignal.aborted && !o.queue.full && !o.queue.done) {
-                o.queue.offer(item);
-                continue;
-              }
               if ((await untilStopped(o.queue.put(item, o.stopSignal), o.stopSignal)) === STOPPED) {
                 stopped = true;
                 break;

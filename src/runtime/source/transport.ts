@@ -1,5 +1,5 @@
 import type { Kafka } from 'kafkajs';
-import { endOffsets, ensureTopics, SharedAdmin, type TopicSpec } from '../../kafka/admin.js';
+import { endOffsets, ensureTopics, type TopicSpec, withAdmin } from '../../kafka/admin.js';
 import { createRecordProducer, type OutMessage, type RecordProducer } from '../../kafka/producer.js';
 import { type ReadRecord, readTopicToEnd } from '../../kafka/read-topic.js';
 
@@ -28,25 +28,6 @@ export function createKafkaTransport(kafka: Kafka, opts: { compression?: 'none' 
   /** The producer once connected (null while it connects). */
   let connected: RecordProducer | null = null;
   const partitions = new Map<string, number>();
-  // One admin client for the transport's life: the end-offset probe runs before every batch that
-  // stores a position (fenced-transport.ts), and a client per call cost a connection each time.
-  const admin = new SharedAdmin(kafka);
-  /** Topics seen to exist (asked for end offsets without listing the topics first). */
-  const existing = new Set<string>();
-  const ends = (topic: string): Promise<Map<number, bigint> | null> =>
-    admin.use(async (a) => {
-      if (!existing.has(topic)) {
-        if (!(await a.listTopics()).includes(topic)) return null;
-        existing.add(topic);
-      }
-      try {
-        return await endOffsets(a, topic);
-      } catch (err) {
-        // Deleted meanwhile? The next call lists the topics again.
-        existing.delete(topic);
-        throw err;
-      }
-    });
   const getProducer = (): Promise<RecordProducer> => {
     if (!producer) {
       const p = createRecordProducer(kafka, opts);
@@ -64,12 +45,12 @@ export function createKafkaTransport(kafka: Kafka, opts: { compression?: 'none' 
   };
   return {
     async ensureTopics(specs) {
-      await admin.use((a) => ensureTopics(a, specs));
+      await withAdmin(kafka, (admin) => ensureTopics(admin, specs));
     },
     async partitionCount(topic) {
       const known = partitions.get(topic);
       if (known !== undefined) return known;
-      const meta = await admin.use((a) => a.fetchTopicMetadata({ topics: [topic] }));
+      const meta = await withAdmin(kafka, (admin) => admin.fetchTopicMetadata({ topics: [topic] }));
       const count = meta.topics.find((t) => t.name === topic)?.partitions.length ?? 1;
       partitions.set(topic, count);
       return count;
@@ -78,10 +59,17 @@ export function createKafkaTransport(kafka: Kafka, opts: { compression?: 'none' 
       await (await getProducer()).send(messages);
     },
     readTopic: (topic) => readTopicToEnd(kafka, topic),
-    partitionEnds: async (topic) => (await ends(topic)) ?? new Map<number, bigint>(),
-    endOffset: async (topic) => (await ends(topic))?.get(0) ?? 0n,
+    partitionEnds: (topic) =>
+      withAdmin(kafka, async (admin) => {
+        if (!(await admin.listTopics()).includes(topic)) return new Map<number, bigint>();
+        return endOffsets(admin, topic);
+      }),
+    endOffset: (topic) =>
+      withAdmin(kafka, async (admin) => {
+        if (!(await admin.listTopics()).includes(topic)) return 0n;
+        return (await endOffsets(admin, topic)).get(0) ?? 0n;
+      }),
     async close() {
-      await admin.close();
       const p = producer;
       const ready = connected;
       producer = null;
