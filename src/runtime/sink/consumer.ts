@@ -94,7 +94,7 @@ export class SinkConsumer {
       rebalanceTimeout: Math.max(60_000, d.sessionTimeoutMs ?? 30_000),
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: Math.max(10, d.lingerMs),
-      minBytes: 64 * 1024,
+      minBytes: 1,
       maxBytesPerPartition: d.fetchMaxBytesPerPartition ?? 4 * 1024 * 1024,
       maxBytes: d.fetchMaxBytes ?? 32 * 1024 * 1024,
       retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
