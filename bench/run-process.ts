@@ -18,6 +18,7 @@
  * Run: npm run bench:run -- [rows=200000] [rowBytes=200] [changes=100000] [latencySeconds=20]
  * FERRY_BENCH_FERRY_JS runs another build's bin/ferry.js (an A/B comparison in one sitting).
  * FERRY_BENCH_SNAPSHOT_TRANSPORT=direct takes the snapshot through the direct lane (source.snapshotTransport).
+ * FERRY_BENCH_SINK / FERRY_BENCH_KAFKA: JSON merged into the config's sink / kafka section (e.g. '{"lingerMs":5}').
  * FERRY_BENCH_NODE_ARGS adds Node flags to the ferry process (e.g. "--cpu-prof --cpu-prof-dir=DIR").
  * Sandbox: .ferry/bench-sandbox (or FERRY_BENCH_SANDBOX_DIR), left running.
  * Prints a results table and one line `BENCH_JSON {...}`.
@@ -42,6 +43,12 @@ const PREFIX = 'bench-run-';
 const SRC = 'ferry_bench_run';
 const TARGET = 'ferry_bench_run_t';
 const TIMEOUT_MS = 30 * 60_000;
+
+/** A config section's extra settings from a JSON environment variable. */
+function benchJson(name: string): Record<string, unknown> {
+  const text = process.env[name];
+  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+}
 
 const nf = new Intl.NumberFormat('en-US');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -115,7 +122,13 @@ class FerryProcess {
     const nodeArgs = (process.env['FERRY_BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
     this.child = spawn(
       process.execPath,
-      [...nodeArgs, join(projectRoot(), 'bin', 'ferry.js'), 'run', '-c', configFile],
+      [
+        ...nodeArgs,
+        process.env['FERRY_BENCH_FERRY_JS'] ?? join(projectRoot(), 'bin', 'ferry.js'),
+        'run',
+        '-c',
+        configFile,
+      ],
       {
         stdio: ['ignore', 'ignore', 'pipe'],
       },
@@ -217,7 +230,7 @@ async function main(): Promise<void> {
 
   const configObject = {
     name,
-    kafka: { brokers: info.kafka.brokers },
+    kafka: { brokers: info.kafka.brokers, ...benchJson('FERRY_BENCH_KAFKA') },
     source: {
       kind: 'mysql',
       url: `${info.mysql.url}/${SRC}`,
@@ -225,7 +238,7 @@ async function main(): Promise<void> {
       snapshot: 'initial',
       snapshotTransport: process.env['FERRY_BENCH_SNAPSHOT_TRANSPORT'] ?? 'kafka',
     },
-    sink: { kind: 'postgres', url: info.postgres.url, schema: TARGET },
+    sink: { kind: 'postgres', url: info.postgres.url, schema: TARGET, ...benchJson('FERRY_BENCH_SINK') },
     metrics: { enabled: false },
     log: { level: 'warn', format: 'json' },
   };
@@ -257,27 +270,36 @@ async function main(): Promise<void> {
   const snapshot = { rows: ROWS, seconds: round(snapSeconds), rowsPerSecond: Math.round(ROWS / snapSeconds) };
   const snapMem = ferry.memory();
   log(`  snapshot: ${nf.format(snapshot.rowsPerSecond)} rows/s, ${JSON.stringify(snapMem)}`);
-  const code1 = await ferry.stop();
-  if (code1 !== 0) throw new Error(`ferry run stopped with exit code ${code1}`);
 
-  // 2. catch-up of changes written while stopped.
-  const txs = Math.ceil(CHANGES / 100);
-  for (let i = 0; i < txs; i++) {
-    const first = 1 + ((i * 100) % Math.max(100, ROWS - 99));
-    await my.query(`UPDATE ${SRC}.items SET v = v + 1, updated = NOW(6) WHERE id BETWEEN ? AND ?`, [first, first + 99]);
+  // 2. catch-up of changes written while stopped (skipped with changes = 0: ferry keeps running).
+  let catchUp: { events: number; seconds: number; eventsPerSecond: number } | null = null;
+  let catchMem: ReturnType<FerryProcess['memory']> | null = null;
+  let events = 0;
+  if (CHANGES > 0) {
+    const code1 = await ferry.stop();
+    if (code1 !== 0) throw new Error(`ferry run stopped with exit code ${code1}`);
+
+    const txs = Math.ceil(CHANGES / 100);
+    for (let i = 0; i < txs; i++) {
+      const first = 1 + ((i * 100) % Math.max(100, ROWS - 99));
+      await my.query(`UPDATE ${SRC}.items SET v = v + 1, updated = NOW(6) WHERE id BETWEEN ? AND ?`, [
+        first,
+        first + 99,
+      ]);
+    }
+    events = txs * Math.min(100, ROWS);
+    const [[srcRow]] = (await my.query(`SELECT COALESCE(SUM(v), 0) AS v FROM ${SRC}.items`)) as unknown as [
+      Array<{ v: string | number }>,
+    ];
+    const expectedV = Number(srcRow!.v);
+    t0 = performance.now();
+    ferry = new FerryProcess(configFile);
+    await waitFor('the catch-up', ferry, async () => (await totals()).v === expectedV);
+    const catchSeconds = (performance.now() - t0) / 1000;
+    catchUp = { events, seconds: round(catchSeconds), eventsPerSecond: Math.round(events / catchSeconds) };
+    catchMem = ferry.memory();
+    log(`  catch-up: ${nf.format(catchUp.eventsPerSecond)} events/s, ${JSON.stringify(catchMem)}`);
   }
-  const events = txs * Math.min(100, ROWS);
-  const [[srcRow]] = (await my.query(`SELECT COALESCE(SUM(v), 0) AS v FROM ${SRC}.items`)) as unknown as [
-    Array<{ v: string | number }>,
-  ];
-  const expectedV = Number(srcRow!.v);
-  t0 = performance.now();
-  ferry = new FerryProcess(configFile);
-  await waitFor('the catch-up', ferry, async () => (await totals()).v === expectedV);
-  const catchSeconds = (performance.now() - t0) / 1000;
-  const catchUp = { events, seconds: round(catchSeconds), eventsPerSecond: Math.round(events / catchSeconds) };
-  const catchMem = ferry.memory();
-  log(`  catch-up: ${nf.format(catchUp.eventsPerSecond)} events/s, ${JSON.stringify(catchMem)}`);
 
   // 3. latency at a steady 1,000 rows/s.
   let latency: { rows: number; p50Ms: number; p99Ms: number; maxMs: number } | null = null;
@@ -344,7 +366,7 @@ async function main(): Promise<void> {
     rows: ROWS,
     rowBytes: ROW_BYTES,
     snapshot: { ...snapshot, ...snapMem },
-    catchUp: { ...catchUp, ...catchMem },
+    catchUp: catchUp ? { ...catchUp, ...catchMem } : null,
     latency: latency ? { ...latency, ...liveMem } : null,
     equal: report.equal,
   };
@@ -357,9 +379,10 @@ async function main(): Promise<void> {
   console.log(
     `snapshot  ${nf.format(snapshot.rowsPerSecond)} rows/s (${snapshot.seconds} s, ${snapMem.cpuSeconds} CPU s)   peak RSS ${snapMem.maxRssMb} MB sampled, ${snapMem.hwmMb} MB VmHWM`,
   );
-  console.log(
-    `catch-up  ${nf.format(catchUp.eventsPerSecond)} events/s (${nf.format(events)} in ${catchUp.seconds} s, start-up included, ${catchMem.cpuSeconds} CPU s)   peak RSS ${catchMem.maxRssMb} MB sampled, ${catchMem.hwmMb} MB VmHWM`,
-  );
+  if (catchUp && catchMem)
+    console.log(
+      `catch-up  ${nf.format(catchUp.eventsPerSecond)} events/s (${nf.format(events)} in ${catchUp.seconds} s, start-up included, ${catchMem.cpuSeconds} CPU s)   peak RSS ${catchMem.maxRssMb} MB sampled, ${catchMem.hwmMb} MB VmHWM`,
+    );
   if (latency)
     console.log(
       `latency   1,000 rows/s for ${LATENCY_SECONDS} s: p50 ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms, max ${latency.maxMs} ms (${nf.format(latency.rows)} rows)`,
