@@ -10,6 +10,7 @@ export {
   defaultSlotName,
   type KafkaConfig,
   type LogConfig,
+  type MemoryConfig,
   type MetricsConfig,
   type MysqlSinkConfig,
   type MysqlSourceConfig,

@@ -94,6 +94,7 @@ export type SinkConfig = PostgresSinkConfig | MysqlSinkConfig | RedisSinkConfig;
 
 export type MetricsConfig = ParsedPipeline['metrics'];
 export type LogConfig = ParsedPipeline['log'];
+export type MemoryConfig = ParsedPipeline['memory'];
 
 /** A loaded, validated pipeline configuration with all defaults filled in. */
 export interface PipelineConfig {
@@ -103,6 +104,7 @@ export interface PipelineConfig {
   sink: SinkConfig;
   metrics: MetricsConfig;
   log: LogConfig;
+  memory: MemoryConfig;
 }
 
 /**
@@ -204,6 +206,7 @@ export function resolveConfig(parsed: ParsedPipeline): PipelineConfig {
     sink,
     metrics: parsed.metrics,
     log: parsed.log,
+    memory: parsed.memory,
   };
 }
 

@@ -14,6 +14,7 @@ import { checkPattern } from '../api/filter.js';
 import { LOG_FORMATS, LOG_LEVELS } from '../log/logger.js';
 import { boolean, type FieldMeta, field, fieldMeta, integer, isHostPort, nonEmpty } from './schema-field.js';
 import { COMPRESSIONS, kafkaSchema, SASL_MECHANISMS } from './schema-kafka.js';
+import { memorySchema } from './schema-memory.js';
 import { redisSinkSchema } from './schema-redis.js';
 import { tlsSchema } from './schema-tls.js';
 
@@ -468,6 +469,7 @@ export const pipelineSchema = z.strictObject({
   sink: field(section(sinkSchema), { description: 'The database the changes are applied to.' }),
   metrics: field(section(metricsSchema), { description: 'Prometheus metrics.' }),
   log: field(section(logSchema), { description: 'Logging.' }),
+  memory: field(section(memorySchema), { description: 'Memory use of the ferry process.' }),
 });
 
 /** The config as the schema outputs it, before name-derived defaults are filled in. */

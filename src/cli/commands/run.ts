@@ -4,6 +4,7 @@ import { loadConfig, secretsOf } from '../../config/index.js';
 import { createLogger } from '../../log/index.js';
 import { FerryMetrics } from '../../metrics/metrics.js';
 import { type MetricsServer, startMetricsServer } from '../../metrics/server.js';
+import { applyMemorySettings } from '../../pipeline/memory.js';
 import { Pipeline, type PipelineRoles } from '../../pipeline/pipeline.js';
 import { ProgressView } from '../progress.js';
 import { rememberSecrets } from '../secrets.js';
@@ -53,6 +54,7 @@ export function registerRun(program: Command): void {
 
 async function runPipeline(flags: RunFlags, roles: PipelineRoles): Promise<void> {
   const config = loadConfig(flags.config);
+  applyMemorySettings(config.memory);
   const secrets = secretsOf(config);
   rememberSecrets(secrets);
   const metrics = new FerryMetrics(config.name);
