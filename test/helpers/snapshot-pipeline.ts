@@ -6,7 +6,7 @@
  */
 import type { Kafka } from 'kafkajs';
 import type { StatusReport } from '../../src/pipeline/status.js';
-import { type FerryProcess, runFerry, testDir, writeConfig } from './cli.js';
+import { eventually, type FerryProcess, runFerry, testDir, writeConfig } from './cli.js';
 import { type ConsumedRecord, readEnvelopes } from './kafka.js';
 import { getSandbox } from './sandbox.js';
 
@@ -91,6 +91,23 @@ export async function statusJson(p: SnapshotPipeline): Promise<StatusReport> {
 }
 
 /** One table's row state at the source: key (id) → value v; absent = no such row. */
+/** Runs `ferry verify` until it exits 0 (the sink may still be catching up); fails with its last output. */
+export async function verifyEqual(p: SnapshotPipeline, timeoutMs = 120_000): Promise<void> {
+  let last = '';
+  await eventually(
+    'ferry verify to exit 0',
+    async () => {
+      const res = await runFerry(['verify', '-c', p.file], p.env, 120_000);
+      last = `exit ${res.code}\n${res.stdout}\n${res.stderr}`;
+      return res.code === 0;
+    },
+    timeoutMs,
+    1000,
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}\nlast ferry verify: ${last}`);
+  });
+}
+
 export type FinalState = Map<number, number>;
 
 export interface KeyHistory {

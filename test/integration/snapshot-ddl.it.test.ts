@@ -17,13 +17,18 @@ import {
   type FerryProcess,
   freePort,
   parsedConfig,
-  runFerry,
   startFerry,
 } from '../helpers/cli.js';
 import { dropPgSlot } from '../helpers/e2e.js';
 import { sandboxKafka, storedOffset } from '../helpers/kafka.js';
 import { mysqlRoot, pgFerry, pgSuper, uniqueName } from '../helpers/sandbox.js';
-import { type SnapshotPipeline, statusJson, withLog, writeSnapshotPipeline } from '../helpers/snapshot-pipeline.js';
+import {
+  type SnapshotPipeline,
+  statusJson,
+  verifyEqual,
+  withLog,
+  writeSnapshotPipeline,
+} from '../helpers/snapshot-pipeline.js';
 
 const SMALL_ROWS = 50;
 const BIG_ROWS = 20_000;
@@ -152,19 +157,7 @@ async function converged(p: SnapshotPipeline): Promise<void> {
     300_000,
     1000,
   );
-  let last = '';
-  await eventually(
-    'ferry verify to exit 0',
-    async () => {
-      const res = await runFerry(['verify', '-c', p.file], p.env, 120_000);
-      last = `exit ${res.code}\n${res.stdout}\n${res.stderr}`;
-      return res.code === 0;
-    },
-    60_000,
-    1000,
-  ).catch((err: Error) => {
-    throw new Error(`${err.message}\nlast ferry verify: ${last}`);
-  });
+  await verifyEqual(p, 60_000);
 }
 
 describe.each([

@@ -20,14 +20,13 @@ import {
   freePort,
   parsedConfig,
   parseMetrics,
-  runFerry,
   startFerry,
   sum,
 } from '../helpers/cli.js';
 import { deadLetterCount, dropPgSlot, readDeadLetters } from '../helpers/e2e.js';
 import { events, readEnvelopes, sandboxKafka, storedOffset } from '../helpers/kafka.js';
 import { mysqlRoot, pgFerry, pgSuper, uniqueName } from '../helpers/sandbox.js';
-import { type SnapshotPipeline, statusJson, withLog, writeSnapshotPipeline } from '../helpers/snapshot-pipeline.js';
+import { statusJson, verifyEqual, withLog, writeSnapshotPipeline } from '../helpers/snapshot-pipeline.js';
 
 const ROWS = 6_000;
 const running: FerryProcess[] = [];
@@ -171,22 +170,6 @@ class Writer {
       await sleep(3);
     }
   }
-}
-
-async function verifyEqual(p: SnapshotPipeline): Promise<void> {
-  let last = '';
-  await eventually(
-    'ferry verify to exit 0',
-    async () => {
-      const res = await runFerry(['verify', '-c', p.file], p.env, 120_000);
-      last = `exit ${res.code}\n${res.stdout}\n${res.stderr}`;
-      return res.code === 0;
-    },
-    120_000,
-    1000,
-  ).catch((err: Error) => {
-    throw new Error(`${err.message}\nlast ferry verify: ${last}`);
-  });
 }
 
 async function metric(port: number, name: string): Promise<number> {

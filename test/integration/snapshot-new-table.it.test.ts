@@ -12,12 +12,11 @@ import {
   type FerryProcess,
   freePort,
   parsedConfig,
-  runFerry,
   startFerry,
 } from '../helpers/cli.js';
 import { dropPgSlot } from '../helpers/e2e.js';
 import { mysqlRoot, pgFerry, pgSuper, uniqueName } from '../helpers/sandbox.js';
-import { type SnapshotPipeline, statusJson, withLog, writeSnapshotPipeline } from '../helpers/snapshot-pipeline.js';
+import { statusJson, verifyEqual, withLog, writeSnapshotPipeline } from '../helpers/snapshot-pipeline.js';
 
 const running: FerryProcess[] = [];
 const cleanups: Array<() => Promise<void>> = [];
@@ -86,22 +85,6 @@ async function postgres(): Promise<SourceApp> {
 function numbered(sql: string): string {
   let i = 0;
   return sql.replace(/\?/g, () => `$${++i}`);
-}
-
-async function verifyEqual(p: SnapshotPipeline): Promise<void> {
-  let last = '';
-  await eventually(
-    'ferry verify to exit 0',
-    async () => {
-      const res = await runFerry(['verify', '-c', p.file], p.env, 120_000);
-      last = `exit ${res.code}\n${res.stdout}\n${res.stderr}`;
-      return res.code === 0;
-    },
-    120_000,
-    1000,
-  ).catch((err: Error) => {
-    throw new Error(`${err.message}\nlast ferry verify: ${last}`);
-  });
 }
 
 describe.each([

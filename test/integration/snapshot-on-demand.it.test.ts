@@ -20,7 +20,7 @@ import {
 } from '../helpers/cli.js';
 import { events, readEnvelopes, sandboxKafka, storedOffset } from '../helpers/kafka.js';
 import { mysqlRoot, pgSuper, uniqueName } from '../helpers/sandbox.js';
-import { statusJson, withLog, writeSnapshotPipeline } from '../helpers/snapshot-pipeline.js';
+import { statusJson, verifyEqual, withLog, writeSnapshotPipeline } from '../helpers/snapshot-pipeline.js';
 
 const ITEMS = 20_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -210,19 +210,7 @@ describe('ferry snapshot --table against a running pipeline (MariaDB → Postgre
       await app.end();
     }
 
-    let last = '';
-    await eventually(
-      'ferry verify to exit 0',
-      async () => {
-        const res = await runFerry(['verify', '-c', p.file], p.env, 120_000);
-        last = `exit ${res.code}\n${res.stdout}\n${res.stderr}`;
-        return res.code === 0;
-      },
-      90_000,
-      1000,
-    ).catch((err: Error) => {
-      throw new Error(`${err.message}\nlast ferry verify: ${last}`);
-    });
+    await verifyEqual(p, 90_000);
     const status = await statusJson(p);
     expect(status.tables.map((t) => [t.table, t.snapshot])).toEqual([
       [`${db}.items`, 'done'],
