@@ -353,6 +353,13 @@ const sinkSchema = z.strictObject({
     description: 'Most events applied in one target transaction.',
     example: 10_000,
   }),
+  batchBytes: field(integer(65_536, 1_073_741_824).default(8 * 1024 * 1024), {
+    description:
+      'Most bytes of Kafka records (keys and values) applied in one target transaction, besides `batchSize`: ' +
+      'whichever is reached first ends the batch, so wide rows do not make batches large in memory. A single ' +
+      'record larger than this is applied on its own. `sink.consistency: row` only.',
+    example: 33_554_432,
+  }),
   lingerMs: field(integer(0, 60_000).default(50), {
     description: 'How long (ms) to wait for more events before applying a batch that is not full.',
     example: 200,

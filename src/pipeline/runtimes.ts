@@ -44,6 +44,7 @@ export function sinkRuntimeFor(
     logger: logger.child({ role: 'sink' }),
     metrics,
     batchSize: config.sink.batchSize,
+    batchBytes: config.sink.batchBytes,
     lingerMs: config.sink.lingerMs,
     fetchMaxBytes: config.kafka.consumerMaxBytes,
     fetchMaxBytesPerPartition: config.kafka.consumerMaxBytesPerPartition,

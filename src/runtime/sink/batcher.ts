@@ -1,6 +1,7 @@
 /**
  * Batching across partitions (docs/sinks.md#consuming-and-scaling): the chunks that partition
- * handlers submit are applied together, in one target transaction of up to `batchSize` events.
+ * handlers submit are applied together, in one target transaction of up to `batchSize` events and
+ * `batchBytes` bytes of records (a single larger chunk goes alone).
  * A batch is flushed at once when it is full or when every running partition handler waits for
  * it, else after `lingerMs`. A chunk whose partition state changed since it was cut (a fence or
  * an earlier failure re-read it) is refused with a StaleError, so that its handler refetches.
@@ -13,6 +14,8 @@ import { sameState } from './partitions.js';
 
 export interface ChunkBatcherOptions {
   batchSize: number;
+  /** Most bytes of records (keys and values) in one batch. */
+  batchBytes: number;
   lingerMs: number;
   /** The committed state of a partition now. */
   stateOf: (tp: string) => PartitionState | undefined;
@@ -24,9 +27,38 @@ export interface ChunkBatcherOptions {
   afterFlush: () => void;
 }
 
+/** The bytes a record takes in a batch: its key and value. */
+export function recordBytes(r: InRecord): number {
+  return (r.key?.length ?? 0) + (r.value?.length ?? 0);
+}
+
+/**
+ * Cuts a partition's records into chunks of at most `maxCount` records and `maxBytes` bytes
+ * (a record larger than `maxBytes` is a chunk of its own), in order.
+ */
+export function cutChunks(records: InRecord[], maxCount: number, maxBytes: number): InRecord[][] {
+  const chunks: InRecord[][] = [];
+  let chunk: InRecord[] = [];
+  let bytes = 0;
+  for (const r of records) {
+    const size = recordBytes(r);
+    if (chunk.length > 0 && (chunk.length >= maxCount || bytes + size > maxBytes)) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(r);
+    bytes += size;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
+}
+
 interface ChunkItem {
   tp: string;
   records: InRecord[];
+  /** recordBytes of the records, summed. */
+  bytes: number;
   /** The committed state the chunk was cut against. */
   expected: PartitionState | undefined;
   heartbeat: () => Promise<void>;
@@ -62,7 +94,8 @@ export class ChunkBatcher {
   submit(tp: string, records: InRecord[], heartbeat: () => Promise<void>): Promise<void> {
     return new Promise((resolve, reject) => {
       const state = this.o.stateOf(tp);
-      this.pending.push({ tp, records, expected: state ? { ...state } : undefined, heartbeat, resolve, reject });
+      const bytes = records.reduce((n, r) => n + recordBytes(r), 0);
+      this.pending.push({ tp, records, bytes, expected: state ? { ...state } : undefined, heartbeat, resolve, reject });
       this.scheduleFlush();
     });
   }
@@ -71,14 +104,21 @@ export class ChunkBatcher {
     if (this.lingerTimer) clearTimeout(this.lingerTimer);
   }
 
-  private pendingSize(): number {
-    return this.pending.reduce((n, it) => n + it.records.length, 0);
+  /** A batch of what is pending would be full (events or bytes). */
+  private pendingFull(): boolean {
+    let events = 0;
+    let bytes = 0;
+    for (const it of this.pending) {
+      events += it.records.length;
+      bytes += it.bytes;
+    }
+    return events >= this.o.batchSize || bytes >= this.o.batchBytes;
   }
 
   private scheduleFlush(): void {
     if (this.flushing || this.pending.length === 0 || this.flushQueued) return;
     // Flush at once when the batch is full or every running partition handler is waiting for it.
-    if (this.pendingSize() >= this.o.batchSize || this.pending.length >= this.active) {
+    if (this.pendingFull() || this.pending.length >= this.active) {
       this.flushQueued = true;
       setImmediate(() => {
         this.flushQueued = false;
@@ -103,11 +143,14 @@ export class ChunkBatcher {
     this.flushing = true;
     const taken: ChunkItem[] = [];
     let size = 0;
+    let bytes = 0;
     while (this.pending.length > 0) {
       const next = this.pending[0]!;
-      if (taken.length > 0 && size + next.records.length > this.o.batchSize) break;
+      if (taken.length > 0 && (size + next.records.length > this.o.batchSize || bytes + next.bytes > this.o.batchBytes))
+        break;
       taken.push(this.pending.shift()!);
       size += next.records.length;
+      bytes += next.bytes;
     }
     const fresh: ChunkItem[] = [];
     for (const it of taken) {

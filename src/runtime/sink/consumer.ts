@@ -3,13 +3,13 @@
  * group, subscribed to the data topics until the set of topics changes or the consumer dies.
  * A partition's fetched batch is checked against the stored offsets (sought there when it does
  * not start where the target says), records below them are skipped, and the rest is cut into
- * chunks of at most batchSize records for the batcher. After a chunk committed the partition
+ * chunks of at most batchSize records and batchBytes bytes for the batcher. After a chunk committed the partition
  * moves on and the Kafka group offset follows, for lag tools only.
  */
 import type { Admin, Consumer, EachBatchPayload } from 'kafkajs';
 import type { Logger } from '../../api/index.js';
 import { parseRenameMarker } from '../../event/rename-marker.js';
-import type { ChunkBatcher } from './batcher.js';
+import { type ChunkBatcher, cutChunks } from './batcher.js';
 import { type InRecord, inRecord } from './decode.js';
 import { FencedError, StaleError, StoppedError } from './errors.js';
 import type { SinkLag } from './metrics.js';
@@ -43,6 +43,7 @@ export interface SinkConsumerDeps
     | 'fetchMaxBytesPerPartition'
   > {
   batchSize: number;
+  batchBytes: number;
   lingerMs: number;
   /** The options fix the topics: no need to look for new ones. */
   fixedTopics: boolean;
@@ -206,9 +207,8 @@ export class SinkConsumer {
         return false;
       }
       if (held) records.length = records.indexOf(held);
-      for (let i = 0; i < records.length; i += this.d.batchSize) {
+      for (const chunk of cutChunks(records, this.d.batchSize, this.d.batchBytes)) {
         if (!p.isRunning() || p.isStale() || done()) return false;
-        const chunk = records.slice(i, i + this.d.batchSize);
         try {
           await batcher.submit(tp, chunk, p.heartbeat);
         } catch (err) {

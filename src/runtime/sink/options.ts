@@ -13,6 +13,8 @@ export interface SinkRuntimeOptions {
   metrics?: FerryMetrics;
   /** Most events applied in one target transaction. Default 5000. */
   batchSize?: number;
+  /** Most bytes of records (keys and values) in one target transaction, besides batchSize. Default 8 MiB. */
+  batchBytes?: number;
   /** How long a fetch may wait for more data, and a batch for more partitions, ms. Default 50. */
   lingerMs?: number;
   /** Most bytes per Kafka fetch, over all partitions / per partition (kafka.consumerMaxBytes*). Defaults 32 MiB / 4 MiB. */
@@ -39,11 +41,17 @@ export interface SinkRuntimeOptions {
   dlqReplicationFactor?: number;
 }
 
+/** sink.batchBytes' default: 8 MiB of record keys and values per target transaction. */
+export const DEFAULT_BATCH_BYTES = 8 * 1024 * 1024;
+
 /** Throws FERRY_CONFIG_INVALID for options the runtime cannot start with. */
 export function checkSinkRuntimeOptions(opts: SinkRuntimeOptions): void {
   if (!opts.pipeline) throw new FerryError('FERRY_CONFIG_INVALID', 'SinkRuntime: pipeline is required');
   if (!opts.group) throw new FerryError('FERRY_CONFIG_INVALID', 'SinkRuntime: group is required');
   if (opts.batchSize !== undefined && !(opts.batchSize >= 1)) {
     throw new FerryError('FERRY_CONFIG_INVALID', 'SinkRuntime: batchSize must be at least 1');
+  }
+  if (opts.batchBytes !== undefined && !(opts.batchBytes >= 1)) {
+    throw new FerryError('FERRY_CONFIG_INVALID', 'SinkRuntime: batchBytes must be at least 1');
   }
 }

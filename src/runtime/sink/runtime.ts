@@ -27,7 +27,7 @@ import { SinkConsumer } from './consumer.js';
 import { RecordDecoder } from './decode.js';
 import { FencedError, StoppedError } from './errors.js';
 import { SinkLag } from './metrics.js';
-import { checkSinkRuntimeOptions, type SinkRuntimeOptions } from './options.js';
+import { checkSinkRuntimeOptions, DEFAULT_BATCH_BYTES, type SinkRuntimeOptions } from './options.js';
 import { PartitionStates } from './partitions.js';
 import { RenameBarriers } from './rename-barrier.js';
 import { createWithRetry, type WithRetry } from './retry.js';
@@ -60,6 +60,7 @@ export class SinkRuntime {
     const logger = opts.logger.child({ component: 'sink', pipeline: opts.pipeline, group: opts.group });
     this.logger = logger;
     const batchSize = opts.batchSize ?? 5000;
+    const batchBytes = opts.batchBytes ?? DEFAULT_BATCH_BYTES;
     const lingerMs = opts.lingerMs ?? 50;
     this.dlq = opts.dlq ?? true;
     this.schemas = new SchemaCache(opts.kafka, opts.pipeline, logger);
@@ -94,6 +95,7 @@ export class SinkRuntime {
     });
     this.batcher = new ChunkBatcher({
       batchSize,
+      batchBytes,
       lingerMs,
       stateOf: (tp) => states.stateOf(tp),
       apply: (records, heartbeat) => applier.process(records, heartbeat),
@@ -103,6 +105,7 @@ export class SinkRuntime {
     this.consumer = new SinkConsumer({
       ...opts,
       batchSize,
+      batchBytes,
       lingerMs,
       fixedTopics: opts.topics !== undefined,
       resolveTopics: () => this.resolveTopics(),
