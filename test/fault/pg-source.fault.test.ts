@@ -175,9 +175,10 @@ describe('postgres source faults', () => {
     });
     const slot = `ferry_${pipeline.replace(/-/g, '_')}`;
 
-    // Samples: Kafka's high watermark FIRST, then the slot's confirmed_flush_lsn. If every
-    // transaction before the confirmed LSN lies below the earlier watermark, Kafka held it
-    // when PostgreSQL was told it may forget it.
+    // Samples: the slot's confirmed_flush_lsn FIRST, then Kafka's high watermark. Kafka only
+    // grows, so a transaction before the confirmed LSN that lies at or above the later watermark
+    // was not in Kafka when PostgreSQL was told it may forget it. (The other order would count a
+    // transaction published and confirmed between the two reads as a violation.)
     const samples: { held: number; confirmed: bigint }[] = [];
     const sampler = pgFerry();
     const sdb = await sampler;
@@ -185,8 +186,8 @@ describe('postgres source faults', () => {
     const sampling$ = (async () => {
       while (sampling) {
         try {
-          const held = await kafkaSide.held();
           const confirmed = await confirmedFlush(sdb, slot);
+          const held = await kafkaSide.held();
           if (confirmed !== null) samples.push({ held, confirmed });
         } catch {
           // topic or slot not there yet
