@@ -50,6 +50,12 @@ function member(name: string, value: unknown): string {
   return json === undefined ? '' : `,${JSON.stringify(name)}:${json}`;
 }
 
+/** member() for a name fixed in the code: `prefix` is its `,"name":`, written once. */
+function fixed(prefix: string, value: unknown): string {
+  const json = JSON.stringify(value) as string | undefined;
+  return json === undefined ? '' : prefix + json;
+}
+
 /**
  * The Kafka value of an event as JSON text: byte for byte `JSON.stringify(toEnvelope(...))`,
  * written in one pass without building the envelope and source objects first.
@@ -60,13 +66,13 @@ export function encodeEnvelope(event: ChangeEvent, pipeline: string, now = Date.
   let general = event.before === undefined || (tx && tx.id === undefined);
   if (!general) for (const k in src) if (OWN_SOURCE_FIELDS.has(k)) general = true;
   if (general) return JSON.stringify(toEnvelope(event, pipeline, now));
-  let out = `{"before":${JSON.stringify(event.before)}${member('after', event.after)}`;
-  out += `,"source":{"version":"${FERRY_VERSION}"${member('connector', src['connector'] ?? 'ferry')}${member('name', pipeline)}`;
-  out += `${member('ts_ms', event.tsMs)}${member('snapshot', event.snapshot)}${member('db', event.db)}${member('table', event.table)}`;
+  let out = `{"before":${JSON.stringify(event.before)}${fixed(',"after":', event.after)}`;
+  out += `,"source":{"version":"${FERRY_VERSION}"${fixed(',"connector":', src['connector'] ?? 'ferry')}${fixed(',"name":', pipeline)}`;
+  out += `${fixed(',"ts_ms":', event.tsMs)}${fixed(',"snapshot":', event.snapshot)}${fixed(',"db":', event.db)}${fixed(',"table":', event.table)}`;
   for (const k in src) if (k !== 'connector') out += member(k, src[k]);
-  out += `${member('schema_version', event.schemaVersion)}}${member('op', event.op)},"ts_ms":${JSON.stringify(now)}`;
+  out += `${fixed(',"schema_version":', event.schemaVersion)}}${fixed(',"op":', event.op)},"ts_ms":${JSON.stringify(now)}`;
   if (tx) {
-    out += `,"transaction":{"id":${JSON.stringify(tx.id)}${member('total_order', tx.totalOrder)}${member('data_collection_order', tx.dataCollectionOrder)}}`;
+    out += `,"transaction":{"id":${JSON.stringify(tx.id)}${fixed(',"total_order":', tx.totalOrder)}${fixed(',"data_collection_order":', tx.dataCollectionOrder)}}`;
   }
   return `${out}}`;
 }
