@@ -81,6 +81,7 @@ export class SourcePublisher {
   private pending: Pending | null = null;
   private readonly schemaVersions = new Set<string>();
   private readonly knownTopics = new Set<string>();
+  private readonly topics = new Map<string, Map<string, string>>();
   /** Table renames (`from\u0000to`) this process published rename markers for. */
   private readonly renamesMarked = new Set<string>();
   /** Renamed tables (`db.table`) whose markers go out right before their next event. */
@@ -161,7 +162,9 @@ export class SourcePublisher {
 
   /** A schema of a renamed table whose rename has no markers from this process yet. */
   private needsRenameMarkers(item: QueueItem): boolean {
-    return item.kind === 'event' && this.markersDue.has(`${item.event.db}.${item.event.table}`);
+    return (
+      item.kind === 'event' && this.markersDue.size > 0 && this.markersDue.has(`${item.event.db}.${item.event.table}`)
+    );
   }
 
   private renameWithoutMarkers(schema: TableSchema): boolean {
@@ -230,8 +233,8 @@ export class SourcePublisher {
           `${event.schemaVersion} before that schema; a connector must yield a 'schema' item first`,
       );
     }
-    const topic = dataTopic(this.o.pipeline, event.db, event.table);
-    const due = this.markersDue.get(`${event.db}.${event.table}`);
+    const topic = this.topicOf(event.db, event.table);
+    const due = this.markersDue.size > 0 ? this.markersDue.get(`${event.db}.${event.table}`) : undefined;
     if (due) {
       this.markersDue.delete(`${event.db}.${event.table}`);
       await this.addRenameMarkers(seg, due.schema, due.id);
@@ -250,6 +253,21 @@ export class SourcePublisher {
     if (event.op === 'd' && this.o.tombstones && key !== null) {
       seg.messages.push({ topic, key, value: null });
     }
+  }
+
+  /** dataTopic() of a table, worked out once per table (db -> table -> topic). */
+  private topicOf(db: string, table: string): string {
+    let tables = this.topics.get(db);
+    if (!tables) {
+      tables = new Map();
+      this.topics.set(db, tables);
+    }
+    let topic = tables.get(table);
+    if (topic === undefined) {
+      topic = dataTopic(this.o.pipeline, db, table);
+      tables.set(table, topic);
+    }
+    return topic;
   }
 
   private async ensureTopic(topic: string, partitions = this.o.partitions): Promise<void> {
