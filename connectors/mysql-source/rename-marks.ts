@@ -31,7 +31,9 @@ export function atOrBefore(a: string, b: string): boolean {
  * sink renames instead of dropping and adding.
  */
 export class RenameMarks {
-  private readonly columns: Array<{ table: TableId; from: string; to: string }> = [];
+  /** Column renames not yet shown by a row event, each with the number of the statement that made it. */
+  private readonly columns: Array<{ table: TableId; from: string; to: string; statement: number }> = [];
+  private statements = 0;
   private readonly tables: Array<{ from: TableId; to: TableId; at?: string }> = [];
   /**
    * Per table name (lower case) freed by a RENAME: the position of that RENAME. A table under that
@@ -55,7 +57,8 @@ export class RenameMarks {
 
   /** Renames of a DDL statement just read from the binlog, at binlog position `at` (`file:pos`). */
   note(renames: DdlRenames, at?: string): void {
-    this.columns.push(...renames.columns);
+    const statement = this.statements++;
+    this.columns.push(...renames.columns.map((c) => ({ ...c, statement })));
     this.tables.push(...renames.tables.map((t) => (at === undefined ? t : { ...t, at })));
     if (at === undefined) return;
     for (const t of renames.tables) {
@@ -142,33 +145,34 @@ export class RenameMarks {
       this.carried.delete(nameOf(renamedFrom));
     }
     this.carried.set(name, carried);
+    let fresh = new Map<string, string>();
     if (prev) {
       const before = prev.columns.map((c) => c.name);
       const after = schema.columns.map((c) => c.name);
       const tableNames = new Set([name, ...(renamedFrom ? [nameOf(renamedFrom)] : [])]);
       const ours = this.columns.filter((r) => [...tableNames].some((n) => same(n, nameOf(r.table))));
-      for (const r of ours) {
-        const from = before.find((n) => same(n, r.from));
-        // Several renames in a row (a -> b, b -> c) with no row written in between: a -> c.
-        let last = r.to;
-        for (let i = 0; i < ours.length; i++) {
-          const next = ours.find((x) => same(x.from, last) && !after.some((n) => same(n, last)));
-          if (!next) break;
-          last = next.to;
+      fresh = shownRenames(before, after, ours);
+      if (fresh.size > 0) {
+        // Marks of earlier renames that involve these names no longer hold.
+        const involved = [...fresh].flat();
+        for (const [to, from] of [...carried.columns]) {
+          if (involved.some((n) => same(n, to) || same(n, from))) carried.columns.delete(to);
         }
-        const to = after.find((n) => same(n, last));
-        if (from && to && !after.includes(from) && !before.includes(to)) {
-          carried.columns.set(to, from);
-        }
+        for (const [to, from] of fresh) carried.columns.set(to, from);
       }
       // A new set of names comes after every pending DDL of the table: what they renamed shows now or never.
       if (before.join('\u0000') !== after.join('\u0000')) {
         this.drop(this.columns, (r) => [...tableNames].some((n) => same(n, nameOf(r.table))));
       }
     }
-    // Every mark seen so far that still holds (new name there, old name not) goes into this shape.
+    // Every mark seen so far that still holds goes into this shape: the new name is there, and the
+    // old one is not, or is the new name of another renamed column (a chain or an exchange).
     const names = new Set(schema.columns.map((c) => c.name));
-    const marks = new Map([...carried.columns].filter(([to, from]) => names.has(to) && !names.has(from)));
+    const renamedTo = new Set(carried.columns.keys());
+    const marks = new Map(
+      [...carried.columns].filter(([to, from]) => names.has(to) && (!names.has(from) || renamedTo.has(from))),
+    );
+    for (const [to, from] of fresh) marks.set(to, from);
     // A table under a name that a RENAME freed (and not the renamed table itself) is another table.
     const incarnation = carried.table ? undefined : this.incarnations.get(name.toLowerCase());
     if (!carried.table && marks.size === 0 && incarnation === undefined) return entry;
@@ -186,4 +190,40 @@ export class RenameMarks {
   private drop<T>(list: T[], match: (x: T) => boolean): void {
     for (let i = list.length - 1; i >= 0; i--) if (match(list[i]!)) list.splice(i, 1);
   }
+}
+
+/**
+ * The column renames that the shapes before and after show (new name -> old), from the renames
+ * the DDL statements in between made: the renames of one statement at once (MySQL carries out
+ * `RENAME COLUMN a TO b, RENAME COLUMN b TO a` as an exchange), the statements one after the
+ * other (a -> b, then b -> c: a -> c). A rename is shown when its final name is there after; when
+ * its old name is there too (an exchange, or a column added under the old name), only when the
+ * renamed column kept its place.
+ */
+export function shownRenames(
+  before: readonly string[],
+  after: readonly string[],
+  renames: ReadonlyArray<{ from: string; to: string; statement: number }>,
+): Map<string, string> {
+  const statements = [...new Set(renames.map((r) => r.statement))].sort((x, y) => x - y);
+  // Each column of before -> its name after the statements so far.
+  let current = new Map(before.map((n) => [n, n]));
+  for (const st of statements) {
+    const made = renames.filter((r) => r.statement === st);
+    const next = new Map(current);
+    for (const [orig, name] of current) {
+      const r = made.find((x) => same(x.from, name));
+      if (r) next.set(orig, r.to);
+    }
+    current = next;
+  }
+  const shown = new Map<string, string>();
+  for (const [orig, name] of current) {
+    if (same(orig, name)) continue;
+    const to = after.find((n) => same(n, name));
+    if (!to) continue;
+    if (after.some((n) => same(n, orig)) && before.indexOf(orig) !== after.indexOf(to)) continue;
+    shown.set(to, orig);
+  }
+  return shown;
 }

@@ -88,6 +88,57 @@ describe('MySQL DDL renames', () => {
     const c = chain.mark({ schema: table('w', [col('id'), col('c')]), info });
     expect(c.schema.columns[1]!.renamedFrom).toBe('a');
   });
+
+  it('marks an exchange of column names, in one ALTER or through a third name, and a column added under the old name', () => {
+    const info = [] as CapturedTable['info'];
+    const t = { db: 'd', table: 'x' };
+    const marksOf = (m: CapturedTable) => Object.fromEntries(m.schema.columns.map((c) => [c.name, c.renamedFrom]));
+    // RENAME COLUMN a TO b, RENAME COLUMN b TO a: MySQL carries them out at once.
+    const one = new RenameMarks();
+    one.seed(table('x', [col('id'), col('a'), col('b')]));
+    one.note({
+      tables: [],
+      columns: [
+        { table: t, from: 'a', to: 'b' },
+        { table: t, from: 'b', to: 'a' },
+      ],
+    });
+    const exchanged = one.mark({ schema: table('x', [col('id'), col('b'), col('a')]), info });
+    expect(marksOf(exchanged)).toEqual({ id: undefined, b: 'a', a: 'b' });
+    // A later shape (a column added) keeps both marks: the sink may apply it first.
+    const wider = one.mark({ schema: table('x', [col('id'), col('b'), col('a'), col('c')]), info });
+    expect(marksOf(wider)).toEqual({ id: undefined, b: 'a', a: 'b', c: undefined });
+    // Three statements, no row written in between: a -> tmp, b -> a, tmp -> b.
+    const three = new RenameMarks();
+    three.seed(table('x', [col('id'), col('a'), col('b')]));
+    for (const [from, to] of [
+      ['a', 'tmp'],
+      ['b', 'a'],
+      ['tmp', 'b'],
+    ] as const)
+      three.note({ tables: [], columns: [{ table: t, from, to }] });
+    expect(marksOf(three.mark({ schema: table('x', [col('id'), col('b'), col('a')]), info }))).toEqual({
+      id: undefined,
+      b: 'a',
+      a: 'b',
+    });
+    // RENAME COLUMN a TO b, then ADD COLUMN a: b is the old a, a is new.
+    const readd = new RenameMarks();
+    readd.seed(table('x', [col('id'), col('a')]));
+    readd.note({ tables: [], columns: [{ table: t, from: 'a', to: 'b' }] });
+    expect(marksOf(readd.mark({ schema: table('x', [col('id'), col('b'), col('a')]), info }))).toEqual({
+      id: undefined,
+      b: 'a',
+      a: undefined,
+    });
+    // A later rename of an exchanged column ends the exchange's marks: b -> c.
+    one.note({ tables: [], columns: [{ table: t, from: 'b', to: 'c' }] });
+    expect(marksOf(one.mark({ schema: table('x', [col('id'), col('c'), col('a')]), info }))).toEqual({
+      id: undefined,
+      c: 'b',
+      a: undefined,
+    });
+  });
 });
 
 describe('column defaults', () => {
