@@ -40,6 +40,12 @@ export class RelationHistory {
   private readonly columnSeeds = new Map<number, StartColumnRenames>();
 
   /**
+   * `published`: the last schema published of each table (`db.table`), with the attribute numbers
+   * the catalog gave when it was read (columnIds); kept up to date by the caller.
+   */
+  constructor(private readonly published?: ReadonlyMap<string, TableSchema>) {}
+
+  /**
    * Table renames from before the stream (renamed while the source was stopped, found at start by
    * the oid in the schema history): table `oid` was published last as `from` and is `to` now. The
    * first Relation of the table under `to` carries the rename; one under the old name (a replay of
@@ -70,7 +76,30 @@ export class RelationHistory {
 
   private marked(oid: number, schema: TableSchema, attnums: Map<string, number>): TableSchema {
     const prev = this.seen.get(oid);
-    const columns = schema.columns.map((c) => ({ name: c.name, attnum: attnums.get(c.name) }));
+    let columns = schema.columns.map((c) => ({ name: c.name, attnum: attnums.get(c.name) }));
+    // The catalog is read when a Relation is decoded, which can be after later DDL (names exchanged
+    // since give the attribute numbers of today's owners of the names): a Relation with the names
+    // of the shape seen before, or published before, is that shape, attribute numbers included.
+    const ids = this.published?.get(`${schema.db}.${schema.table}`)?.columnIds;
+    const base =
+      prev ??
+      (ids
+        ? {
+            columns: this.published!.get(`${schema.db}.${schema.table}`)!.columns.map((c) => ({
+              name: c.name,
+              attnum: ids[c.name],
+            })),
+          }
+        : undefined);
+    if (
+      base &&
+      sameNames(
+        base.columns.map((c) => c.name),
+        columns,
+      )
+    ) {
+      columns = columns.map((c, i) => ({ name: c.name, attnum: base.columns[i]!.attnum ?? c.attnum }));
+    }
     this.seen.set(oid, { db: schema.db, table: schema.table, columns });
     const seed = prev ? undefined : this.seeds.get(oid);
     if (seed && seed.to.db === schema.db && seed.to.table === schema.table) {
@@ -123,7 +152,9 @@ export class RelationHistory {
     const marks = new Map(
       [...carried.columns]
         .filter(([to, r]) =>
-          r.attnum === undefined ? now.has(to) && !now.has(r.from) : now.has(to) && attnums.get(to) === r.attnum,
+          r.attnum === undefined
+            ? now.has(to) && !now.has(r.from)
+            : now.has(to) && columns.find((c) => c.name === to)?.attnum === r.attnum,
         )
         .map(([to, r]) => [to, r.from]),
     );

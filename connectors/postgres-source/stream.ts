@@ -172,7 +172,7 @@ export async function* streamChanges(env: StreamEnv, from: SourcePosition): Asyn
   try {
     const start = await startPosition(env, catalog, from);
     if (start > env.ack.acked) env.ack.acked = start;
-    const relations = new RelationHistory();
+    const relations = new RelationHistory(env.knownSchemas);
     if (env.startRenames) relations.seedTableRenames(env.startRenames);
     if (env.startColumnRenames) relations.seedColumnRenames(env.startColumnRenames);
     /** Columns of the last resolved Relation that the catalog gives a default or a missing value. */
