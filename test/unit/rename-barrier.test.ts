@@ -89,3 +89,50 @@ describe('SourceRuntime: RENAME TABLE while the sink lags', () => {
     expect(records.length).toBe(5);
   });
 });
+
+describe('SourceRuntime: RENAME COLUMN while the sink lags', () => {
+  it("publishes a marker with the table's own topic ends into every partition before the renamed version's first event", async () => {
+    const a = table('a');
+    const { version: _v, ...shape } = a;
+    // v renamed to w: the version after the rename marks it.
+    const renamed = withVersion({
+      ...shape,
+      columns: shape.columns.map((c) => (c.name === 'v' ? { ...c, name: 'w', renamedFrom: 'v' } : c)),
+    });
+    const kafka = new FakeKafka();
+    const src = new FakeConnector([a]);
+    const rt = fakeSourceRuntime(kafka, src, { snapshot: 'never', partitions: 3 });
+    const running = rt.run();
+    src.commit(change(a, 'c', 1, 'x'), change(a, 'c', 2, 'y'), change(a, 'c', 3, 'z'), change(a, 'u', 1, 'x2'));
+    src.append({ type: 'schema', schema: renamed });
+    const renamedChange = (id: number): ReturnType<typeof change> => {
+      const e = change(renamed, 'u', id, null);
+      return { ...e, after: { id, w: `w${id}` } };
+    };
+    src.commit(renamedChange(1));
+    // Later events of the same version publish no new markers.
+    src.commit(renamedChange(2));
+    await waitFor(() => (kafka.topics.get('p.app.a')?.records.length ?? 0) >= 9);
+    await rt.stop();
+    await running;
+    const records = kafka.topics.get('p.app.a')!.records;
+    const isMarker = (r: (typeof records)[number]) => parseRenameMarker(r.value === null ? null : Buffer.from(r.value));
+    const markers = records.filter(isMarker);
+    expect(markers.map((r) => r.partition).sort()).toEqual([0, 1, 2]);
+    const before = records.slice(0, records.indexOf(markers[0]!));
+    expect(before).toHaveLength(4);
+    const ends: Record<string, string> = {};
+    for (let p = 0; p < 3; p++) ends[String(p)] = String(before.filter((r) => r.partition === p).length);
+    for (const r of markers) {
+      expect(parseRenameMarker(Buffer.from(r.value!))).toEqual({
+        id: `app.a@${renamed.version}`,
+        fromTopic: 'p.app.a',
+        ends,
+      });
+    }
+    // The markers sit between the events before the rename and those after it.
+    expect(records.slice(4, 7).every(isMarker)).toBe(true);
+    expect(records.slice(7).some(isMarker)).toBe(false);
+    expect(records).toHaveLength(9);
+  });
+});

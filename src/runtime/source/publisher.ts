@@ -1,4 +1,4 @@
-import type { ChangeEvent, Logger, SourcePosition, StoredSourceOffset, TableSchema } from '../../api/index.js';
+import type { ChangeEvent, Logger, SourcePosition, StoredSourceOffset, TableId, TableSchema } from '../../api/index.js';
 import { FerryError, tableName } from '../../api/index.js';
 import type { BoundedQueue } from '../../api/queue.js';
 import { encodeEnvelope, keyJson } from '../../event/envelope.js';
@@ -84,8 +84,10 @@ export class SourcePublisher {
   private readonly topics = new Map<string, Map<string, string>>();
   /** Table renames (`from\u0000to`) this process published rename markers for. */
   private readonly renamesMarked = new Set<string>();
+  /** Versions (`db.table@version`) with column renames this process published markers for. */
+  private readonly columnRenamesMarked = new Set<string>();
   /** Renamed tables (`db.table`) whose markers go out right before their next event. */
-  private readonly markersDue = new Map<string, { schema: TableSchema; id: string }>();
+  private readonly markersDue = new Map<string, { schema: TableSchema; id: string; from: TableId }>();
 
   constructor(opts: PublisherOptions) {
     this.o = opts;
@@ -175,11 +177,22 @@ export class SourcePublisher {
   }
 
   /**
-   * Rename markers (src/event/rename-marker.ts): one into every partition of the new topic, with
-   * the old topic's end offsets now that every event before the rename is acknowledged.
+   * A version that renames columns of a table that keeps its name: the events of the versions
+   * before it, in every partition of the topic, must be applied before the sink renames the target
+   * columns, or a late one would be applied by name to the renamed columns (a chain or an exchange
+   * of names). Its markers name the table's own topic (docs/schema-changes.md#rename-column-and-a-lagging-sink).
    */
-  private async addRenameMarkers(seg: Segment, schema: TableSchema, id: string): Promise<void> {
-    const from = schema.renamedFrom!;
+  private columnRenamesWithoutMarkers(schema: TableSchema, key: string): boolean {
+    if (!this.o.transport.partitionEnds || this.columnRenamesMarked.has(key)) return false;
+    return schema.columns.some((c) => c.renamedFrom !== undefined && c.renamedFrom !== c.name);
+  }
+
+  /**
+   * Rename markers (src/event/rename-marker.ts): one into every partition of the new topic, with
+   * the old topic's end offsets now that every event before the rename is acknowledged (for
+   * renamed columns, the table's own topic and its ends).
+   */
+  private async addRenameMarkers(seg: Segment, schema: TableSchema, id: string, from: TableId): Promise<void> {
     const fromTopic = dataTopic(this.o.pipeline, from.db, from.table);
     const topic = dataTopic(this.o.pipeline, schema.db, schema.table);
     let ends = new Map<number, bigint>();
@@ -207,7 +220,10 @@ export class SourcePublisher {
     // stopped is announced at start, before the stream replays the old table's last events).
     if (this.renameWithoutMarkers(schema)) {
       this.renamesMarked.add(`${tableName(schema.renamedFrom!)}\u0000${tableName(schema)}`);
-      this.markersDue.set(tableName(schema), { schema, id: key });
+      this.markersDue.set(tableName(schema), { schema, id: key, from: schema.renamedFrom! });
+    } else if (this.columnRenamesWithoutMarkers(schema, key)) {
+      this.columnRenamesMarked.add(key);
+      this.markersDue.set(tableName(schema), { schema, id: key, from: schema });
     }
     // A table that appears under a name renamed away from is another table: its own renames get markers again.
     for (const r of this.renamesMarked) if (r.startsWith(`${tableName(schema)}\u0000`)) this.renamesMarked.delete(r);
@@ -237,7 +253,7 @@ export class SourcePublisher {
     const due = this.markersDue.size > 0 ? this.markersDue.get(`${event.db}.${event.table}`) : undefined;
     if (due) {
       this.markersDue.delete(`${event.db}.${event.table}`);
-      await this.addRenameMarkers(seg, due.schema, due.id);
+      await this.addRenameMarkers(seg, due.schema, due.id, due.from);
     }
     const key = keyJson(event);
     const value = encodeEnvelope(event, this.o.pipeline);
