@@ -80,17 +80,10 @@ export class RelationHistory {
     // The catalog is read when a Relation is decoded, which can be after later DDL (names exchanged
     // since give the attribute numbers of today's owners of the names): a Relation with the names
     // of the shape seen before, or published before, is that shape, attribute numbers included.
-    const ids = this.published?.get(`${schema.db}.${schema.table}`)?.columnIds;
+    const last = this.published?.get(`${schema.db}.${schema.table}`);
+    const ids = last?.columnIds;
     const base =
-      prev ??
-      (ids
-        ? {
-            columns: this.published!.get(`${schema.db}.${schema.table}`)!.columns.map((c) => ({
-              name: c.name,
-              attnum: ids[c.name],
-            })),
-          }
-        : undefined);
+      prev ?? (ids ? { columns: last!.columns.map((c) => ({ name: c.name, attnum: ids[c.name] })) } : undefined);
     if (
       base &&
       sameNames(

@@ -194,7 +194,7 @@ export class SourcePublisher {
    */
   private async addRenameMarkers(seg: Segment, schema: TableSchema, id: string, from: TableId): Promise<void> {
     const fromTopic = dataTopic(this.o.pipeline, from.db, from.table);
-    const topic = dataTopic(this.o.pipeline, schema.db, schema.table);
+    const topic = this.topicOf(schema.db, schema.table);
     let ends = new Map<number, bigint>();
     await this.withRetry(async () => {
       ends = await this.o.transport.partitionEnds!(fromTopic);
@@ -213,7 +213,7 @@ export class SourcePublisher {
   }
 
   private async addSchema(seg: Segment, schema: TableSchema): Promise<void> {
-    await this.ensureTopic(dataTopic(this.o.pipeline, schema.db, schema.table));
+    await this.ensureTopic(this.topicOf(schema.db, schema.table));
     const key = `${schema.db}.${schema.table}@${schema.version}`;
     // The markers go out with the renamed table's first event: by then every event of the old
     // table before the rename is published (a PostgreSQL table renamed while the source was
