@@ -181,3 +181,25 @@ describe('year', () => {
     expectEncodeError(() => encodeYear(year, 2024.5), year, 'not a year');
   });
 });
+
+describe('the usual number shapes (no bigint, no rewrite)', () => {
+  it('checks a safe-integer number against its kind as the bigint path does', () => {
+    expect(encodeInteger(col('int8'), -128)).toBe(-128);
+    expectEncodeError(() => encodeInteger(col('int8'), 128), col('int8'), 'out of range');
+    expect(encodeInteger({ ...col('int32'), unsigned: true }, 4294967295)).toBe(4294967295);
+    expectEncodeError(
+      () => encodeInteger({ ...col('int32'), unsigned: true }, -1),
+      { ...col('int32'), unsigned: true },
+      'out of range',
+    );
+    expect(Object.is(encodeInteger(col('int64'), -0), 0)).toBe(true);
+    expectEncodeError(() => encodeInteger(col('uint64'), -1), col('uint64'), 'out of range');
+  });
+
+  it('passes canonical decimals through and still rewrites the others', () => {
+    for (const d of ['0', '0.000', '12.500', '-12.5', '-0.01', '7']) expect(encodeDecimal(col('decimal'), d)).toBe(d);
+    expect(encodeDecimal(col('decimal'), '-0.00')).toBe('0.00');
+    expect(encodeDecimal(col('decimal'), '007.50')).toBe('7.50');
+    expect(encodeDecimal(col('decimal'), '-0')).toBe('0');
+  });
+});

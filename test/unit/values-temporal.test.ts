@@ -269,3 +269,33 @@ describe('temporal decoders for sinks', () => {
     expectError(() => toPgDate('2024-01-02T00:00:00'), 'FERRY_DECODE');
   });
 });
+
+describe('the usual timestamp shapes (read by position, without a parse)', () => {
+  const ts = col('timestamp');
+  const tz = col('timestamptz');
+
+  it('writes them exactly as the general rules do', () => {
+    expect(encodeTimestamp(ts, '2024-05-06 07:08:09')).toBe('2024-05-06T07:08:09');
+    expect(encodeTimestamp(ts, '2024-05-06T07:08:09')).toBe('2024-05-06T07:08:09');
+    expect(encodeTimestamp(ts, '2024-05-06 07:08:09.120000')).toBe('2024-05-06T07:08:09.12');
+    expect(encodeTimestamp(ts, '2024-05-06 07:08:09.000000')).toBe('2024-05-06T07:08:09');
+    expect(encodeTimestamp(ts, '0000-00-00 00:00:00.000000')).toBe('0000-00-00T00:00:00');
+    expect(encodeTimestampTz(tz, '2024-05-06 23:59:59.000001', 0)).toBe('2024-05-06T23:59:59.000001Z');
+    expect(encodeTimestampTz(tz, '2024-02-00 10:00:00', 0)).toBe('2024-02-00T10:00:00Z');
+    expect(encodeDate(col('date'), '2024-12-31')).toBe('2024-12-31');
+  });
+
+  it('still refuses what the general rules refuse', () => {
+    expectEncodeError(() => encodeTimestampTz(tz, '2023-02-29 10:00:00', 0), tz, 'not a calendar date');
+    expectEncodeError(() => encodeTimestamp(ts, '2024-05-06 24:00:00'), ts, 'not a timestamp');
+    expectEncodeError(() => encodeTimestamp(ts, '2024-13-06 10:00:00'), ts, 'not a timestamp');
+    expectEncodeError(() => encodeTimestamp(ts, '2024-05-06 10:00:00.1234567'), ts, 'not a timestamp');
+  });
+
+  it('tells zero dates by position as the pattern does', () => {
+    expect(isZeroDate('2024-05-06T07:08:09')).toBe(false);
+    expect(isZeroDate('2024-00-06')).toBe(true);
+    expect(isZeroDate('2024-05-00T07:08:09Z')).toBe(true);
+    expect(isZeroDate('2024-05-0')).toBe(false);
+  });
+});

@@ -16,6 +16,20 @@ function integerRange(column: ValueColumn): [bigint, bigint] | undefined {
   return column.unsigned ? [0n, (1n << b) - 1n] : [-(1n << (b - 1n)), (1n << (b - 1n)) - 1n];
 }
 
+/** integerRange() as numbers, clamped to the safe integers (every safe integer of a wider kind fits). */
+const NUMBER_RANGES = [new Map<string, [number, number] | null>(), new Map<string, [number, number] | null>()];
+function numberRange(column: ValueColumn): [number, number] | null {
+  const byKind = NUMBER_RANGES[column.unsigned === true ? 1 : 0]!;
+  let range = byKind.get(column.kind);
+  if (range === undefined) {
+    const big = integerRange(column);
+    const clamp = (b: bigint) => Number(b < -MAX_SAFE ? -MAX_SAFE : b > MAX_SAFE ? MAX_SAFE : b);
+    range = big ? [clamp(big[0]), clamp(big[1])] : null;
+    byKind.set(column.kind, range);
+  }
+  return range;
+}
+
 function toBigInt(column: ValueColumn, raw: unknown): bigint {
   if (typeof raw === 'bigint') return raw;
   if (typeof raw === 'number') {
@@ -39,6 +53,11 @@ function toBigInt(column: ValueColumn, raw: unknown): bigint {
  * Values outside the kind's range (signed, or unsigned when `column.unsigned`) are rejected.
  */
 export function encodeInteger(column: ValueColumn, raw: unknown): number | string {
+  // The common case, a safe-integer number inside its kind's range, needs no bigint.
+  if (typeof raw === 'number' && Number.isSafeInteger(raw)) {
+    const range = numberRange(column);
+    if (range === null || (raw >= range[0] && raw <= range[1])) return raw === 0 ? 0 : raw;
+  }
   const n = toBigInt(column, raw);
   const range = integerRange(column);
   if (range && (n < range[0] || n > range[1])) {
@@ -56,9 +75,14 @@ const DECIMAL_ACCEPTED =
  * trailing dot ("5." -> "5"), and no negative zero ("-0.00" -> "0.00"). PostgreSQL's special
  * values are "NaN", "Infinity", "-Infinity".
  */
+/** No sign but a "-" before a non-zero digit somewhere, no leading zero, digits on both sides of a dot. */
+const CANONICAL_DECIMAL = /^(?:[1-9]\d*(?:\.\d+)?|0\.\d+|0|-(?:[1-9]\d*(?:\.\d+)?|0\.\d*[1-9]\d*))$/;
+
 export function encodeDecimal(column: ValueColumn, raw: unknown): string {
   if (typeof raw === 'bigint') return raw.toString();
   if (typeof raw !== 'string') throw encodeError(column, raw, 'not a decimal string', DECIMAL_ACCEPTED);
+  // Already in canonical spelling (what the drivers send for all but zero and odd inputs): as is.
+  if (CANONICAL_DECIMAL.test(raw)) return raw;
   if (/^nan$/i.test(raw)) return 'NaN';
   if (/^\+?inf(inity)?$/i.test(raw)) return 'Infinity';
   if (/^-inf(inity)?$/i.test(raw)) return '-Infinity';

@@ -138,12 +138,22 @@ function requireString(column: ValueColumn, raw: unknown, accepted: string): str
   throw encodeError(column, raw, raw instanceof Date ? NO_DATE_OBJECTS : 'not a string', accepted);
 }
 
+/** Month and day of a "YYYY-MM-DD…" text: a real date, or a MySQL zero or partial-zero one. */
+function isCalendarOrZeroDate(text: string): boolean {
+  const month = Number(text.slice(5, 7));
+  const day = Number(text.slice(8, 10));
+  return month === 0 || day === 0 || day <= daysInMonth(Number(text.slice(0, 4)), month);
+}
+
+const PLAIN_DATE_RE = /^\d{4}-(?:0\d|1[0-2])-(?:[0-2]\d|3[01])$/;
+
 const DATE_ACCEPTED =
   '"YYYY-MM-DD", PostgreSQL "YYYY-MM-DD BC", "infinity"/"-infinity", or a MySQL zero date like "0000-00-00"';
 
 /** DATE: "YYYY-MM-DD" (astronomical years: "-0043-03-15" is 44 BC). */
 export function encodeDate(column: ValueColumn, raw: unknown): string {
   const text = requireString(column, raw, DATE_ACCEPTED);
+  if (PLAIN_DATE_RE.test(text)) return text; // what formatCivil(readCivil()) gives it back
   const inf = infinity(text);
   if (inf) return inf;
   const m = DATE_RE.exec(text);
@@ -202,12 +212,31 @@ function parseTimestamp(text: string): ParsedTimestamp | undefined {
   return offset === undefined ? undefined : { civil, clock, offset };
 }
 
+/** The usual timestamp text (a four-digit year, two-digit fields, at most six fraction digits, no zone). */
+const PLAIN_TIMESTAMP_RE =
+  /^\d{4}-(?:0\d|1[0-2])-(?:[0-2]\d|3[01])[ T](?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,6})?$/;
+
+/**
+ * formatCivil/formatClock of a PLAIN_TIMESTAMP_RE text, written by slicing it (no parse): what
+ * the general path yields for it, byte for byte. undefined: another shape (the general path).
+ */
+function plainTimestamp(text: string): string | undefined {
+  if (!PLAIN_TIMESTAMP_RE.test(text)) return undefined;
+  if (text.length === 19) return text.charCodeAt(10) === 84 ? text : `${text.slice(0, 10)}T${text.slice(11)}`;
+  let end = text.length;
+  while (text.charCodeAt(end - 1) === 48) end--; // trailing zeros of the fraction
+  if (end === 20) end = 19; // only zeros: no fraction
+  return `${text.slice(0, 10)}T${text.slice(11, end)}`;
+}
+
 const TIMESTAMP_ACCEPTED =
   '"YYYY-MM-DD HH:MM:SS[.ffffff]" (space or T, no zone; PostgreSQL " BC" suffix), "infinity"/"-infinity", or a MySQL zero date like "0000-00-00 00:00:00"';
 
 /** TIMESTAMP without zone: "YYYY-MM-DDTHH:MM:SS[.ffffff]" (T separator, no zone letter). */
 export function encodeTimestamp(column: ValueColumn, raw: unknown): string {
   const text = requireString(column, raw, TIMESTAMP_ACCEPTED);
+  const plain = plainTimestamp(text);
+  if (plain !== undefined) return plain;
   const inf = infinity(text);
   if (inf) return inf;
   const p = parseTimestamp(text);
@@ -236,6 +265,11 @@ const TIMESTAMPTZ_ACCEPTED =
  */
 export function encodeTimestampTz(column: ValueColumn, raw: unknown, sourceOffsetMinutes?: number): string {
   const text = requireString(column, raw, TIMESTAMPTZ_ACCEPTED);
+  if (sourceOffsetMinutes === 0) {
+    // A UTC text (MySQL TIMESTAMP read with time_zone '+00:00'): only the calendar check is left.
+    const plain = plainTimestamp(text);
+    if (plain !== undefined && isCalendarOrZeroDate(text)) return `${plain}Z`;
+  }
   const inf = infinity(text);
   if (inf) return inf;
   const p = parseTimestamp(text);
@@ -278,6 +312,12 @@ const CANONICAL_RE = /^(-?\d{4,})-(\d{2})-(\d{2})(?:T(\d{2}:\d{2}:\d{2}(?:\.\d{1
  * store NULL or reject the row; that is the sink's decision.
  */
 export function isZeroDate(value: string): boolean {
+  // The usual canonical shape, checked by position: "YYYY-MM-DD…" with a non-zero month and day.
+  if (value.length >= 10 && value.charCodeAt(4) === 45 && value.charCodeAt(7) === 45 && value.charCodeAt(0) !== 45) {
+    const monthZero = value.charCodeAt(5) === 48 && value.charCodeAt(6) === 48;
+    const dayZero = value.charCodeAt(8) === 48 && value.charCodeAt(9) === 48;
+    if (!monthZero && !dayZero) return false;
+  }
   const m = CANONICAL_RE.exec(value);
   return m !== null && (m[2] === '00' || m[3] === '00');
 }

@@ -79,7 +79,7 @@ export function keptRows(schema: TableSchema, rows: Row[], skip: Set<string>): A
   const kept: Array<{ row: Row; key: Row }> = [];
   for (const row of rows) {
     const key = keyOf(schema, row);
-    if (!skip.has(JSON.stringify(key))) kept.push({ row, key });
+    if (skip.size === 0 || !skip.has(JSON.stringify(key))) kept.push({ row, key });
   }
   return kept;
 }
