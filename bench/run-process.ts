@@ -18,7 +18,7 @@
  * Run: npm run bench:run -- [rows=200000] [rowBytes=200] [changes=100000] [latencySeconds=20]
  * FERRY_BENCH_FERRY_JS runs another build's bin/ferry.js (an A/B comparison in one sitting).
  * FERRY_BENCH_SNAPSHOT_TRANSPORT=direct takes the snapshot through the direct lane (source.snapshotTransport).
- * FERRY_BENCH_SINK / FERRY_BENCH_KAFKA: JSON merged into the config's sink / kafka section (e.g. '{"lingerMs":5}').
+ * FERRY_BENCH_SOURCE / FERRY_BENCH_SINK / FERRY_BENCH_KAFKA: JSON merged into the config's source / sink / kafka section (e.g. '{"lingerMs":5}').
  * FERRY_BENCH_NODE_ARGS adds Node flags to the ferry process (e.g. "--cpu-prof --cpu-prof-dir=DIR").
  * Sandbox: .ferry/bench-sandbox (or FERRY_BENCH_SANDBOX_DIR), left running.
  * Prints a results table and one line `BENCH_JSON {...}`.
@@ -237,6 +237,7 @@ async function main(): Promise<void> {
       tables: [`${SRC}.items`],
       snapshot: 'initial',
       snapshotTransport: process.env['FERRY_BENCH_SNAPSHOT_TRANSPORT'] ?? 'kafka',
+      ...benchJson('FERRY_BENCH_SOURCE'),
     },
     sink: { kind: 'postgres', url: info.postgres.url, schema: TARGET, ...benchJson('FERRY_BENCH_SINK') },
     metrics: { enabled: false },

@@ -11,7 +11,14 @@ import { dataTopic } from '../../src/kafka/topics.js';
 import { compareTables, type DbConn } from '../helpers/compare.js';
 import { col, EventWriter, SourceTable, tableSchema } from '../helpers/events.js';
 import { kafkaClient, uniqueName } from '../helpers/sandbox.js';
-import { dlqCount, sandboxTarget, startSink, useSinkDatabases, waitForCaughtUp } from '../helpers/sink-harness.js';
+import {
+  dlqCount,
+  sandboxTarget,
+  startSink,
+  useSinkDatabases,
+  waitFor,
+  waitForCaughtUp,
+} from '../helpers/sink-harness.js';
 
 describe('sink routes', () => {
   const kafka = kafkaClient('sink-routes');
@@ -134,7 +141,19 @@ describe('sink routes', () => {
     const sink = startSink({ pipeline, group: `${pipeline}-pg`, target, batchSize: 25 });
     try {
       const topic = dataTopic(pipeline, srcDb, 'items');
-      await waitForCaughtUp(kafka, pipeline, `${pipeline}-pg`, target, [topic], 60_000, [sink]);
+      const caughtUp = await waitForCaughtUp(kafka, pipeline, `${pipeline}-pg`, target, [topic], 60_000, [sink]);
+      // Lag tools read the group's Kafka offsets: they follow the target's (lag-commits.ts).
+      const stored = new Map(caughtUp.partitions.map((x) => [x.partition, x.nextOffset ?? '-1']));
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        await waitFor('the Kafka group offsets to reach the stored ones', async () => {
+          const [group] = await admin.fetchOffsets({ groupId: `${pipeline}-pg`, topics: [topic] });
+          return group!.partitions.every((x) => x.offset === stored.get(x.partition)) || undefined;
+        });
+      } finally {
+        await admin.disconnect();
+      }
       // Truncate mid-stream, rows after it, then a new column (new schema version).
       await src.insert([{ id: 200, name: 'before truncate' }]);
       await src.truncate();

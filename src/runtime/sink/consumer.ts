@@ -4,7 +4,7 @@
  * A partition's fetched batch is checked against the stored offsets (sought there when it does
  * not start where the target says), records below them are skipped, and the rest is cut into
  * chunks of at most batchSize records and batchBytes bytes for the batcher. After a chunk committed the partition
- * moves on and the Kafka group offset follows, for lag tools only.
+ * moves on and the Kafka group offset follows, for lag tools only (lag-commits.ts).
  */
 import type { Admin, Consumer, EachBatchPayload } from 'kafkajs';
 import type { Logger } from '../../api/index.js';
@@ -12,6 +12,7 @@ import { parseRenameMarker } from '../../event/rename-marker.js';
 import { type ChunkBatcher, cutChunks } from './batcher.js';
 import { type InRecord, inRecord } from './decode.js';
 import { FencedError, StaleError, StoppedError } from './errors.js';
+import { LagCommits } from './lag-commits.js';
 import type { SinkLag } from './metrics.js';
 import type { SinkRuntimeOptions } from './options.js';
 import { tpKey } from './partition-state.js';
@@ -59,12 +60,16 @@ export interface SinkConsumerDeps
   renames: RenameBarriers;
 }
 
+/** How long a leaving consumer waits for its last lag offsets to be committed, ms. */
+const LAG_SETTLE_MS = 1000;
+
 /** How long a partition held at a rename marker waits before it looks again, ms. */
 const RENAME_HOLD_MS = 250;
 
 export class SinkConsumer {
   private readonly d: SinkConsumerDeps;
   private consumer: Consumer | null = null;
+  private lagCommits: LagCommits | null = null;
   private dead = false;
   private topics: string[] = [];
 
@@ -101,6 +106,8 @@ export class SinkConsumer {
       retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
     });
     this.consumer = consumer;
+    const lagCommits = new LagCommits((offsets) => consumer.commitOffsets(offsets), logger);
+    this.lagCommits = lagCommits;
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       this.onAssignment(e.payload.memberAssignment as Record<string, number[]>);
     });
@@ -139,6 +146,9 @@ export class SinkConsumer {
       }
     } finally {
       this.consumer = null;
+      this.lagCommits = null;
+      // The last lag offsets, if Kafka answers soon; a stop does not wait longer for them.
+      await Promise.race([lagCommits.settle(), new Promise((resolve) => setTimeout(resolve, LAG_SETTLE_MS).unref())]);
       await consumer.disconnect().catch(() => undefined);
     }
     return this.dead;
@@ -154,6 +164,7 @@ export class SinkConsumer {
     const count = Object.values(assignment).reduce((n, ps) => n + ps.length, 0);
     this.d.logger.info('partitions assigned', { partitions: count });
     this.d.states.forget();
+    this.lagCommits?.clear();
     this.d.lag.assign(assignment);
   }
 
@@ -220,7 +231,7 @@ export class SinkConsumer {
         }
         const last = chunk[chunk.length - 1]!.offset;
         p.resolveOffset(last);
-        await this.commitKafka(p, batch.topic, batch.partition, (BigInt(last) + 1n).toString());
+        this.lagCommits?.note(batch.topic, batch.partition, (BigInt(last) + 1n).toString());
         await p.heartbeat();
       }
       if (!held || !p.isRunning() || p.isStale() || done()) return false;
@@ -238,16 +249,5 @@ export class SinkConsumer {
       if (marker && !(await this.d.renames.passed(marker, this.topics, heartbeat))) return r;
     }
     return undefined;
-  }
-
-  /** Kafka group offsets, for lag tools only (the target holds the real ones). */
-  private async commitKafka(p: EachBatchPayload, topic: string, partition: number, offset: string): Promise<void> {
-    try {
-      await p.commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset }] }] });
-    } catch (err) {
-      this.d.logger.debug('could not commit Kafka group offsets (only used by lag tools)', {
-        error: (err as Error).message,
-      });
-    }
   }
 }
