@@ -53,12 +53,24 @@ export function pgArrayLiteral(items: unknown[], element: (v: JsonValue) => stri
   return `{${parts.join(',')}}`;
 }
 
+/** Significant digits after the decimal point (trailing zeros do not count); 0 without a fraction. */
+function fractionDigits(value: string): number {
+  const dot = value.lastIndexOf('.');
+  if (dot < 0) return 0;
+  let end = value.length;
+  for (let i = dot + 1; i < end; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 48 || c > 57) return 0;
+  }
+  while (end > dot + 1 && value.charCodeAt(end - 1) === 48) end--;
+  return end - dot - 1;
+}
+
 function checkScale(column: string, value: string, target: PgTargetColumn): void {
   const p = target.parsed;
   if (p?.base !== 'numeric' || p.args.length === 0 || p.dims > 0) return;
   const scale = p.args[1] ?? 0;
-  const fraction = /\.(\d*)$/.exec(value)?.[1]?.replace(/0+$/, '') ?? '';
-  if (fraction.length > scale) {
+  if (fractionDigits(value) > scale) {
     throw dataError(
       column,
       `${value} has more fractional digits than ${target.type} keeps (it would be rounded)`,

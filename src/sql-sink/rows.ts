@@ -39,7 +39,18 @@ export type ToParam<Col, P> = (column: ColumnSchema, value: JsonValue, target: C
 /** Rows grouped by the set of columns they carry (UNCHANGED and absent columns left out), in first-seen order. */
 export function groupByColumns(rows: Row[], columns: ColumnSchema[]): Array<{ columns: ColumnSchema[]; rows: Row[] }> {
   const groups = new Map<string, { columns: ColumnSchema[]; rows: Row[] }>();
+  // Most rows carry every column: they are told without building their signature.
+  let whole: { columns: ColumnSchema[]; rows: Row[] } | undefined;
   for (const row of rows) {
+    if (carriesAll(row, columns)) {
+      if (!whole) {
+        const signature = columns.map((col) => col.name).join('\u0000');
+        whole = groups.get(signature) ?? { columns, rows: [] };
+        groups.set(signature, whole);
+      }
+      whole.rows.push(row);
+      continue;
+    }
     const present = columns.filter((col) => Object.hasOwn(row, col.name) && row[col.name] !== UNCHANGED);
     const signature = present.map((col) => col.name).join('\u0000');
     let g = groups.get(signature);
@@ -50,6 +61,11 @@ export function groupByColumns(rows: Row[], columns: ColumnSchema[]): Array<{ co
     g.rows.push(row);
   }
   return [...groups.values()];
+}
+
+function carriesAll(row: Row, columns: ColumnSchema[]): boolean {
+  for (const col of columns) if (!Object.hasOwn(row, col.name) || row[col.name] === UNCHANGED) return false;
+  return true;
 }
 
 /** The parameters of rows, row by row, in the order of `columns` (each row carries them all). */

@@ -214,6 +214,24 @@ describe('canonical values -> PostgreSQL text', () => {
     expect(() => toPgParam(c('string', 'text'), 'a\u0000b', t('text'))).toThrow(/U\+0000/);
     expect(toPgParam(c('decimal', 'decimal(10,2)'), '1.500', t('numeric(10,2)'))).toBe('1.500');
     expect(() => toPgParam(c('decimal', 'decimal(10,3)'), '1.234', t('numeric(10,2)'))).toThrow(/rounded/);
+    expect(toPgParam(c('decimal', 'decimal(10,3)'), '-1.230', t('numeric(10,2)'))).toBe('-1.230');
+    expect(toPgParam(c('decimal', 'decimal(10,0)'), '12', t('numeric(10,0)'))).toBe('12');
+    expect(() => toPgParam(c('decimal', 'decimal(10,1)'), '12.05', t('numeric(10,1)'))).toThrow(/rounded/);
+    expect(toPgParam(c('decimal', 'decimal'), 'NaN', t('numeric(10,0)'))).toBe('NaN');
+  });
+
+  it('writes plain canonical dates and timestamps as PostgreSQL reads them, the others through the general rules', () => {
+    expect(toPgParam(c('date', 'date'), '2024-02-29', t('date'))).toBe('2024-02-29');
+    expect(toPgParam(c('timestamp', 'datetime(6)'), '2024-02-29T10:11:12.5', t('timestamp'))).toBe(
+      '2024-02-29 10:11:12.5',
+    );
+    expect(toPgParam(c('timestamptz', 'timestamp'), '2024-02-29T10:11:12Z', t('timestamptz'))).toBe(
+      '2024-02-29 10:11:12+00',
+    );
+    expect(toPgParam(c('date', 'date'), '0000-01-01', t('date'))).toBe('0001-01-01 BC');
+    expect(toPgParam(c('timestamp', 'timestamp'), '-0043-03-15T00:00:00', t('timestamp'))).toBe(
+      '0044-03-15 00:00:00 BC',
+    );
   });
 });
 

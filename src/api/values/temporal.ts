@@ -346,8 +346,21 @@ function pgDateText(p: CanonicalParts, value: string): { date: string; bc: boole
     : { date: `${pad(p.year, 4)}-${p.monthDay}`, bc: false };
 }
 
+const PLAIN_CANONICAL_RE = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z?)?$/;
+
+/** A canonical date or timestamp of the years 0001..9999 with a non-zero month and day: its text passes as it is. */
+function plainCanonical(value: string): boolean {
+  return (
+    PLAIN_CANONICAL_RE.test(value) &&
+    !value.startsWith('0000') &&
+    !(value.charCodeAt(5) === 48 && value.charCodeAt(6) === 48) &&
+    !(value.charCodeAt(8) === 48 && value.charCodeAt(9) === 48)
+  );
+}
+
 /** Canonical date -> PostgreSQL date input ("-0043-03-15" -> "0044-03-15 BC"). Zero dates throw FERRY_APPLY. */
 export function toPgDate(value: string): string {
+  if (value.length === 10 && plainCanonical(value)) return value;
   const p = readCanonical(value, 'date', '"YYYY-MM-DD" or "infinity"/"-infinity"');
   if (typeof p === 'string') return p;
   if (p.time !== undefined) throw decodeError('date', value, '"YYYY-MM-DD"');
@@ -360,6 +373,11 @@ export function toPgDate(value: string): string {
  * plus "+00" for a timestamptz, plus " BC" for years <= 0. Zero dates throw FERRY_APPLY.
  */
 export function toPgTimestamp(value: string): string {
+  if (value.length > 10 && plainCanonical(value)) {
+    return value.endsWith('Z')
+      ? `${value.slice(0, 10)} ${value.slice(11, -1)}+00`
+      : `${value.slice(0, 10)} ${value.slice(11)}`;
+  }
   const p = readCanonical(value, 'timestamp', '"YYYY-MM-DDTHH:MM:SS[.ffffff][Z]" or "infinity"/"-infinity"');
   if (typeof p === 'string') return p;
   if (p.time === undefined) throw decodeError('timestamp', value, '"YYYY-MM-DDTHH:MM:SS[.ffffff][Z]"');

@@ -343,13 +343,20 @@ export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
     });
   }
 
-  /** `snapshot: never` with nothing stored: the position of a view opened and closed at once. */
+  /**
+   * Nothing stored: the position of a view opened and closed at once. The stream starts there;
+   * with `snapshot: initial` the watermarked chunks read the tables beside it.
+   */
   private async currentPosition(): Promise<SourcePosition> {
     const session = await this.openSnapshot();
     await session.close();
-    this.log.info('no stored position and snapshot is never: streaming from the current position', {
-      position: this.o.connector.describePosition(session.position),
-    });
+    const chunks = this.o.snapshot === 'initial' && this.o.connector.openChunkReader !== undefined;
+    this.log.info(
+      chunks
+        ? 'no stored position: streaming from the current position, the snapshot in chunks beside it'
+        : 'no stored position and snapshot is never: streaming from the current position',
+      { position: this.o.connector.describePosition(session.position) },
+    );
     return session.position;
   }
 

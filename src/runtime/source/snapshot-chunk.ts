@@ -84,6 +84,11 @@ export function keptRows(schema: TableSchema, rows: Row[], skip: Set<string>): A
   return kept;
 }
 
+/** keptRows() without the keys: the chunk's own array when nothing is left out. */
+export function keptRowsOnly(schema: TableSchema, rows: Row[], skip: Set<string>): Row[] {
+  return skip.size === 0 ? rows : rows.filter((row) => !skip.has(JSON.stringify(keyOf(schema, row))));
+}
+
 /** A chunk's rows as snapshot events, in key order. */
 export function snapshotItems(
   schema: TableSchema,

@@ -12,7 +12,7 @@ import { FerryError, tableName } from '../../api/index.js';
 import { abortable, backoffDelay, sleep } from '../retry.js';
 import { backfillKey, missedBackfills } from './backfill-history.js';
 import type { DirectLoader } from './direct-lane.js';
-import { type Chunk, keptRows, newChunk, snapshotItems } from './snapshot-chunk.js';
+import { type Chunk, keptRows, keptRowsOnly, newChunk, snapshotItems } from './snapshot-chunk.js';
 import { ColumnHistory } from './snapshot-columns.js';
 import { type Job, SnapshotJobs } from './snapshot-jobs.js';
 import { chunkLimit, RecentChanges, rowBytes, streamedKeys } from './snapshot-window.js';
@@ -271,21 +271,15 @@ export class SnapshotEngine {
     const job = this.work.jobs.includes(chunk.job) && chunk.job.round === chunk.round ? chunk.job : undefined;
     const rows = result.rows;
     const more = !chunk.job.keys && rows.length >= chunk.limit;
-    const kept = keptRows(chunk.schema, rows, skip);
     let items: SourceItem[] = [];
     // The direct lane writes the chunk into the target here, before the stream moves past its
     // watermark (direct-lane.ts); repairs and chunks it could not write go through Kafka.
     const direct = this.o.direct && !chunk.job.keys ? this.o.direct : undefined;
-    if (
-      direct &&
-      (await direct.load(
-        chunk.schema,
-        kept.map((k) => k.row),
-      ))
-    ) {
-      this.o.onDirectRows?.(chunk.table, kept.length);
+    const loaded = direct ? keptRowsOnly(chunk.schema, rows, skip) : null;
+    if (direct && loaded && (await direct.load(chunk.schema, loaded))) {
+      this.o.onDirectRows?.(chunk.table, loaded.length);
     } else {
-      items = snapshotItems(chunk.schema, kept, this.o.connectorKind, this.startedAt);
+      items = snapshotItems(chunk.schema, keptRows(chunk.schema, rows, skip), this.o.connectorKind, this.startedAt);
     }
     if (job?.keys) {
       this.work.remove(job);
