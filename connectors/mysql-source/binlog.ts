@@ -1,4 +1,4 @@
-import ZongJi, { type AnyBinlogEvent, type TableMapEvent, type XaPrepareEvent } from '@vlasky/zongji';
+import type { AnyBinlogEvent, TableMapEvent, XaPrepareEvent } from '@vlasky/zongji';
 import { BoundedQueue, FerryError, isTransientNetworkError, type Logger } from '../../src/api/index.js';
 import { connectionOptions, describeServer, type MysqlSourceConfig } from './config.js';
 import type { BinlogEvent } from './decode.js';
@@ -48,6 +48,8 @@ export interface BinlogReaderOptions {
 export async function* readBinlog(o: BinlogReaderOptions): AsyncGenerator<BinlogEvent> {
   const high = o.config.readBuffer ?? 2000;
   const low = Math.floor(high / 2);
+  // zongji is loaded on first use: a process without a MySQL source (the sink thread) does not carry it.
+  const { default: ZongJi } = await import('@vlasky/zongji');
   const zongji = new ZongJi(connectionOptions(o.config));
   const queue = new BoundedQueue<BinlogEvent>(high);
   const keys = new Map<number, string[]>();

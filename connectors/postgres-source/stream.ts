@@ -11,7 +11,7 @@
  */
 
 import pg from 'pg';
-import { LogicalReplicationService, PgoutputPlugin } from 'pg-logical-replication';
+import type { LogicalReplicationService, PgoutputPlugin } from 'pg-logical-replication';
 import {
   BoundedQueue,
   FerryError,
@@ -51,9 +51,12 @@ export class TextPgoutputPlugin {
   private readonly inner: PgoutputPlugin;
   readonly options: { protoVersion: 1 | 2; publicationNames: string[]; messages: boolean };
 
-  constructor(options: { protoVersion: 1 | 2; publicationNames: string[]; messages: boolean }) {
+  constructor(
+    lib: typeof import('pg-logical-replication'),
+    options: { protoVersion: 1 | 2; publicationNames: string[]; messages: boolean },
+  ) {
     this.options = options;
-    this.inner = new PgoutputPlugin(options);
+    this.inner = new lib.PgoutputPlugin(options);
   }
 
   get name(): string {
@@ -158,7 +161,9 @@ export async function* streamChanges(env: StreamEnv, from: SourcePosition): Asyn
   }
 
   const heartbeat = new Heartbeat(env.opts, env.slot, log);
-  const service = new LogicalReplicationService(clientConfig(env.opts, 'stream'), {
+  // Loaded on first use: a process without a PostgreSQL source (the sink thread) does not carry it.
+  const lib = await import('pg-logical-replication');
+  const service = new lib.LogicalReplicationService(clientConfig(env.opts, 'stream'), {
     acknowledge: { auto: false, timeoutSeconds: 0 },
     flowControl: { enabled: true },
   });
@@ -248,7 +253,7 @@ export async function* streamChanges(env: StreamEnv, from: SourcePosition): Asyn
       sendStatus();
     });
 
-    const plugin = new TextPgoutputPlugin({
+    const plugin = new TextPgoutputPlugin(lib, {
       protoVersion: env.opts.protoVersion,
       publicationNames: [env.publication],
       messages: true,

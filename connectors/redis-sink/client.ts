@@ -1,12 +1,17 @@
-import { createClient } from 'redis';
+import type { createClient } from 'redis';
 import { tlsConnectOptions } from '../../src/api/index.js';
 import type { RedisSinkOptions } from './options.js';
 
 export type RedisClient = ReturnType<typeof createClient>;
 
-/** A node-redis client for the options: no offline queue (a call during an outage fails at once and the runtime retries it). */
-export function redisClient(o: RedisSinkOptions, onceConnected: () => boolean): RedisClient {
+/**
+ * A node-redis client for the options: no offline queue (a call during an outage fails at once and
+ * the runtime retries it). node-redis is loaded here, on first use: a pipeline without Redis does
+ * not carry it in memory (docs/performance.md#memory).
+ */
+export async function redisClient(o: RedisSinkOptions, onceConnected: () => boolean): Promise<RedisClient> {
   const tls = tlsConnectOptions(o.tlsSettings, o.host);
+  const { createClient } = await import('redis');
   return createClient({
     ...(o.url ? { url: o.url } : {}),
     ...(o.username !== undefined ? { username: o.username } : {}),

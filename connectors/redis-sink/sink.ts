@@ -53,7 +53,7 @@ export class RedisSink implements SinkConnector {
       epochs: `${prefix}epochs:${ctx.group}`,
     };
     await this.close();
-    const client = redisClient(this.opts, () => this.connected);
+    const client = await redisClient(this.opts, () => this.connected);
     client.on('error', (err: Error) => this.logger?.debug('redis connection error', { error: err.message }));
     client.on('ready', () => {
       this.connected = true;

@@ -6,7 +6,6 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createClient } from 'redis';
 import { FerryError } from '../api/errors.js';
 import type { ServerDriver } from './driver.js';
 import { logTail, spawnDetached, waitUntilReady } from './process.js';
@@ -101,6 +100,7 @@ export const redisDriver: ServerDriver = {
       pid,
       timeoutMs: READY_TIMEOUT_MS,
       probe: async () => {
+        const { createClient } = await import('redis');
         const client = createClient({
           socket: ctx.info.tls
             ? { host, port, connectTimeout: 2000, reconnectStrategy: false, tls: true, ca: sandboxCa(ctx.info) }

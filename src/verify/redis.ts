@@ -250,7 +250,7 @@ export async function verifyRedis(o: RedisVerifyOptions): Promise<VerifyReport> 
   const pairs = filterPairs(o.tables, o.tableFilter);
   const db = await connectVerifyDb(o.source, 1);
   let connected = false;
-  const client = redisClient(o.redis, () => connected);
+  const client = await redisClient(o.redis, () => connected);
   client.on('error', () => undefined);
   const tables: TableReport[] = [];
   try {
