@@ -9,7 +9,7 @@
  * NO_AUTO_VALUE_ON_ZERO (an id of 0 stays 0), without NO_ZERO_DATE (MySQL zero dates replicate
  * as they are) and with time_zone '+00:00'.
  */
-import mysql from 'mysql2/promise';
+import type mysql from 'mysql2/promise';
 import {
   FerryError,
   type Logger,
@@ -158,7 +158,9 @@ export class MySqlSink extends SqlSinkConnector<Conn, MySqlTargetColumn, MySqlCo
     else if (o.ssl) config.ssl = {};
     let conn: Conn;
     try {
-      conn = await mysql.createConnection(config);
+      // mysql2 is loaded on first use: a thread without a MySQL endpoint does not hold it.
+      const { default: driver } = await import('mysql2/promise');
+      conn = await driver.createConnection(config);
     } catch (err) {
       const where = `target MySQL ${config.host ?? ''}:${config.port ?? 3306}`;
       throw tlsFailure(err, where, o.tls, 'sink.tls') ?? classifyMySqlError(err, 'cannot connect to the target MySQL');

@@ -1,4 +1,4 @@
-import mysql, { type Connection } from 'mysql2/promise';
+import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { FerryError, tlsFailure } from '../../src/api/index.js';
 import { connectionOptions, describeServer, type MysqlSourceConfig } from './config.js';
 
@@ -10,6 +10,8 @@ import { connectionOptions, describeServer, type MysqlSourceConfig } from './con
 export async function connect(cfg: MysqlSourceConfig): Promise<Connection> {
   let conn: Connection;
   try {
+    // mysql2 is loaded on first use: a thread without a MySQL endpoint does not hold it.
+    const { default: mysql } = await import('mysql2/promise');
     conn = await mysql.createConnection(connectionOptions(cfg));
   } catch (err) {
     throw connectError(err, cfg);
@@ -35,7 +37,7 @@ export function connectError(err: unknown, cfg: MysqlSourceConfig): FerryError {
 }
 
 export async function isMariaDb(conn: Connection): Promise<boolean> {
-  const [rows] = await conn.query<mysql.RowDataPacket[]>('SELECT VERSION() AS v');
+  const [rows] = await conn.query<RowDataPacket[]>('SELECT VERSION() AS v');
   return /mariadb/i.test(String(rows[0]?.['v'] ?? ''));
 }
 
