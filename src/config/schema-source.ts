@@ -105,7 +105,7 @@ export const sourceSchema = z.strictObject({
       'stored position.',
     example: 'never',
   }),
-  snapshotChunkSize: field(integer(1, 1_000_000).default(10_000), {
+  snapshotChunkSize: field(integer(1, 1_000_000).default(2000), {
     description:
       'Most rows read per snapshot chunk query, in key order (fewer when rows are large: see snapshotChunkBytes). ' +
       'Each chunk is one short query in a view of its own (docs/snapshots.md).',
@@ -226,7 +226,7 @@ export const sourceSchema = z.strictObject({
     defaultText: 'host name:process id',
     example: 'cdc-a',
   }),
-  queueSize: field(integer(10, 1_000_000).default(10_000), {
+  queueSize: field(integer(10, 1_000_000).default(4000), {
     description:
       'Events held between reading the source and producing to Kafka. When full, reading pauses ' +
       '(backpressure), so memory stays flat.',

@@ -447,12 +447,12 @@ describe('good configs', () => {
       excludeColumns: [],
       keyColumns: {},
       snapshot: 'initial',
-      snapshotChunkSize: 10_000,
+      snapshotChunkSize: 2000,
       snapshotChunkBytes: 8 * 1024 * 1024,
       snapshotParallelism: 2,
       signalsIntervalMs: 2000,
       heartbeatIntervalMs: 10_000,
-      queueSize: 10_000,
+      queueSize: 4000,
       serverId: defaultServerId('shop-move'),
     });
     expect(config.sink).toMatchObject({
