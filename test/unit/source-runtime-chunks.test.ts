@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { captureAll, evenBounds, FerryError, type StoredSourceOffset } from '../../src/api/index.js';
+import type { DirectLoader } from '../../src/runtime/source/direct-lane.js';
 import { SourceRuntime, type SourceRuntimeOptions } from '../../src/runtime/source/runtime.js';
 import { FakeKafka, silentLogger, table, waitFor } from './source-runtime.fakes.js';
 import { FakeChunkConnector, replay, rowsOf } from './source-runtime-chunks.fakes.js';
@@ -253,6 +254,46 @@ describe('SourceRuntime: watermarked snapshot chunks', () => {
     const rt = runtime(kafka, src);
     await expect(rt.run()).rejects.toThrow(/app\.k.*no primary key.*source\.keyColumns/);
   });
+});
+
+describe('SourceRuntime: direct-lane chunks', () => {
+  it('holds what the stream read after a chunk until its write settled, writes the next chunk beside it, and publishes a chunk it could not write in its place', async () => {
+    const kafka = new FakeKafka();
+    const src = new FakeChunkConnector([A]);
+    fill(src, 'a', 4);
+    const loads: Array<{ ids: number[]; settle: (written: boolean) => void }> = [];
+    const lane: DirectLoader = {
+      load: (_schema, rows) =>
+        new Promise<boolean>((settle) => loads.push({ ids: rows.map((r) => r['id'] as number), settle })),
+      noteSchema: () => undefined,
+      close: async () => undefined,
+    };
+    const rt = runtime(kafka, src, { directLane: lane, snapshotParallelism: 2 });
+    const running = rt.run();
+    // Both chunks are being written at once.
+    await waitFor(() => loads.length === 2);
+    expect(loads.map((l) => l.ids).sort()).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
+    src.apply(A, 'u', 1, 'changed');
+    const data = () =>
+      kafka.envelopes('p.app.a').map((e) => `${String(e.value['op'])}:${JSON.stringify(e.value['after'])}`);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(data()).toEqual([]);
+    const first = loads.find((l) => l.ids[0] === 1)!;
+    const second = loads.find((l) => l.ids[0] === 3)!;
+    second.settle(false);
+    await new Promise((r) => setTimeout(r, 100));
+    // The second chunk's write may finish first; the first chunk still holds the change.
+    expect(data()).not.toContain('u:{"id":1,"v":"changed"}');
+    first.settle(true);
+    await waitFor(() => data().includes('u:{"id":1,"v":"changed"}'));
+    // The chunk that went through Kafka after all came before the change that followed it.
+    expect(data()).toEqual(['r:{"id":3,"v":"a3"}', 'r:{"id":4,"v":"a4"}', 'u:{"id":1,"v":"changed"}']);
+    await rt.stop();
+    await running;
+  }, 20_000);
 });
 
 describe('evenBounds', () => {

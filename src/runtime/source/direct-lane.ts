@@ -5,7 +5,9 @@
  * stream still flows through Kafka.
  *
  * Why the target converges as with the Kafka lane: a chunk is written (and committed) before
- * anything the stream read after its watermark is published, so the sink can only apply, after
+ * anything the stream read after its watermark is published (the engine puts a gate in the
+ * stream there, which the publisher waits at; the stream reads on and the next chunk's write runs
+ * beside it, on another connection), so the sink can only apply, after
  * the chunk, changes from before the watermark (each of them is then followed by the later ones
  * of its key, up to the state the chunk holds) or from after it (newer than the chunk). Rows whose
  * keys changed inside the chunk's window are left out of it, as on the Kafka lane.
@@ -28,11 +30,12 @@ export interface DirectLoader {
   /**
    * Writes the rows (full images, distinct keys) into the target and commits. false: nothing was
    * written (the target refused them or could not be reached); the chunk then goes through Kafka.
+   * The engine runs up to `source.snapshotParallelism` of them at once.
    */
   load(schema: TableSchema, rows: Row[]): Promise<boolean>;
   /** A schema version the stream published (or that was published before the start). */
   noteSchema(schema: TableSchema): void;
-  /** Closes the target connection (a later chunk opens it again). */
+  /** Waits for the writes under way, then closes the target connections (a later chunk opens them again). */
   close(): Promise<void>;
 }
 
@@ -60,7 +63,12 @@ export class DirectLane implements DirectLoader {
   /** Every schema version seen, in publication order (renames are derived from them). */
   private readonly versions = new Map<string, TableSchema>();
   private renames: KnownRenames | null = null;
-  private opened: Promise<SinkConnector> | null = null;
+  /** Open target connections not in use; a write takes one (or opens one) and gives it back. */
+  private idle: SinkConnector[] = [];
+  /** Writes under way (close() waits for them). */
+  private readonly running = new Set<Promise<boolean>>();
+  /** Table creation and evolution, one at a time across the connections (no racing CREATE TABLE). */
+  private ddl: Promise<void> = Promise.resolve();
   /** Tables whose chunk went through Kafka since their last direct chunk (one log line each). */
   private readonly fellBack = new Set<string>();
   /** After a failure, chunks go through Kafka until then (a target that is down is not waited for per chunk). */
@@ -78,7 +86,19 @@ export class DirectLane implements DirectLoader {
     this.renames = null;
   }
 
-  async load(schema: TableSchema, rows: Row[]): Promise<boolean> {
+  /**
+   * Writes are independent (different chunks hold different keys; the snapshot engine holds what
+   * the stream read after a chunk until its write settled), so several may run at once, each on a
+   * connection of its own.
+   */
+  load(schema: TableSchema, rows: Row[]): Promise<boolean> {
+    const p = this.write(schema, rows);
+    this.running.add(p);
+    void p.finally(() => this.running.delete(p));
+    return p;
+  }
+
+  private async write(schema: TableSchema, rows: Row[]): Promise<boolean> {
     if (rows.length === 0) return true;
     const table = tableName(schema);
     this.noteSchema(schema);
@@ -90,11 +110,16 @@ export class DirectLane implements DirectLoader {
       tables: [{ schema: target, truncate: false, upserts: rows, deletes: [], load: true }],
       offsets: [],
     };
+    let connector: SinkConnector | null = null;
     for (let attempt = 1; ; attempt++) {
       try {
-        const connector = await this.open();
-        await connector.ensureTable(target);
-        await connector.apply(batch);
+        connector ??= await this.take();
+        const c = connector;
+        const ensured = this.ddl.then(() => c.ensureTable(target));
+        this.ddl = ensured.catch(() => undefined);
+        await ensured;
+        await c.apply(batch);
+        this.idle.push(c);
         this.o.logger.debug('wrote a snapshot chunk into the target', {
           table,
           rows: rows.length,
@@ -105,7 +130,10 @@ export class DirectLane implements DirectLoader {
         // A transient conflict with the sink writing the same table (deadlock, lock wait) is
         // tried again at once; a broken connection is opened again first.
         const transient = isFerryError(err) && err.retriable;
-        if (transient && err.code === 'FERRY_CONNECTION') await this.reset();
+        if (transient && err.code === 'FERRY_CONNECTION' && connector) {
+          await closeQuietly(connector);
+          connector = null;
+        }
         if (transient && attempt < DIRECT_ATTEMPTS) continue;
         // Kafka carries the chunk instead: the sink applies it there, retries what is systemic and
         // dead-letters a row the target rejects for a data reason, as for any event.
@@ -120,7 +148,10 @@ export class DirectLane implements DirectLoader {
         // A row the target rejects says nothing of the next chunk; a connection that failed does.
         if (!isDataError(err)) {
           this.pausedUntil = Date.now() + (this.o.pauseAfterFailureMs ?? 10_000);
-          await this.reset();
+          if (connector) await closeQuietly(connector);
+          await this.closeIdle();
+        } else if (connector) {
+          this.idle.push(connector);
         }
         return false;
       }
@@ -129,29 +160,33 @@ export class DirectLane implements DirectLoader {
     return true;
   }
 
-  /** Closes the target connection (a later chunk opens it again). */
+  /** Waits for the writes under way, then closes the target connections (a later chunk opens them again). */
   async close(): Promise<void> {
-    await this.reset();
+    await Promise.allSettled([...this.running]);
+    await this.closeIdle();
   }
 
-  private open(): Promise<SinkConnector> {
-    this.opened ??= (async () => {
-      const connector = this.o.connector();
-      try {
-        await connector.start({ pipeline: this.o.pipeline, group: this.o.group, logger: this.o.logger });
-      } catch (err) {
-        await connector.close().catch(() => undefined);
-        throw err;
-      }
-      return connector;
-    })();
-    return this.opened;
+  /** An idle connection, or a new one. */
+  private async take(): Promise<SinkConnector> {
+    const ready = this.idle.pop();
+    if (ready) return ready;
+    const connector = this.o.connector();
+    try {
+      await connector.start({ pipeline: this.o.pipeline, group: this.o.group, logger: this.o.logger });
+    } catch (err) {
+      await closeQuietly(connector);
+      throw err;
+    }
+    return connector;
   }
 
-  private async reset(): Promise<void> {
-    const opened = this.opened;
-    this.opened = null;
-    const connector = await opened?.catch(() => null);
-    await connector?.close().catch(() => undefined);
+  private async closeIdle(): Promise<void> {
+    const idle = this.idle;
+    this.idle = [];
+    await Promise.all(idle.map(closeQuietly));
   }
+}
+
+async function closeQuietly(connector: SinkConnector): Promise<void> {
+  await connector.close().catch(() => undefined);
 }

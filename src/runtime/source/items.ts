@@ -16,7 +16,13 @@ export type QueueItem =
   /** Resolved once everything before it is acknowledged and the latest position is stored. */
   | { kind: 'barrier'; done: () => void }
   /** A BEGIN or END record for `<pipeline>.__transactions` (transactions.ts). */
-  | { kind: 'transaction'; record: TransactionRecord };
+  | { kind: 'transaction'; record: TransactionRecord }
+  /**
+   * A snapshot chunk the direct lane is writing into the target (direct-lane.ts): nothing after it
+   * is published before `until` settles. Its events (the chunk, when the lane could not write it
+   * after all) go out in its place.
+   */
+  | { kind: 'gate'; until: Promise<ChangeEvent[]> };
 
 /** Per-table snapshot progress, for metrics, progress bars and `ferry status`. */
 export interface TableSnapshotProgress {

@@ -110,6 +110,21 @@ export class SourcePublisher {
       }
       let segment = this.newSegment();
       for (const item of items) {
+        if (item.kind === 'gate') {
+          // A chunk the direct lane is writing: what came before goes now, nothing after it until
+          // the write settled; the chunk's events, if it went to Kafka after all, go in its place.
+          await this.send(segment);
+          segment = this.newSegment();
+          const events = await abortable(item.until, [this.o.signal]);
+          for (const event of events) {
+            await this.add(segment, { kind: 'event', event });
+            if (segment.cut || segment.bytes >= this.o.maxBatchBytes) {
+              await this.send(segment);
+              segment = this.newSegment();
+            }
+          }
+          continue;
+        }
         // Rename markers carry the old topic's end offsets: everything before them must be in Kafka first.
         if (this.needsRenameMarkers(item) && segment.messages.length > 0) {
           await this.send(segment);
@@ -150,6 +165,8 @@ export class SourcePublisher {
       case 'barrier':
         seg.barrier = item.done;
         return;
+      case 'gate':
+        throw new FerryError('FERRY_INTERNAL', 'a direct-lane gate must be waited for by run(), not added to a batch');
       case 'transaction': {
         const topic = transactionsTopic(this.o.pipeline);
         await this.ensureTopic(topic, 1);

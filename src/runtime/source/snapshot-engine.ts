@@ -17,6 +17,12 @@ import { ColumnHistory } from './snapshot-columns.js';
 import { type Job, SnapshotJobs } from './snapshot-jobs.js';
 import { chunkLimit, RecentChanges, rowBytes, streamedKeys } from './snapshot-window.js';
 
+/**
+ * What the engine passes on in stream order: the stream's items, and a gate where the direct lane
+ * writes a chunk (items.ts: nothing after it is published before the write settled).
+ */
+export type StreamItem = SourceItem | { type: 'gate'; until: Promise<ChangeEvent[]> };
+
 export interface SnapshotEngineOptions {
   connectorKind: string;
   openReader(): Promise<ChunkReader>;
@@ -58,6 +64,9 @@ export class SnapshotEngine {
   private readonly o: SnapshotEngineOptions;
   private readonly work: SnapshotJobs;
   private readonly schemas = new Map<string, TableSchema>();
+  /** Direct-lane writes under way, and the placements waiting for one to end. */
+  private directLoads = 0;
+  private directWaiters: Array<() => void> = [];
   /** Per table: every column name a published version had (the schema history), see noteSchema. */
   private readonly history = new ColumnHistory();
   private readonly chunks = new Map<string, Chunk>();
@@ -175,7 +184,7 @@ export class SnapshotEngine {
    * Passes one stream item through, in stream order: notes the keys that changed (for the chunks
    * in flight) and turns a chunk's watermark into its rows.
    */
-  async transform(item: SourceItem): Promise<SourceItem[]> {
+  async transform(item: SourceItem): Promise<StreamItem[]> {
     switch (item.type) {
       case 'event':
         this.noteEvent(item.event);
@@ -252,7 +261,7 @@ export class SnapshotEngine {
   }
 
   /** The chunk's rows at its watermark (minus the keys the stream changed meanwhile). */
-  private async place(id: string): Promise<SourceItem[]> {
+  private async place(id: string): Promise<StreamItem[]> {
     const chunk = this.chunks.get(id);
     if (!chunk) return []; // a watermark seen again after a reconnect, or of a failed read
     const result = chunk.result ?? (await abortable(chunk.read, [this.o.signal]));
@@ -272,13 +281,43 @@ export class SnapshotEngine {
     const rows = result.rows;
     const more = !chunk.job.keys && rows.length >= chunk.limit;
     let items: SourceItem[] = [];
-    // The direct lane writes the chunk into the target here, before the stream moves past its
-    // watermark (direct-lane.ts); repairs and chunks it could not write go through Kafka.
-    const direct = this.o.direct && !chunk.job.keys ? this.o.direct : undefined;
-    const loaded = direct ? keptRowsOnly(chunk.schema, rows, skip) : null;
-    if (direct && loaded && (await direct.load(chunk.schema, loaded))) {
-      this.o.onDirectRows?.(chunk.table, loaded.length);
-    } else {
+    let gate: StreamItem | null = null;
+    /** The snapshot marker of the table's last event, once known (set below). */
+    let lastMark: true | 'last' | null = null;
+    // The direct lane writes the chunk into the target at its watermark: a gate holds everything
+    // the stream read after it until the write committed (direct-lane.ts), while the stream reads
+    // on and the next chunk is written beside it. Repairs, and chunks the lane could not write, go
+    // through Kafka, in the gate's place.
+    const loaded = this.o.direct && !chunk.job.keys ? keptRowsOnly(chunk.schema, rows, skip) : null;
+    if (this.o.direct && loaded && loaded.length > 0) {
+      const direct = this.o.direct;
+      await this.directSlot();
+      const inChunk = () => {
+        const events = snapshotItems(
+          chunk.schema,
+          keptRows(chunk.schema, rows, skip),
+          this.o.connectorKind,
+          this.startedAt,
+        );
+        const last = events.at(-1);
+        if (last?.type === 'event' && lastMark !== null) last.event.snapshot = lastMark;
+        return events.flatMap((it) => (it.type === 'event' ? [it.event] : []));
+      };
+      this.directLoads++;
+      const until = direct
+        .load(chunk.schema, loaded)
+        .catch(() => false)
+        .then((ok) => {
+          if (!ok) return inChunk();
+          this.o.onDirectRows?.(chunk.table, loaded.length);
+          return [];
+        })
+        .finally(() => {
+          this.directLoads--;
+          this.wakeDirect();
+        });
+      gate = { type: 'gate', until };
+    } else if (!loaded) {
       items = snapshotItems(chunk.schema, keptRows(chunk.schema, rows, skip), this.o.connectorKind, this.startedAt);
     }
     if (job?.keys) {
@@ -296,15 +335,29 @@ export class SnapshotEngine {
         this.work.remove(job);
         if (tableDone) {
           this.work.done.add(job.table);
+          lastMark = this.work.jobs.length === 0 ? 'last' : true;
           const lastItem = items.at(-1);
-          if (lastItem?.type === 'event') lastItem.event.snapshot = this.work.jobs.length === 0 ? 'last' : true;
+          if (lastItem?.type === 'event') lastItem.event.snapshot = lastMark;
           this.o.logger.info('snapshot of a table done', { table: job.table });
           this.o.onTableDone(job.table);
         }
       }
     }
     chunk.settlePlaced('placed');
-    return items;
+    return gate ? [gate] : items;
+  }
+
+  /** Waits until fewer direct-lane writes than `parallelism` are under way. */
+  private async directSlot(): Promise<void> {
+    while (this.directLoads >= Math.max(1, this.o.parallelism)) {
+      await abortable(new Promise<void>((resolve) => this.directWaiters.push(resolve)), [this.o.signal]);
+    }
+  }
+
+  private wakeDirect(): void {
+    const waiters = this.directWaiters;
+    this.directWaiters = [];
+    for (const w of waiters) w();
   }
 
   private wake(): void {

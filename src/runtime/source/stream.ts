@@ -11,6 +11,7 @@ import { FerryError, isFerryError, isTransientNetworkError } from '../../api/ind
 import type { BoundedQueue } from '../../api/queue.js';
 import { abortable, backoffDelay, sleep } from '../retry.js';
 import type { QueueItem } from './items.js';
+import type { StreamItem } from './snapshot-engine.js';
 import type { TransactionMarks, TransactionRecord } from './transactions.js';
 
 export interface StreamLoopOptions {
@@ -47,7 +48,7 @@ export interface StreamLoopOptions {
    * order (a watermark becomes its chunk's rows), and every stored position carries its progress.
    */
   snapshots?: {
-    transform(item: SourceItem): Promise<SourceItem[]>;
+    transform(item: SourceItem): Promise<StreamItem[]>;
     decorate(offset: StoredSourceOffset): StoredSourceOffset;
   };
 }
@@ -194,10 +195,19 @@ async function drain(queue: BoundedQueue<QueueItem>, signal: AbortSignal): Promi
   }).catch(() => undefined);
 }
 
-function toQueueItems(item: SourceItem, o: StreamLoopOptions): QueueItem[] {
+function toQueueItems(item: StreamItem, o: StreamLoopOptions): QueueItem[] {
   const marks = (records: TransactionRecord[]): QueueItem[] =>
     records.map((record) => ({ kind: 'transaction', record }));
   switch (item.type) {
+    case 'gate': {
+      // Its events, if any, are snapshot events, outside any transaction (as the chunk's own would be).
+      const until = item.until.then((events) => {
+        for (const e of events) o.onEvent(e);
+        return events;
+      });
+      const end = o.transactions ? marks(o.transactions.close()) : [];
+      return [...end, { kind: 'gate', until }];
+    }
     case 'watermark':
       return [];
     case 'event': {
