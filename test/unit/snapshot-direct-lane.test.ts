@@ -44,12 +44,18 @@ class Loader implements DirectLoader {
   async close(): Promise<void> {}
 }
 
-function engineWith(reader: Reader, loader: Loader, counted: Array<[string, number]>) {
+/** An engine over table A with the lane; `snapshot`: whether it reads A from the start. */
+function engineWith(
+  reader: Reader,
+  loader: Loader,
+  counted: Array<[string, number]>,
+  { chunkSize = 3, snapshot = true }: { chunkSize?: number; snapshot?: boolean } = {},
+) {
   const abort = new AbortController();
   const engine = new SnapshotEngine({
     connectorKind: 'mysql',
     openReader: async () => reader,
-    chunkSize: 3,
+    chunkSize,
     chunkBytes: 1 << 20,
     parallelism: 1,
     logger: silentLogger,
@@ -65,7 +71,7 @@ function engineWith(reader: Reader, loader: Loader, counted: Array<[string, numb
     direct: loader,
     onDirectRows: (t, n) => counted.push([t, n]),
   });
-  engine.init([A], null, true);
+  engine.init([A], null, snapshot);
   engine.start();
   return { engine, abort };
 }
@@ -129,26 +135,7 @@ describe('snapshot engine with the direct lane', () => {
     const reader = new Reader(rows(3));
     const loader = new Loader();
     const counted: Array<[string, number]> = [];
-    const abort = new AbortController();
-    const engine = new SnapshotEngine({
-      connectorKind: 'mysql',
-      openReader: async () => reader,
-      chunkSize: 10,
-      chunkBytes: 1 << 20,
-      parallelism: 1,
-      logger: silentLogger,
-      signal: abort.signal,
-      reconnectMinMs: 5,
-      reconnectMaxMs: 20,
-      isRetriable: () => false,
-      onTableStart: () => undefined,
-      onTableDone: () => undefined,
-      onFatal: () => undefined,
-      direct: loader,
-      onDirectRows: (t, n) => counted.push([t, n]),
-    });
-    engine.init([A], null, false);
-    engine.start();
+    const { engine, abort } = engineWith(reader, loader, counted, { chunkSize: 10, snapshot: false });
     engine.requestKeys('app.a', [[2]]);
     await waitFor(() => reader.requests.length === 1);
     expect(reader.requests[0]!.keys).toEqual([[2]]);
