@@ -99,13 +99,13 @@ export const kafkaSchema = z.strictObject({
       '`message.max.bytes` times the partitions of a topic (one record batch per partition).',
     example: 4_194_304,
   }),
-  consumerMaxBytes: field(integer(65_536, 1_073_741_824).default(32 * 1024 * 1024), {
+  consumerMaxBytes: field(integer(65_536, 1_073_741_824).default(8 * 1024 * 1024), {
     description:
       'Most bytes the sink fetches from Kafka in one request, over all partitions. With ' +
       '`consumerMaxBytesPerPartition` it bounds what a sink holds before it applies.',
     example: 16_777_216,
   }),
-  consumerMaxBytesPerPartition: field(integer(16_384, 1_073_741_824).default(4 * 1024 * 1024), {
+  consumerMaxBytesPerPartition: field(integer(16_384, 1_073_741_824).default(1024 * 1024), {
     description: 'Most bytes the sink fetches from one partition in one request.',
     example: 1_048_576,
   }),

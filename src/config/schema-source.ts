@@ -111,7 +111,7 @@ export const sourceSchema = z.strictObject({
       'Each chunk is one short query in a view of its own (docs/snapshots.md).',
     example: 50_000,
   }),
-  snapshotChunkBytes: field(integer(65_536, 1_073_741_824).default(8 * 1024 * 1024), {
+  snapshotChunkBytes: field(integer(65_536, 1_073_741_824).default(2 * 1024 * 1024), {
     description:
       'Approximate most bytes of one snapshot chunk: the rows per chunk adapt to the row size, so memory stays ' +
       'bounded with wide rows.',
@@ -232,7 +232,7 @@ export const sourceSchema = z.strictObject({
       '(backpressure), so memory stays flat.',
     example: 20_000,
   }),
-  queueBytes: field(integer(65_536, 1_073_741_824).default(16 * 1024 * 1024), {
+  queueBytes: field(integer(65_536, 1_073_741_824).default(4 * 1024 * 1024), {
     description:
       'Approximate most bytes of the events held between reading the source and producing to Kafka (with ' +
       '`queueSize`, whichever is reached first), so memory stays flat with wide rows too.',

@@ -436,8 +436,8 @@ describe('good configs', () => {
       compression: 'none',
       producerBatchEvents: 2000,
       producerBatchBytes: 900_000,
-      consumerMaxBytes: 32 * 1024 * 1024,
-      consumerMaxBytesPerPartition: 4 * 1024 * 1024,
+      consumerMaxBytes: 8 * 1024 * 1024,
+      consumerMaxBytesPerPartition: 1024 * 1024,
       sessionTimeoutMs: 30_000,
     });
     expect(config.source).toMatchObject({
@@ -448,7 +448,7 @@ describe('good configs', () => {
       keyColumns: {},
       snapshot: 'initial',
       snapshotChunkSize: 2000,
-      snapshotChunkBytes: 8 * 1024 * 1024,
+      snapshotChunkBytes: 2 * 1024 * 1024,
       snapshotParallelism: 2,
       signalsIntervalMs: 2000,
       heartbeatIntervalMs: 10_000,

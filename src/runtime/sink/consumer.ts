@@ -101,8 +101,8 @@ export class SinkConsumer {
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: Math.max(10, d.lingerMs),
       minBytes: 1,
-      maxBytesPerPartition: d.fetchMaxBytesPerPartition ?? 4 * 1024 * 1024,
-      maxBytes: d.fetchMaxBytes ?? 32 * 1024 * 1024,
+      maxBytesPerPartition: d.fetchMaxBytesPerPartition ?? 1024 * 1024,
+      maxBytes: d.fetchMaxBytes ?? 8 * 1024 * 1024,
       retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
     });
     this.consumer = consumer;
