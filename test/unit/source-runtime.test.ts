@@ -57,6 +57,19 @@ describe('SourceRuntime: streaming', () => {
     expect(src.closed).toBe(true);
   });
 
+  it('makes the transactions topic with the others at start, not when the first transaction comes', async () => {
+    for (const transactions of [true, false]) {
+      const kafka = new FakeKafka();
+      const src = new FakeConnector([T]);
+      const rt = runtime(kafka, src, { snapshot: 'never', transactions });
+      const running = rt.run();
+      await waitFor(() => kafka.topics.has(TOPIC));
+      expect(kafka.topics.has('p.__transactions')).toBe(transactions);
+      await rt.stop();
+      await running;
+    }
+  });
+
   it('stores a position only after Kafka acknowledged every event before it', async () => {
     const kafka = new FakeKafka();
     kafka.sendDelayMs = 2;

@@ -88,6 +88,7 @@ export class SourceRuntime extends EventEmitter<SourceRuntimeEvents> {
       signal: this.abort.signal,
       ctx: () => this.ctx(),
       ...(opts.kafkaRetryTimeoutMs !== undefined ? { kafkaRetryTimeoutMs: opts.kafkaRetryTimeoutMs } : {}),
+      transactions: this.o.transactions,
     });
     if (opts.signal) {
       if (opts.signal.aborted) this.abort.abort();

@@ -7,7 +7,7 @@ import type {
   TableSchema,
 } from '../../api/index.js';
 import { FerryError } from '../../api/index.js';
-import { dataTopic, offsetsTopic, schemasTopic, signalsTopic } from '../../kafka/topics.js';
+import { dataTopic, offsetsTopic, schemasTopic, signalsTopic, transactionsTopic } from '../../kafka/topics.js';
 import { latestSourceOffset, readStoredPosition, sourceOffsetTombstone } from '../../offsets/source-offsets.js';
 import { abortable, everyMs, retry } from '../retry.js';
 import type { SourcePublisher } from './publisher.js';
@@ -28,6 +28,8 @@ export interface SourceStartupOptions {
   ctx: () => SourceContext;
   /** Give up on a failing Kafka after this many ms. Default: wait as long as it takes. */
   kafkaRetryTimeoutMs?: number;
+  /** Transaction metadata is published (`<pipeline>.__transactions` is made with the other topics). */
+  transactions?: boolean;
 }
 
 /**
@@ -98,6 +100,9 @@ export class SourceStartup {
       ...(this.o.connector.openChunkReader
         ? [{ topic: signalsTopic(pipeline), partitions: 1, replicationFactor }]
         : []),
+      // Made now, not with the first transaction: creating a topic takes a Kafka round trip or
+      // more (about 180 ms here), which the first change after the snapshot would wait for.
+      ...(this.o.transactions ? [{ topic: transactionsTopic(pipeline), partitions: 1, replicationFactor }] : []),
       ...tables.map((t) => ({ topic: dataTopic(pipeline, t.db, t.table), partitions, replicationFactor })),
     ];
     await this.kafkaUntilStopped(() => this.o.transport.ensureTopics(specs));
