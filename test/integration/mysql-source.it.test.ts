@@ -114,6 +114,7 @@ describe('MySQL source: snapshot then stream, every type', () => {
         `${pipeline}.__offsets`,
         `${pipeline}.__schemas`,
         `${pipeline}.__signals`,
+        `${pipeline}.__transactions`,
         `${pipeline}.${db}.all_types`,
         `${pipeline}.${db}.small`,
       ].sort(),
